@@ -33,7 +33,10 @@ CHECK_SUITES :=
 BENCH_TARGETS :=
 
 .PHONY: all deps deps-test check check-build demo bench install clean format
-all: $(B)/xenbackd $(B)/xenbackctl
+# A program is built once its main source exists.
+PROGRAMS := $(if $(wildcard daemon.c),$(B)/xenbackd) \
+            $(if $(wildcard xenbackctl.c),$(B)/xenbackctl)
+all: $(PROGRAMS)
 
 deps:
 	@scripts/deps.sh build
