@@ -288,6 +288,44 @@ struct copy_side {
 	uint8_t *ptr;
 };
 
+/* The domain a thread copies from is nearly always the one it copied
+ * from last: remember its slot and memory, valid while the slot holds the
+ * same incarnation (generation) of that domain. */
+static __thread struct {
+	uint32_t domid;
+	int slot;
+	uint64_t generation;
+	uint8_t *base;
+} copy_cache = { .slot = -1 };
+
+static uint8_t *cached_domain(struct xsim_host *h, uint32_t domid, int *slot)
+{
+	struct xsim_dom *d;
+
+	if (copy_cache.slot >= 0 && copy_cache.domid == domid) {
+		d = xsim_dom(h, copy_cache.slot);
+		if (atomic_load_explicit(&d->state, memory_order_acquire) ==
+			    XSIM_DOM_ALIVE &&
+		    d->domid == domid && d->generation == copy_cache.generation) {
+			*slot = copy_cache.slot;
+			return copy_cache.base;
+		}
+	}
+	*slot = xsim_dom_slot(h->hv, domid);
+	if (*slot < 0)
+		return NULL;
+	d = xsim_dom(h, *slot);
+	copy_cache.base = xsim_dom_mem(h, *slot, NULL);
+	if (!copy_cache.base) {
+		copy_cache.slot = -1;
+		return NULL;
+	}
+	copy_cache.domid = domid;
+	copy_cache.slot = *slot;
+	copy_cache.generation = d->generation;
+	return copy_cache.base;
+}
+
 static int16_t claim(xengnttab_handle *g, const union xengnttab_copy_ptr *p,
 		     bool is_gref, bool write, struct copy_side *s)
 {
@@ -301,18 +339,13 @@ static int16_t claim(xengnttab_handle *g, const union xengnttab_copy_ptr *p,
 		s->ptr = p->virt;
 		return GNTST_okay;
 	}
-	s->slot = xsim_dom_slot(h->hv, p->foreign.domid);
-	if (s->slot < 0)
+	base = cached_domain(h, p->foreign.domid, &s->slot);
+	if (!base)
 		return GNTST_bad_domain;
 	st = xsim_grant_pin(h, s->slot, p->foreign.ref, h->domid, write, false,
 			    &frame);
 	if (st)
 		return st;
-	base = xsim_dom_mem(h, s->slot, NULL);
-	if (!base) {
-		xsim_grant_unpin(h, s->slot, p->foreign.ref, write);
-		return GNTST_general_error;
-	}
 	s->pinned = true;
 	s->write = write;
 	s->gref = p->foreign.ref;
