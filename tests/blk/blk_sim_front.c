@@ -10,7 +10,8 @@
  *   readonly  info says read-only, reads work, writes are refused
  *   cdrom     info says cdrom and read-only
  *   discard   a discarded range reads back as zeros
- *   eio       reads of the failing range get BLKIF_RSP_ERROR, others work
+ *   eio       writes the backing cannot store and reads past its end
+ *             get BLKIF_RSP_ERROR, the rest works
  *   hostile   one malformed request per class, each answered; the device
  *             goes on working
  *   rogue     a producer index beyond the ring: the backend closes the
@@ -18,7 +19,8 @@
  *   vanish    requests in flight, then the guest exits at once
  *
  * Options: -d devid -q queues -o ring-order -a 32|64|native -i max-indirect
- *          -p (persistent) -S expected-sectors -s seed -n name -B bad-sector
+ *          -p (persistent) -S expected-sectors -s seed -n name
+ *          -B sector-that-cannot-be-written -T backing-file-to-cut-short
  */
 #include "tests/xensim/front/blkfront.h"
 
@@ -251,19 +253,19 @@ static void scenario_discard(struct blkfront *bf)
 	blkfront_backend_u64(bf, "discard-granularity", &gran);
 	REPORT(gran >= 512, "discard-granularity published", "%" PRIu64,
 	       gran);
-	for (i = 0; i < len / 65536 && !bad; i++) {
-		fill_pattern(buf, 65536, i + 1);
-		st = blkfront_io(bf, 0, BLKIF_OP_WRITE, at + i * 128, buf,
-				 65536, 0);
+	for (i = 0; i < len / 32768 && !bad; i++) {
+		fill_pattern(buf, 32768, i + 1);
+		st = blkfront_io(bf, 0, BLKIF_OP_WRITE, at + i * 64, buf,
+				 32768, 0);
 		bad = st != BLKIF_RSP_OKAY;
 	}
 	REPORT(!bad, "data written before discard", "status %d", st);
 	st = blkfront_discard(bf, 0, at, nr, false);
 	REPORT(st == BLKIF_RSP_OKAY, "discard 1 MiB", "status %d", st);
-	for (i = 0, bad = 0; i < len / 65536 && !bad; i++) {
-		st = blkfront_io(bf, 0, BLKIF_OP_READ, at + i * 128, buf,
-				 65536, 0);
-		bad = st != BLKIF_RSP_OKAY || memcmp(buf, zero, 65536);
+	for (i = 0, bad = 0; i < len / 32768 && !bad; i++) {
+		st = blkfront_io(bf, 0, BLKIF_OP_READ, at + i * 64, buf,
+				 32768, 0);
+		bad = st != BLKIF_RSP_OKAY || memcmp(buf, zero, 32768);
 	}
 	REPORT(!bad, "discarded range reads as zeros", "status %d", st);
 	st = blkfront_discard(bf, 0, bf->sectors - 8, 16, false);
@@ -276,20 +278,39 @@ static void scenario_discard(struct blkfront *bf)
 	free(zero);
 }
 
-static void scenario_eio(struct blkfront *bf, uint64_t bad_sector)
+/*
+ * The backing fails: writes into unallocated space of a full filesystem
+ * (ENOSPC), then reads past the end of a backing file cut short by the
+ * operator (truncate_path): each gets BLKIF_RSP_ERROR, the rest works.
+ */
+static void scenario_eio(struct blkfront *bf, uint64_t bad_sector,
+			 const char *truncate_path)
 {
 	uint8_t buf[4096];
 	int st;
 
-	st = blkfront_io(bf, 0, BLKIF_OP_READ, bad_sector, buf, 4096, 0);
-	REPORT(st == BLKIF_RSP_ERROR, "read of failing range gets an error",
-	       "status %d", st);
+	memset(buf, 0x5a, sizeof(buf));
 	st = blkfront_io(bf, 0, BLKIF_OP_WRITE, bad_sector, buf, 4096, 0);
-	REPORT(st == BLKIF_RSP_ERROR, "write of failing range gets an error",
+	REPORT(st == BLKIF_RSP_ERROR, "write the backing cannot store: error",
+	       "status %d", st);
+	st = blkfront_io(bf, 0, BLKIF_OP_WRITE, 0, buf, 4096, 0);
+	REPORT(st == BLKIF_RSP_OKAY, "write to allocated space still works",
 	       "status %d", st);
 	st = blkfront_io(bf, 0, BLKIF_OP_READ, 0, buf, 4096, 0);
-	REPORT(st == BLKIF_RSP_OKAY, "good range still readable", "status %d",
-	       st);
+	REPORT(st == BLKIF_RSP_OKAY && buf[100] == 0x5a,
+	       "read still works", "status %d", st);
+	if (!truncate_path)
+		return;
+	if (truncate(truncate_path, 1 << 20) < 0) {
+		REPORT(0, "backing cut short", "%s", strerror(errno));
+		return;
+	}
+	st = blkfront_io(bf, 0, BLKIF_OP_READ, 4096, buf, 4096, 0);
+	REPORT(st == BLKIF_RSP_ERROR, "read past a shrunk backing: error",
+	       "status %d", st);
+	st = blkfront_io(bf, 0, BLKIF_OP_READ, 0, buf, 4096, 0);
+	REPORT(st == BLKIF_RSP_OKAY, "read before the cut still works",
+	       "status %d", st);
 }
 
 /* ------------------------------------------------------------------ */
@@ -539,13 +560,14 @@ int main(int argc, char **argv)
 {
 	struct blkfront_opts o = { .nr_queues = 1, .timeout_ms = 15000 };
 	uint64_t expect = 0, bad_sector = 0;
+	const char *truncate_path = NULL;
 	unsigned int devid = 51712;
 	struct blkfront *bf;
 	struct xsg *g;
 	const char *sc;
 	int c, rc;
 
-	while ((c = getopt(argc, argv, "d:q:o:a:i:pS:s:n:B:")) != -1) {
+	while ((c = getopt(argc, argv, "d:q:o:a:i:pS:s:n:B:T:")) != -1) {
 		switch (c) {
 		case 'd':
 			devid = (unsigned int)strtoul(optarg, NULL, 0);
@@ -578,6 +600,9 @@ int main(int argc, char **argv)
 			break;
 		case 'B':
 			bad_sector = strtoull(optarg, NULL, 0);
+			break;
+		case 'T':
+			truncate_path = optarg;
 			break;
 		default:
 			fprintf(stderr, "usage: see the source\n");
@@ -615,7 +640,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(sc, "discard"))
 		scenario_discard(bf);
 	else if (!strcmp(sc, "eio"))
-		scenario_eio(bf, bad_sector);
+		scenario_eio(bf, bad_sector, truncate_path);
 	else if (!strcmp(sc, "hostile"))
 		scenario_hostile(bf);
 	else if (!strcmp(sc, "rogue"))

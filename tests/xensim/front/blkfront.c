@@ -206,6 +206,10 @@ int blkfront_connect(struct blkfront *bf, const struct blkfront_opts *o)
 	bf->o = *o;
 	if (!bf->o.nr_queues)
 		bf->o.nr_queues = 1;
+	/* A new frontend instance starts over (reconnect after Closed). */
+	rc = xs_put(bf, "state", "1");
+	if (rc)
+		return rc;
 	rc = blkfront_wait_backend_state(bf, 2, timeout);
 	if (rc < 0)
 		return rc;
@@ -256,9 +260,14 @@ int blkfront_disconnect(struct blkfront *bf)
 {
 	int rc;
 
+	/* As xen-blkfront: Closing, backend Closing, Closed, backend Closed. */
 	xs_put(bf, "state", "5");
-	rc = blkfront_wait_backend_state(bf, 6, 10000);
+	rc = blkfront_wait_backend_state(bf, 5, 10000);
+	if (rc == -ETIMEDOUT && blkfront_backend_state(bf) == 6)
+		rc = 0;
 	xs_put(bf, "state", "6");
+	if (rc == 0)
+		rc = blkfront_wait_backend_state(bf, 6, 10000);
 	return rc;
 }
 
