@@ -33,6 +33,7 @@
 
 #define MAX_CLIENTS 64
 #define CLIENT_OUT_MAX (1u << 20) /* queued for a client that never reads */
+#define TO_RING_MAX (64u << 10)     /* queued for xenstored */
 #define MSG_MAX (sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX)
 
 struct buf {
@@ -647,9 +648,14 @@ int xsim_bridge_main(const char *host, uint32_t domid, int ready_fd)
 			if (!c)
 				continue;
 			map[n - 2] = c;
+			/* Back-pressure: a client flooding requests waits
+			 * while xenstored is behind, as a writer of Linux's
+			 * xenbus device blocks. */
 			pfd[n++] = (struct pollfd){
 				.fd = c->fd,
-				.events = POLLIN | (c->out.len ? POLLOUT : 0)
+				.events = (br.to_ring.len < TO_RING_MAX ?
+						   POLLIN : 0) |
+					  (c->out.len ? POLLOUT : 0)
 			};
 		}
 		if (poll(pfd, n, br.to_ring.len ? 10 : -1) < 0) {

@@ -167,7 +167,7 @@ static int map_page_locked(xengnttab_handle *g, uint8_t *va, uint32_t domid,
 	m->gref = ref;
 	m->pin = XSIM_PIN_R | (write ? XSIM_PIN_W : 0);
 	m->pid = getpid();
-	m->start = xsim_proc_start(m->pid);
+	m->start = xsim_self_start();
 	hv->doms[slot].nr_maps++;
 	return 0;
 }
