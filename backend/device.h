@@ -121,7 +121,8 @@ int xb_be_read_uint_def(struct xb_device *dev, const char *node,
 			unsigned int max, unsigned int def, unsigned int *out);
 int xb_be_read_flag(struct xb_device *dev, const char *node, bool *out);
 
-/* "missing", "not a canonical number", "out of range", or strerror. */
+/* "is missing", "is not a canonical number", "is out of range", or
+ * strerror(). */
 const char *xb_read_error(int err);
 
 /* Writes a node of the backend directory (features, sizes, ...). */

@@ -330,6 +330,12 @@ int xsim_grant_pin(struct xsim_host *h, int slot, uint32_t gref,
 		mask |= GTF_sub_page;
 	hdr = entry_header(d, gref);
 	gt_lock(d);
+	/* As Xen, refuse rather than let a pin count overflow. */
+	if ((atomic_load(&d->pin[gref]) & 0xffff) == 0xffff ||
+	    (write && (atomic_load(&d->pin[gref]) >> 16) == 0xffff)) {
+		gt_unlock(d);
+		return GNTST_general_error;
+	}
 	old = atomic_load(hdr);
 	for (retries = 0;; retries++) {
 		flags = old & 0xffff;

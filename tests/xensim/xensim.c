@@ -109,9 +109,11 @@ static void set_host(const char *arg, bool must_exist)
 		n = snprintf(host_dir, sizeof(host_dir), "%s/%s", cwd, arg);
 	else
 		die("getcwd: %s", strerror(errno));
-	if (n < 0 || (size_t)n >= sizeof(host_dir) - 40)
-		die("host path too long (unix sockets live under it): %s",
-		    arg);
+	/* xenstored's socket, the longest unix socket path under HOST,
+	 * must fit sockaddr_un (108 bytes with its NUL). */
+	if (n < 0 || (size_t)n + sizeof("/xenstored/socket") > 108)
+		die("host path too long for the unix sockets under it "
+		    "(%d bytes, 90 at most): %s", n, host_dir);
 	while (n > 1 && host_dir[n - 1] == '/')
 		host_dir[--n] = 0;
 	if (must_exist && access(hpath("shm/hv"), F_OK) < 0)
