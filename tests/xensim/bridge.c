@@ -58,6 +58,7 @@ struct pending {
 	struct pending *next;
 	uint32_t req_id;   /* ours, on the ring */
 	uint32_t client;   /* 0: the bridge's own (cleanup) */
+	bool gone;         /* the client left before the reply */
 	uint32_t orig_req; /* the client's */
 	uint32_t type;
 	uint32_t tx_id;
@@ -365,7 +366,7 @@ static void client_gone(struct bridge *br, unsigned int slot)
 	}
 	for (p = br->pending; p; p = p->next)
 		if (p->client == c->id)
-			p->client = 0;
+			p->gone = true;
 	close(c->fd);
 	free(c->out.data);
 	free(c->txs);
@@ -443,6 +444,29 @@ static void deliver_event(struct bridge *br, struct xsd_sockmsg *h,
 	client_queue(c, h, out);
 }
 
+/* A transaction or watch made for a client that left before the reply
+ * came: end it as client_gone() ends the others. */
+static void undo_for_gone_client(struct bridge *br, struct pending *p,
+				 const char *payload)
+{
+	char rewritten[XENSTORE_PAYLOAD_MAX + 1];
+	size_t len;
+
+	if (p->type == XS_TRANSACTION_START) {
+		struct xsd_sockmsg h = { .type = XS_TRANSACTION_END,
+					 .tx_id = strtoul(payload, NULL, 10),
+					 .len = 2 };
+
+		forward(br, 0, &h, "F", NULL, 0);
+	} else if (p->type == XS_WATCH && p->watch &&
+		   !prefix_token(p->client, p->watch, p->watch_len, rewritten,
+				 &len)) {
+		struct xsd_sockmsg h = { .type = XS_UNWATCH, .len = len };
+
+		forward(br, 0, &h, rewritten, NULL, 0);
+	}
+}
+
 static void deliver_reply(struct bridge *br, struct xsd_sockmsg *h,
 			  char *payload)
 {
@@ -455,7 +479,9 @@ static void deliver_reply(struct bridge *br, struct xsd_sockmsg *h,
 	if (!p)
 		return;
 	*pp = p->next;
-	c = p->client ? find_client(br, p->client) : NULL;
+	if (p->gone && h->type != XS_ERROR && h->len && !payload[h->len - 1])
+		undo_for_gone_client(br, p, payload);
+	c = p->client && !p->gone ? find_client(br, p->client) : NULL;
 	if (c && h->type != XS_ERROR) {
 		if (p->type == XS_TRANSACTION_START && h->len)
 			remember_tx(c, strtoul(payload, NULL, 10));
