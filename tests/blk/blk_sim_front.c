@@ -17,6 +17,8 @@
  *   rogue     a producer index beyond the ring: the backend closes the
  *             device
  *   vanish    requests in flight, then the guest exits at once
+ *   bench     load for `make bench` (-w randread|randwrite|read|write
+ *             -b bytes -Q depth -t seconds)
  *
  * Options: -d devid -q queues -o ring-order -a 32|64|native -i max-indirect
  *          -p (persistent) -S expected-sectors -s seed -n name
@@ -30,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *name = "blk";
@@ -556,18 +559,100 @@ static void scenario_vanish(struct blkfront *bf)
 	_exit(0);
 }
 
+/*
+ * Load for `make bench`: qd requests of bs bytes kept in flight on queue
+ * 0 for secs seconds, random (rand*) or sequential offsets; prints
+ * "BENCH ios=N secs=S".
+ */
+static void scenario_bench(struct blkfront *bf, const char *w, size_t bs,
+			   unsigned int qd, double secs)
+{
+	bool rnd_off = !strncmp(w, "rand", 4);
+	uint8_t op = strstr(w, "write") ? BLKIF_OP_WRITE : BLKIF_OP_READ;
+	unsigned int per = (unsigned int)((bs + 4095) / 4096), k;
+	uint64_t blocks = bf->sectors / (bs / 512), next = 0, ios = 0;
+	struct blkfront_req *r = calloc(qd, sizeof(*r));
+	uint64_t *ids = calloc(qd, sizeof(*ids));
+	struct timespec t0, t1;
+	double el = 0;
+	int failed = 0;
+
+	if (!r || !ids || (size_t)per * qd > BLKFRONT_POOL_PAGES || !blocks) {
+		REPORT(0, "bench", "bad parameters");
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (k = 0; k < qd; k++) {
+		r[k].op = op;
+		r[k].bytes = bs;
+		r[k].page0 = k * per;
+		r[k].ind_idx = k;
+		r[k].ind_gref = -1;
+		r[k].sector = (rnd_off ? rnd() % blocks : next++ % blocks) *
+			      (bs / 512);
+		ids[k] = (uint64_t)blkfront_submit(bf, 0, &r[k]);
+	}
+	blkfront_push(bf, 0);
+	while (!failed) {
+		uint64_t id;
+		uint8_t o;
+		int16_t st;
+
+		if (blkfront_get_response(bf, 0, 10000, &id, &o, &st) < 0 ||
+		    st != BLKIF_RSP_OKAY) {
+			failed = 1;
+			break;
+		}
+		for (k = 0; k < qd && ids[k] != id; k++)
+			;
+		if (k == qd) {
+			failed = 1;
+			break;
+		}
+		blkfront_complete(bf, &r[k]);
+		ios++;
+		if ((ios & 63) == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			el = (double)(t1.tv_sec - t0.tv_sec) +
+			     (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+			if (el >= secs)
+				break;
+		}
+		r[k].sector = (rnd_off ? rnd() % blocks : next++ % blocks) *
+			      (bs / 512);
+		ids[k] = (uint64_t)blkfront_submit(bf, 0, &r[k]);
+		blkfront_push(bf, 0);
+	}
+	/* Drain what is still in flight before disconnecting. */
+	for (k = 0; k + 1 < qd && !failed; k++) {
+		uint64_t id;
+		uint8_t o;
+		int16_t st;
+
+		if (blkfront_get_response(bf, 0, 10000, &id, &o, &st) < 0)
+			break;
+	}
+	REPORT(!failed, "bench run", "I/O failed after %" PRIu64, ios);
+	printf("BENCH ios=%" PRIu64 " secs=%.3f\n", ios, el);
+	free(r);
+	free(ids);
+}
+
 int main(int argc, char **argv)
 {
 	struct blkfront_opts o = { .nr_queues = 1, .timeout_ms = 15000 };
 	uint64_t expect = 0, bad_sector = 0;
-	const char *truncate_path = NULL;
+	const char *truncate_path = NULL, *workload = "randread";
+	size_t bs = 4096;
+	unsigned int qd = 1;
+	double secs = 3;
 	unsigned int devid = 51712;
 	struct blkfront *bf;
 	struct xsg *g;
 	const char *sc;
 	int c, rc;
 
-	while ((c = getopt(argc, argv, "d:q:o:a:i:pS:s:n:B:T:")) != -1) {
+	while ((c = getopt(argc, argv, "d:q:o:a:i:pS:s:n:B:T:w:b:Q:t:")) != -1) {
 		switch (c) {
 		case 'd':
 			devid = (unsigned int)strtoul(optarg, NULL, 0);
@@ -603,6 +688,25 @@ int main(int argc, char **argv)
 			break;
 		case 'T':
 			truncate_path = optarg;
+			break;
+		case 'w':
+			workload = optarg;
+			break;
+		case 'b': {
+			char *end;
+
+			bs = strtoul(optarg, &end, 0);
+			if (*end == 'k' || *end == 'K')
+				bs <<= 10;
+			else if (*end == 'm' || *end == 'M')
+				bs <<= 20;
+			break;
+		}
+		case 'Q':
+			qd = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 't':
+			secs = strtod(optarg, NULL);
 			break;
 		default:
 			fprintf(stderr, "usage: see the source\n");
@@ -645,6 +749,8 @@ int main(int argc, char **argv)
 		scenario_hostile(bf);
 	else if (!strcmp(sc, "rogue"))
 		scenario_rogue(bf);
+	else if (!strcmp(sc, "bench"))
+		scenario_bench(bf, workload, bs, qd, secs);
 	else if (!strcmp(sc, "vanish"))
 		scenario_vanish(bf);
 	else

@@ -103,8 +103,8 @@ done
 head -c 1048576 /dev/urandom >"$tmp/seed" && dd if="$tmp/seed" \
 	of="$tmp/ro.img" conv=notrunc status=none
 
-$X run "$H" 0 -- "$DAEMON" --foreground --kinds vbd --log-target stderr \
-	--log-level debug --control-socket "$tmp/ctl.sock" \
+(eval "$($X env "$H" 0)" && exec "$DAEMON" --foreground --kinds vbd --log-target stderr \
+	--log-level debug --control-socket "$tmp/ctl.sock") \
 	>"$tmp/daemon.log" 2>&1 &
 dpid=$!
 sleep 0.3

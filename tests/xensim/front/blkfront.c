@@ -126,8 +126,7 @@ struct blkfront *blkfront_open(struct xsg *g, unsigned int devid)
 	bf->backend_id = v ? (unsigned int)strtoul(v, NULL, 10) : 0;
 	free(v);
 	bf->pool = xsg_alloc_pages(g, BLKFRONT_POOL_PAGES, &bf->pool_frame);
-	bf->ind = xsg_alloc_pages(g, RING_BLKIF_MAX_INDIRECT_PAGES,
-				  &bf->ind_frame);
+	bf->ind = xsg_alloc_pages(g, BLKFRONT_IND_PAGES, &bf->ind_frame);
 	if (!bf->pool || !bf->ind)
 		goto fail;
 	for (i = 0; i < BLKFRONT_POOL_PAGES; i++)
@@ -537,8 +536,8 @@ static int indirect_limit(const struct blkfront *bf)
 static int64_t queue_request(struct blkfront *bf, unsigned int qi, uint8_t op,
 			     uint64_t sector, const uint8_t *wbuf,
 			     size_t bytes, unsigned int first_sect,
-			     unsigned int page0, unsigned int *nseg_out,
-			     int *ind_gref_out)
+			     unsigned int page0, unsigned int ind_idx,
+			     unsigned int *nseg_out, int *ind_gref_out)
 {
 	struct built *b = malloc(sizeof(*b));
 	uint8_t slot[sizeof(struct ring_blkif_x86_64_request)];
@@ -561,16 +560,17 @@ static int64_t queue_request(struct blkfront *bf, unsigned int qi, uint8_t op,
 			free(b);
 			return -E2BIG;
 		}
-		/* Indirect page: one per queue request in flight here. */
+		/* Indirect page: one per request in flight (ind_idx). */
+		ind_idx %= BLKFRONT_IND_PAGES;
 		for (i = 0; i < b->nseg; i++) {
 			struct blkif_request_segment s = {
 				b->seg[i].gref, b->seg[i].first_sect,
 				b->seg[i].last_sect
 			};
-			memcpy(bf->ind + i * 8, &s, 8);
+			memcpy(bf->ind + (size_t)ind_idx * PAGE + i * 8, &s, 8);
 		}
 		ind_gref = xsg_grant_access(bf->g, bf->backend_id,
-					    bf->ind_frame, true);
+					    bf->ind_frame + ind_idx, true);
 		if (ind_gref < 0) {
 			free(b);
 			return ind_gref;
@@ -608,7 +608,7 @@ int blkfront_io(struct blkfront *bf, unsigned int qi, uint8_t op,
 
 	id = queue_request(bf, qi, op, sector,
 			   op == BLKIF_OP_READ ? NULL : buf, bytes, first_sect,
-			   0, &nseg, &ind_gref);
+			   0, 0, &nseg, &ind_gref);
 	if (id < 0)
 		return (int)id;
 	blkfront_push(bf, qi);
@@ -685,7 +685,7 @@ int blkfront_io_batch(struct blkfront *bf, unsigned int qi, uint8_t op,
 	for (i = 0; i < n; i++) {
 		int64_t id = queue_request(bf, qi, op, sector[i],
 					   op == BLKIF_OP_READ ? NULL : buf[i],
-					   bytes_each, 0, i * per, &nseg, &ind);
+					   bytes_each, 0, i * per, i, &nseg, &ind);
 		if (id < 0) {
 			free(ids);
 			return (int)id;
@@ -719,4 +719,20 @@ int blkfront_io_batch(struct blkfront *bf, unsigned int qi, uint8_t op,
 	release_pages(bf, 0, per * n);
 	free(ids);
 	return rc;
+}
+
+int64_t blkfront_submit(struct blkfront *bf, unsigned int qi,
+			struct blkfront_req *r)
+{
+	return queue_request(bf, qi, r->op, r->sector, r->wbuf, r->bytes, 0,
+			     r->page0, r->ind_idx, &r->nseg, &r->ind_gref);
+}
+
+void blkfront_complete(struct blkfront *bf, struct blkfront_req *r)
+{
+	if (r->ind_gref >= 0)
+		xsg_end_access(bf->g, (uint32_t)r->ind_gref);
+	r->ind_gref = -1;
+	release_pages(bf, r->page0, r->nseg);
+	r->nseg = 0;
 }

@@ -25,6 +25,7 @@
 
 #define BLKFRONT_MAX_QUEUES 16
 #define BLKFRONT_POOL_PAGES 1024
+#define BLKFRONT_IND_PAGES 64
 
 struct blkfront_opts {
 	unsigned int nr_queues;	  /* 1: top-level ring-ref/event-channel */
@@ -110,6 +111,25 @@ int blkfront_discard(struct blkfront *bf, unsigned int q, uint64_t sector,
 int blkfront_io_batch(struct blkfront *bf, unsigned int q, uint8_t op,
 		      const uint64_t *sector, uint8_t *const *buf,
 		      size_t bytes_each, unsigned int n, int16_t *st);
+
+/*
+ * Asynchronous requests (benchmarks): data in pool pages page0.., the
+ * indirect page ind_idx when more than 11 segments; wbuf NULL leaves the
+ * pages as they are. submit() queues (push with blkfront_push()), returns
+ * the id; complete() ends the request's grants once it was answered.
+ */
+struct blkfront_req {
+	uint8_t op;
+	uint64_t sector;
+	const void *wbuf;
+	size_t bytes;
+	unsigned int page0, ind_idx;
+	unsigned int nseg;
+	int ind_gref;
+};
+int64_t blkfront_submit(struct blkfront *bf, unsigned int q,
+			struct blkfront_req *r);
+void blkfront_complete(struct blkfront *bf, struct blkfront_req *r);
 
 /* ---- raw access for hostile tests ------------------------------------ */
 
