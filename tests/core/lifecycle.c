@@ -302,6 +302,23 @@ static bool t_restart(struct ctx *c)
 	       gcmd(c, "connect 1") && gcmd(c, "ping 1");
 }
 
+static bool t_crash_restart(struct ctx *c)
+{
+	/* Killed outright: the backend stays Connected in xenstore; a new
+	 * daemon attaches to the ring in use without the guest noticing. */
+	if (!setup(c, true) || !sim_add_device(&c->h, "xbt", 5, 1, NULL) ||
+	    !wait_state(c, 5, 1, "2") || !guest(c, 5) ||
+	    !gcmd(c, "connect 1") || !gcmd(c, "ping 1"))
+		return false;
+	kill(c->d.pid, SIGKILL);
+	sim_daemon_wait_exit(&c->d, 5000); /* reaps it */
+	return node_is(c, sim_path("%s/state", BE(5, 1)), "4") &&
+	       sim_daemon_start(&c->h, &c->d, daemon_bin, NULL, NULL) &&
+	       sim_daemon_wait_notify(&c->d, "READY=1", 5000) &&
+	       wait_state(c, 5, 1, "4") && gcmd(c, "ping 1") &&
+	       gcmd(c, "ping 1");
+}
+
 static bool t_malformed(struct ctx *c)
 {
 	static const struct {
@@ -667,6 +684,7 @@ static const struct {
 	{ "daemon started after the devices exist picks them up", t_started_after, false },
 	{ "SIGTERM with devices connected: Closed, unmapped, exit 0", t_sigterm, false },
 	{ "daemon restarted while the guest runs: reconnects", t_restart, false },
+	{ "daemon killed and restarted: resumes the ring in use", t_crash_restart, false },
 	{ "malformed backend nodes fail that device only, one line each", t_malformed, false },
 	{ "malformed directory names warned once", t_malformed_dirs, false },
 	{ "a fixed backend node brings a failed device back", t_recover_after_fix, false },
