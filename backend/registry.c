@@ -233,37 +233,18 @@ static void rescan(struct xb_backend *be, struct xb_served *sv)
 static void backend_event(struct xb_backend *be, struct xb_served *sv,
 			  const char *path)
 {
-	const char *rel = path + strlen(sv->path), *p, *node;
-	char num[16];
-	uint64_t domid, devid;
+	unsigned int domid, devid;
 	struct xb_dev_impl *di;
-	size_t len;
+	const char *node;
 
-	if (*rel != '/')
-		goto rescan;
-	p = rel + 1;
-	len = strcspn(p, "/");
-	if (p[len] != '/' || len >= sizeof(num))
-		goto rescan;
-	memcpy(num, p, len);
-	num[len] = '\0';
-	if (xbs_parse_uint(num, XBS_DOMID_MAX, &domid))
-		goto rescan;
-	p += len + 1;
-	len = strcspn(p, "/");
-	if (p[len] != '/' || len >= sizeof(num) || p[len + 1] == '\0')
-		goto rescan;
-	memcpy(num, p, len);
-	num[len] = '\0';
-	if (xbs_parse_uint(num, UINT32_MAX, &devid))
-		goto rescan;
-	node = p + len + 1;
-	di = xb_dev_find(be, sv->kind->type, domid, devid);
-	if (!di)
-		goto rescan;
-	xb_dev_backend_changed(di, node);
-	return;
-rescan:
+	if (!xbs_split_device_path(path + strlen(sv->path), &domid, &devid,
+				   &node)) {
+		di = xb_dev_find(be, sv->kind->type, domid, devid);
+		if (di) {
+			xb_dev_backend_changed(di, node);
+			return;
+		}
+	}
 	rescan(be, sv);
 }
 

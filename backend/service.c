@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 
@@ -41,6 +42,9 @@ struct service {
 	struct xb_control *control;
 	int signal_fd;
 	int watchdog_fd;
+	int status_fd;		/* one-shot: a delayed STATUS update */
+	bool status_armed;
+	uint64_t status_sent_ms;
 	bool quit;
 	unsigned int last_count, last_connected;
 	bool status_sent;
@@ -224,18 +228,78 @@ static int serve_kinds(struct service *s)
 
 /* ---- systemd ----------------------------------------------------------- */
 
-static void notify_status(struct service *s, bool force)
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void send_status(struct service *s)
 {
 	unsigned int connected, n = xb_backend_count(s->be, &connected);
 
-	if (!force && s->status_sent && n == s->last_count &&
-	    connected == s->last_connected)
-		return;
 	s->last_count = n;
 	s->last_connected = connected;
 	s->status_sent = true;
+	s->status_sent_ms = now_ms();
 	sd_notifyf(0, "STATUS=%u device%s, %u connected", n, n == 1 ? "" : "s",
 		   connected);
+}
+
+/*
+ * STATUS follows the device count, but at most every
+ * STATUS_INTERVAL_MS: sd_notify() blocks when the manager does not read,
+ * and guests can change their devices' states at will.
+ */
+#define STATUS_INTERVAL_MS 1000
+
+static void notify_status(struct service *s, bool force)
+{
+	unsigned int connected, n = xb_backend_count(s->be, &connected);
+	struct itimerspec its = { 0 };
+	uint64_t since;
+
+	if (force) {
+		send_status(s);
+		return;
+	}
+	if (s->status_sent && n == s->last_count &&
+	    connected == s->last_connected)
+		return;
+	since = now_ms() - s->status_sent_ms;
+	if (since >= STATUS_INTERVAL_MS) {
+		send_status(s);
+		return;
+	}
+	if (s->status_armed || s->status_fd < 0)
+		return;
+	its.it_value.tv_nsec = (STATUS_INTERVAL_MS - since) * 1000000;
+	if (timerfd_settime(s->status_fd, 0, &its, NULL) == 0)
+		s->status_armed = true;
+}
+
+static void on_status_timer(void *arg, uint32_t events)
+{
+	struct service *s = arg;
+	uint64_t ticks;
+
+	(void)events;
+	if (read(s->status_fd, &ticks, sizeof(ticks)) < 0)
+		return;
+	s->status_armed = false;
+	notify_status(s, false);
+}
+
+static int setup_status_timer(struct service *s)
+{
+	s->status_fd = timerfd_create(CLOCK_MONOTONIC,
+				      TFD_CLOEXEC | TFD_NONBLOCK);
+	if (s->status_fd < 0)
+		return -errno;
+	return xb_loop_add(&s->loop, s->status_fd, EPOLLIN, on_status_timer,
+			   s);
 }
 
 static void on_watchdog(void *arg, uint32_t events)
@@ -440,8 +504,10 @@ static int run(struct service *s, int ready_fd)
 		return 1;
 	}
 	rc = setup_watchdog(s);
+	if (!rc)
+		rc = setup_status_timer(s);
 	if (rc) {
-		xb_err("watchdog timer: %s", strerror(-rc));
+		xb_err("timers: %s", strerror(-rc));
 		return 1;
 	}
 	if (serve_kinds(s))
@@ -472,6 +538,8 @@ static void cleanup(struct service *s)
 	xbs_close(&s->xs);
 	if (s->watchdog_fd >= 0)
 		close(s->watchdog_fd);
+	if (s->status_fd >= 0)
+		close(s->status_fd);
 	if (s->signal_fd >= 0)
 		close(s->signal_fd);
 	xb_loop_fini(&s->loop);
@@ -486,6 +554,7 @@ int xb_service_main(int argc, char **argv, const struct xb_kind *const *kinds)
 		.argv = argv,
 		.signal_fd = -1,
 		.watchdog_fd = -1,
+		.status_fd = -1,
 	};
 	char err[XB_CONFIG_ERR_MAX];
 	int rc, ready_fd = -1;

@@ -501,31 +501,123 @@ static bool t_single_instance(struct ctx *c)
 	       ctl_has(c, true, "[");
 }
 
+/* The real daemon binary (argv[1] = build/xenbackd) with blk/'s kind. */
+static bool t_real_vbd(struct ctx *c)
+{
+	const char *be = "/local/domain/0/backend/vbd/5/51712";
+	const char *img = sim_path("%s/disk.img", c->h.dir);
+	char param[300];
+	FILE *f;
+
+	if (!setup(c, true))
+		return false;
+	f = fopen(img, "w");
+	if (!f || ftruncate(fileno(f), 64 << 20) < 0)
+		return fail(c, "cannot make a disk image");
+	fclose(f);
+	snprintf(param, sizeof(param), "params=%s", img);
+	return sim_add_device(&c->h, "vbd", 5, 51712, param, "mode=w",
+			      "type=phy", "device-type=disk", "dev=xvda",
+			      "removable=0", "bootable=1",
+			      "script=/etc/xen/scripts/block", NULL) &&
+	       (sim_wait(&c->h, sim_path("%s/state", be), "2", 10000) ||
+		fail(c, "vbd not in InitWait within libxl's 10 s")) &&
+	       ctl_has(c, true, "\"kind\": \"vbd\"") &&
+	       (sim_daemon_stop(&c->d, 10000) == 0 || fail(c, "exit status")) &&
+	       node_is(c, sim_path("%s/state", be), "6");
+}
+
+static int count_fds(pid_t pid)
+{
+	char cmd[128], buf[32] = "";
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "ls /proc/%d/fd | wc -l", (int)pid);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	if (!fgets(buf, sizeof(buf), p))
+		buf[0] = '\0';
+	pclose(p);
+	return atoi(buf);
+}
+
+/*
+ * Run with a sanitizer build of the daemon: every path that allocates is
+ * taken many times; LeakSanitizer fails the exit status if anything was
+ * not freed, and the daemon's fd count must not grow.
+ */
+static bool t_cycles(struct ctx *c)
+{
+	int fds_before, fds_after, rc;
+
+	if (!setup(c, true) || !sim_add_device(&c->h, "xbt", 5, 1, NULL) ||
+	    !wait_state(c, 5, 1, "2") || !guest(c, 5) ||
+	    !gcmd(c, "connect 1") || !gcmd(c, "close 1") ||
+	    !gcmd(c, "state 1 1") || !wait_state(c, 5, 1, "2"))
+		return false;
+	fds_before = count_fds(c->d.pid);
+	for (int i = 0; i < 100; i++) {
+		if (!gcmd(c, i % 2 ? "connect 1 2" : "connect 1") ||
+		    !gcmd(c, "ping 1") || !gcmd(c, "close 1") ||
+		    !gcmd(c, "state 1 1") || !wait_state(c, 5, 1, "2"))
+			return fail(c, "cycle %d: %s", i, c->why);
+	}
+	/* Devices coming and going, failing, and a domain dying. */
+	for (unsigned int i = 0; i < 20; i++) {
+		if (!sim_add_device(&c->h, "xbt", 5, 100 + i,
+				    i % 2 ? "frontend-id=x" : "x=1", NULL) ||
+		    !wait_state(c, 5, 100 + i, i % 2 ? "6" : "2") ||
+		    !sim_rm(&c->h, BE(5, 100 + i)) || !sim_rm(&c->h, FE(5, 100 + i)))
+			return fail(c, "add/remove %u: %s", i, c->why);
+	}
+	usleep(300000);
+	fds_after = count_fds(c->d.pid);
+	if (fds_after != fds_before)
+		return fail(c, "daemon fds %d before the cycles, %d after",
+			    fds_before, fds_after);
+	sim_guest_stop(&c->g);
+	if (!sim_add_device(&c->h, "xbt", 6, 1, NULL) ||
+	    !wait_state(c, 6, 1, "2") || !guest(c, 6) || !gcmd(c, "connect 1") ||
+	    !sim_domain_destroy(&c->h, 6))
+		return false;
+	usleep(300000);
+	rc = sim_daemon_stop(&c->d, 30000);
+	if (rc != 0)
+		return fail(c, "daemon exit status %d (sanitizer report?)", rc);
+	if (sim_log_count(&c->d, "Sanitizer") || sim_log_count(&c->d, "runtime error"))
+		return fail(c, "sanitizer report in the daemon's log");
+	return true;
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 static const struct {
 	const char *name;
 	bool (*fn)(struct ctx *c);
+	bool heavy;	/* only when asked for by name */
 } cases[] = {
-	{ "device appears and reaches InitWait with its features", t_initwait },
-	{ "frontend connects: Connected, ring served by a worker", t_connect },
-	{ "multi-page ring (ring-page-order 2) mapped whole", t_multipage },
-	{ "Connected only once hotplug-status=connected", t_hotplug_wait },
-	{ "frontend closes (grants unmapped) and reconnects", t_close_reconnect },
-	{ "frontend restarts while connected (kexec)", t_frontend_restart },
-	{ "hot-unplug of a connected device (online=0, Closing)", t_unplug_connected },
-	{ "hot-unplug of a device in InitWait", t_unplug_idle },
-	{ "frontend domain destroyed mid-use, other guest unaffected", t_domain_destroyed },
-	{ "daemon started after the devices exist picks them up", t_started_after },
-	{ "SIGTERM with devices connected: Closed, unmapped, exit 0", t_sigterm },
-	{ "daemon restarted while the guest runs: reconnects", t_restart },
-	{ "malformed backend nodes fail that device only, one line each", t_malformed },
-	{ "malformed directory names warned once", t_malformed_dirs },
-	{ "a fixed backend node brings a failed device back", t_recover_after_fix },
-	{ "sd_notify READY, STATUS, WATCHDOG, STOPPING", t_notify },
-	{ "SIGHUP reloads the configuration, keeps it if bad", t_reload },
-	{ "bad options and configuration: one line, exit 2", t_bad_options },
-	{ "a second daemon on the same socket refuses to start", t_single_instance },
+	{ "device appears and reaches InitWait with its features", t_initwait, false },
+	{ "frontend connects: Connected, ring served by a worker", t_connect, false },
+	{ "multi-page ring (ring-page-order 2) mapped whole", t_multipage, false },
+	{ "Connected only once hotplug-status=connected", t_hotplug_wait, false },
+	{ "frontend closes (grants unmapped) and reconnects", t_close_reconnect, false },
+	{ "frontend restarts while connected (kexec)", t_frontend_restart, false },
+	{ "hot-unplug of a connected device (online=0, Closing)", t_unplug_connected, false },
+	{ "hot-unplug of a device in InitWait", t_unplug_idle, false },
+	{ "frontend domain destroyed mid-use, other guest unaffected", t_domain_destroyed, false },
+	{ "daemon started after the devices exist picks them up", t_started_after, false },
+	{ "SIGTERM with devices connected: Closed, unmapped, exit 0", t_sigterm, false },
+	{ "daemon restarted while the guest runs: reconnects", t_restart, false },
+	{ "malformed backend nodes fail that device only, one line each", t_malformed, false },
+	{ "malformed directory names warned once", t_malformed_dirs, false },
+	{ "a fixed backend node brings a failed device back", t_recover_after_fix, false },
+	{ "sd_notify READY, STATUS, WATCHDOG, STOPPING", t_notify, false },
+	{ "SIGHUP reloads the configuration, keeps it if bad", t_reload, false },
+	{ "bad options and configuration: one line, exit 2", t_bad_options, false },
+	{ "a second daemon on the same socket refuses to start", t_single_instance, false },
+	{ "xenbackd serves vbd: InitWait as libxl needs, Closed on SIGTERM", t_real_vbd, true },
+	{ "100 connect/disconnect cycles, devices and a domain coming and going: no leak", t_cycles, true },
 };
 
 int main(int argc, char **argv)
@@ -538,7 +630,7 @@ int main(int argc, char **argv)
 		struct ctx c = { 0 };
 		bool ok;
 
-		if (only && !strstr(cases[i].name, only))
+		if (only ? !strstr(cases[i].name, only) : cases[i].heavy)
 			continue;
 		ok = cases[i].fn(&c);
 		if (ok) {

@@ -236,6 +236,21 @@ uint64_t xsim_proc_start(pid_t pid)
 	return start ? start : 1;
 }
 
+/* This process's start time, read once per process (fork changes pid):
+ * mapping a grant records it per page. */
+uint64_t xsim_self_start(void)
+{
+	static _Atomic pid_t cached_pid;
+	static _Atomic uint64_t cached_start;
+	pid_t pid = getpid();
+
+	if (atomic_load(&cached_pid) != pid) {
+		atomic_store(&cached_start, xsim_proc_start(pid));
+		atomic_store(&cached_pid, pid);
+	}
+	return atomic_load(&cached_start);
+}
+
 bool xsim_proc_alive(pid_t pid, uint64_t start)
 {
 	return xsim_proc_start(pid) == start;

@@ -118,6 +118,16 @@ expect "nor domains" "other" timeout 10 $X run "$H2" 5 -- xenstore-read data/k
 check "second host stops" timeout 20 $X stop "$H2"
 check "second host's folder is gone" test ! -e "$H2"
 
+# A test that crashed: everything killed, nothing cleaned; stop copes.
+H3=$tmp/h3
+$X start "$H3" && $X create "$H3" 5 && \
+	{ timeout 10 $X run "$H3" 5 -- sleep 30 & sleep 0.3; }
+shm3=$(readlink "$H3/shm")
+kill -9 $(ls "$H3"/pids/*/ | grep -E '^[0-9]+$') 2>/dev/null
+check "start refuses a crashed host's folder" sh -c "! $X start $H3 2>/dev/null"
+check "stop cleans up after a crash" sh -c \
+	"$X stop $H3 && test ! -e $H3 && test ! -e $shm3"
+
 # Destruction: the guest's processes end, xenstored releases it,
 # @releaseDomain fires, nothing of it is left.
 as5 sleep 60 &

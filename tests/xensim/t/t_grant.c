@@ -120,6 +120,24 @@ static void test_multi(void)
 	t_check(ok, "contiguous range holds the pages in ref order", "");
 	xengnttab_unmap(gt, p, 3);
 
+	/* Consecutive frames (mapped in one go) and a write through them. */
+	{
+		uint32_t fw[3];
+
+		for (i = 0; i < 3; i++)
+			fw[i] = G(G_GRANT, 0, frame + i, 0, 0);
+		p = xengnttab_map_domain_grant_refs(gt, 3, dom, fw,
+						    PROT_READ | PROT_WRITE);
+		t_check(p && p[2 * PAGE] == 0x10 &&
+				(p[2 * PAGE + 1] = 0x66,
+				 G(G_PEEK, frame + 2, 1, 0, 0) == 0x66),
+			"consecutive frames map and write through", "");
+		if (p)
+			xengnttab_unmap(gt, p, 3);
+		for (i = 0; i < 3; i++)
+			G(G_END, fw[i], 0, 0, 0);
+	}
+
 	/* A batch with one bad ref maps nothing and leaves no pin. */
 	refs[1] = 39999;
 	p = xengnttab_map_domain_grant_refs(gt, 3, dom, refs, PROT_READ);
