@@ -303,10 +303,15 @@ static void on_xenstore(void *arg, uint32_t events)
 	struct xb_backend *be = arg;
 	char **v;
 
-	(void)events;
 	while ((v = xbs_next_event(be->xs))) {
 		handle_event(be, v[XS_WATCH_PATH], v[XS_WATCH_TOKEN]);
 		free(v);
+	}
+	if (events & (EPOLLHUP | EPOLLERR)) {
+		/* No more events will come: let systemd restart us. */
+		xb_err("lost the connection to xenstore");
+		xb_loop_del(be->loop, xbs_fd(be->xs));
+		be->fatal = true;
 	}
 }
 
@@ -483,6 +488,11 @@ void xb_backend_report(struct xb_backend *be, FILE *out, bool json)
 	free(all);
 }
 
+bool xb_backend_fatal(struct xb_backend *be)
+{
+	return be->fatal;
+}
+
 void xb_backend_shutdown(struct xb_backend *be)
 {
 	struct xb_dev_impl *di, *next;
@@ -515,7 +525,8 @@ void xb_backend_free(struct xb_backend *be)
 		next = b->next;
 		free(b);
 	}
-	xb_loop_del(be->loop, xbs_fd(be->xs));
+	if (!be->fatal)
+		xb_loop_del(be->loop, xbs_fd(be->xs));
 	xb_loop_del(be->loop, be->async_fd);
 	close(be->async_fd);
 	if (be->xc)

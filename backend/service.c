@@ -43,6 +43,8 @@ struct service {
 	int signal_fd;
 	int watchdog_fd;
 	int status_fd;		/* one-shot: a delayed STATUS update */
+	int health_fd;		/* periodic: is xenstore still there? */
+	bool failed;
 	bool status_armed;
 	uint64_t status_sent_ms;
 	bool quit;
@@ -79,6 +81,7 @@ static const struct option long_options[] = {
 };
 
 #define SHORT_OPTIONS "c:fk:l:s:hV"
+#define HEALTH_INTERVAL_S 5
 
 /*
  * First pass: where the configuration is, --foreground, --help. Returns
@@ -302,6 +305,27 @@ static int setup_status_timer(struct service *s)
 			   s);
 }
 
+/*
+ * libxenstore gives no sign on its watch fd when xenstored goes away:
+ * ask it something. Failing, the daemon stops with an error (and systemd
+ * restarts it) rather than serve on blindly.
+ */
+static bool xenstore_alive(struct service *s)
+{
+	char *v;
+	int rc = xbs_read_str(&s->xs, XBT_NULL, "domid", NULL, &v);
+
+	if (rc) {
+		xb_err("xenstore does not answer (%s): stopping",
+		       strerror(-rc));
+		s->quit = true;
+		s->failed = true;
+		return false;
+	}
+	free(v);
+	return true;
+}
+
 static void on_watchdog(void *arg, uint32_t events)
 {
 	struct service *s = arg;
@@ -310,7 +334,34 @@ static void on_watchdog(void *arg, uint32_t events)
 	(void)events;
 	if (read(s->watchdog_fd, &ticks, sizeof(ticks)) < 0)
 		return;
-	sd_notify(0, "WATCHDOG=1");
+	if (xenstore_alive(s))
+		sd_notify(0, "WATCHDOG=1");
+}
+
+static void on_health(void *arg, uint32_t events)
+{
+	struct service *s = arg;
+	uint64_t ticks;
+
+	(void)events;
+	if (read(s->health_fd, &ticks, sizeof(ticks)) >= 0)
+		xenstore_alive(s);
+}
+
+static int setup_health_timer(struct service *s)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_sec = HEALTH_INTERVAL_S },
+		.it_value = { .tv_sec = HEALTH_INTERVAL_S },
+	};
+
+	s->health_fd = timerfd_create(CLOCK_MONOTONIC,
+				      TFD_CLOEXEC | TFD_NONBLOCK);
+	if (s->health_fd < 0)
+		return -errno;
+	if (timerfd_settime(s->health_fd, 0, &its, NULL) < 0)
+		return -errno;
+	return xb_loop_add(&s->loop, s->health_fd, EPOLLIN, on_health, s);
 }
 
 /* Pings at half the interval systemd expects. */
@@ -506,6 +557,8 @@ static int run(struct service *s, int ready_fd)
 	rc = setup_watchdog(s);
 	if (!rc)
 		rc = setup_status_timer(s);
+	if (!rc)
+		rc = setup_health_timer(s);
 	if (rc) {
 		xb_err("timers: %s", strerror(-rc));
 		return 1;
@@ -523,10 +576,16 @@ static int run(struct service *s, int ready_fd)
 			xb_err("epoll: %s", strerror(-rc));
 			return 1;
 		}
+		if (xb_backend_fatal(s->be))
+			break;
 		notify_status(s, false);
 	}
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping: closing devices");
 	xb_backend_shutdown(s->be);
+	if (xb_backend_fatal(s->be) || s->failed) {
+		xb_err("stopped after a fatal error");
+		return 1;
+	}
 	xb_notice("stopped");
 	return 0;
 }
@@ -540,6 +599,8 @@ static void cleanup(struct service *s)
 		close(s->watchdog_fd);
 	if (s->status_fd >= 0)
 		close(s->status_fd);
+	if (s->health_fd >= 0)
+		close(s->health_fd);
 	if (s->signal_fd >= 0)
 		close(s->signal_fd);
 	xb_loop_fini(&s->loop);
@@ -555,6 +616,7 @@ int xb_service_main(int argc, char **argv, const struct xb_kind *const *kinds)
 		.signal_fd = -1,
 		.watchdog_fd = -1,
 		.status_fd = -1,
+		.health_fd = -1,
 	};
 	char err[XB_CONFIG_ERR_MAX];
 	int rc, ready_fd = -1;

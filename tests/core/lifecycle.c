@@ -590,6 +590,64 @@ static bool t_cycles(struct ctx *c)
 	return true;
 }
 
+static bool t_background(struct ctx *c)
+{
+	char cmd[2048], out[64] = "";
+	size_t n = 0;
+	FILE *p;
+	int rc;
+
+	if (!setup(c, false))
+		return false;
+	snprintf(c->d.sock, sizeof(c->d.sock), "%s/ctl.sock", c->h.dir);
+	snprintf(c->d.log, sizeof(c->d.log), "%s/daemon.log", c->h.dir);
+	n = snprintf(cmd, sizeof(cmd), "env -u XENSTORED_PATH -u NOTIFY_SOCKET");
+	for (unsigned int i = 0; i < c->h.nr_env; i++)
+		n += snprintf(cmd + n, sizeof(cmd) - n, " '%s'", c->h.env[i]);
+	snprintf(cmd + n, sizeof(cmd) - n, " %s -s %s >%s 2>&1; echo $?",
+		 daemon_bin, c->d.sock, c->d.log);
+	p = popen(cmd, "r");
+	if (!p || !fgets(out, sizeof(out), p))
+		return fail(c, "cannot run the daemon");
+	pclose(p);
+	/* The parent returns once the daemon is ready: ask at once. */
+	if (atoi(out) != 0)
+		return fail(c, "the parent exited %d, want 0", atoi(out));
+	if (!ctl_has(c, true, "["))
+		return false;
+	snprintf(cmd, sizeof(cmd), "pkill -TERM -f -- '[-]s %s'", c->d.sock);
+	rc = system(cmd);
+	for (int i = 0; i < 100 && access(c->d.sock, F_OK) == 0; i++)
+		usleep(50000);
+	return (rc == 0 || fail(c, "no daemon process found")) &&
+	       (access(c->d.sock, F_OK) != 0 ||
+		fail(c, "the daemon did not stop on SIGTERM"));
+}
+
+static bool t_xenstore_gone(struct ctx *c)
+{
+	char *pid;
+	int rc;
+	FILE *f;
+
+	if (!setup(c, true))
+		return false;
+	f = fopen(sim_path("%s/xenstored.pid", c->h.dir), "r");
+	pid = f ? calloc(1, 32) : NULL;
+	if (!f || !pid || !fgets(pid, 32, f) || kill(atoi(pid), SIGKILL) < 0) {
+		if (f)
+			fclose(f);
+		free(pid);
+		return fail(c, "cannot kill the host's xenstored");
+	}
+	fclose(f);
+	free(pid);
+	rc = sim_daemon_wait_exit(&c->d, 10000);
+	return (rc == 1 || fail(c, "exit status %d, want 1", rc)) &&
+	       (sim_log_count(&c->d, "xenstore does not answer") == 1 ||
+		fail(c, "no 'xenstore does not answer' line"));
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 static const struct {
@@ -616,6 +674,8 @@ static const struct {
 	{ "SIGHUP reloads the configuration, keeps it if bad", t_reload, false },
 	{ "bad options and configuration: one line, exit 2", t_bad_options, false },
 	{ "a second daemon on the same socket refuses to start", t_single_instance, false },
+	{ "without --foreground: in the background once ready", t_background, false },
+	{ "xenstored gone: the daemon stops with status 1 (to be restarted)", t_xenstore_gone, false },
 	{ "xenbackd serves vbd: InitWait as libxl needs, Closed on SIGTERM", t_real_vbd, true },
 	{ "100 connect/disconnect cycles, devices and a domain coming and going: no leak", t_cycles, true },
 };
