@@ -14,7 +14,7 @@
 E2E_DIR=/tmp/e2e
 E2E_XL_TIMEOUT=60
 E2E_SCENARIO_TIMEOUT=${E2E_SCENARIO_TIMEOUT:-180}
-E2E_GUEST_KERNEL=/e2e/guest/vmlinux.gz
+E2E_GUEST_KERNEL=/e2e/guest/vmlinux
 E2E_GUEST_INITRD=/e2e/guest/initrd.cpio
 E2E_DAEMON_LOG=/var/log/xenbackd.log
 E2E_NOTIFY_LOG=/var/log/xenbackd.notify
@@ -51,7 +51,9 @@ e2e_unit_cmdline() {
 
 # Start xenbackd as its unit does, its log to a file copied to the console
 # ("xenbackd| " lines), its sd_notify messages to $E2E_NOTIFY_LOG; wait for
-# READY=1 (10 s).
+# READY=1 (10 s). Its pid goes to /run/xenbackd.pid and, once it exits,
+# its exit code to /run/xenbackd.rc (processes started by any shell, so a
+# scenario can stop and start it).
 e2e_start_xenbackd() {
 	local cmd i
 	[ -x /usr/sbin/xenbackd ] || { echo "no /usr/sbin/xenbackd"; return 1; }
@@ -60,23 +62,26 @@ e2e_start_xenbackd() {
 	cmd=$(e2e_unit_cmdline)
 	[ -n "$cmd" ] || { echo "no ExecStart in xenbackd.service"; return 1; }
 	touch "$E2E_DAEMON_LOG"
-	if [ -z "$E2E_LOG_TAIL" ]; then
+	if [ ! -e /run/e2e-log-tail.pid ]; then
 		tail -n 0 -F "$E2E_DAEMON_LOG" 2>/dev/null |
 			sed -u 's/^/xenbackd| /' >/dev/console &
-		E2E_LOG_TAIL=$!
+		echo $! >/run/e2e-log-tail.pid
 	fi
 	: >"$E2E_NOTIFY_LOG"
-	rm -f /run/e2e-notify
+	rm -f /run/e2e-notify /run/xenbackd.pid /run/xenbackd.rc
 	e2e-notify /run/e2e-notify >>"$E2E_NOTIFY_LOG" 2>&1 &
-	E2E_NOTIFY_PID=$!
+	echo $! >/run/e2e-notify.pid
 	i=0
 	while [ ! -S /run/e2e-notify ] && [ $i -lt 50 ]; do
 		sleep 0.1; i=$((i + 1))
 	done
 	echo "$(e2e_uptime) starting: $cmd" >>"$E2E_DAEMON_LOG"
-	# shellcheck disable=SC2086
-	NOTIFY_SOCKET=/run/e2e-notify $cmd >>"$E2E_DAEMON_LOG" 2>&1 </dev/null &
-	echo $! >/run/xenbackd.pid
+	(
+		# shellcheck disable=SC2086
+		NOTIFY_SOCKET=/run/e2e-notify sh -c \
+			'echo $$ >/run/xenbackd.pid; exec "$@"' xenbackd $cmd
+		echo $? >/run/xenbackd.rc
+	) >>"$E2E_DAEMON_LOG" 2>&1 </dev/null &
 	e2e_wait 10 grep -q '^READY=1' "$E2E_NOTIFY_LOG" || {
 		echo "xenbackd sent no READY=1 within 10 s"
 		return 1
@@ -86,21 +91,21 @@ e2e_start_xenbackd() {
 
 e2e_xenbackd_pid() { cat /run/xenbackd.pid 2>/dev/null; }
 
-# SIGTERM the daemon and wait (20 s) for it to exit; prints its exit code.
+# SIGTERM the daemon and wait (20 s) for it to exit; returns its exit code.
 e2e_stop_xenbackd() {
 	local pid rc
 	pid=$(e2e_xenbackd_pid)
-	[ -n "$pid" ] || return 1
+	[ -n "$pid" ] || { echo "xenbackd is not running"; return 1; }
 	kill -TERM "$pid" 2>/dev/null
-	e2e_wait 20 e2e_gone "$pid" || { echo "xenbackd ignored SIGTERM"; return 1; }
-	wait "$pid" 2>/dev/null
-	rc=$?
+	e2e_wait 20 test -e /run/xenbackd.rc || {
+		echo "xenbackd ignored SIGTERM for 20 s"
+		return 1
+	}
+	rc=$(cat /run/xenbackd.rc)
 	rm -f /run/xenbackd.pid
-	kill "$E2E_NOTIFY_PID" 2>/dev/null
-	return $rc
+	kill "$(cat /run/e2e-notify.pid)" 2>/dev/null
+	return "$rc"
 }
-
-e2e_gone() { ! kill -0 "$1" 2>/dev/null; }
 
 e2e_assert_no_kernel_backends() {
 	if grep -qE '^(xen_blkback|xen_netback) ' /proc/modules; then
@@ -216,8 +221,29 @@ e2e_destroy() {
 	timeout "$E2E_XL_TIMEOUT" xl destroy "$1" || fail "xl destroy $1 failed"
 }
 
-# Devices the daemon lists (xenbackctl), empty output when none.
+# xenbackctl, bounded in time.
 e2e_ctl() { timeout 10 xenbackctl "$@"; }
+
+# True when xenbackd lists a device of domain $1.
+e2e_daemon_has_domain() {
+	e2e_ctl --json | jq -e "any(.[]; .domain == $1)" >/dev/null
+}
+
+# "kind devid state frontend-path" of domain $1's devices, as xenbackd
+# lists them and as xenstore has them (sorted, one a line).
+e2e_ctl_devices() {
+	e2e_ctl --json | jq -r ".[] | select(.domain == $1) |
+		\"\\(.kind) \\(.devid) \\(.state_num) \\(.frontend_path)\"" | sort
+}
+e2e_xs_devices() {
+	local k i be
+	for k in vbd vif; do
+		for i in $(xenstore-list "/local/domain/0/backend/$k/$1" 2>/dev/null); do
+			be=$(e2e_be "$1" "$k" "$i")
+			echo "$k $i $(xsr "$be/state") $(xsr "$be/frontend")"
+		done
+	done | sort
+}
 
 # e2e_std_guest NAME N: the usual guest, with a 64 MiB disk image (xvda,
 # default `block` script) and a vif on xenbr0 (MAC 00:16:3e:e2:00:N,
@@ -233,24 +259,38 @@ e2e_std_guest() {
 	e2e_create "$1"
 }
 
-# e2e_backend_ready DOMID TYPE DEVID: the backend is at least InitWait
-# (2..4) and its hotplug script has done its part.
-e2e_backend_ready() {
+# e2e_backend_check DOMID TYPE DEVID: true when the backend is at least
+# InitWait (2..4) and its hotplug script has done its part; else says why.
+e2e_backend_check() {
 	local be st
 	be=$(e2e_be "$1" "$2" "$3")
 	st=$(xsr "$be/state")
-	[ -n "$st" ] && [ "$st" -ge 2 ] && [ "$st" -le 4 ] ||
-		fail "$be/state is '$st'"
+	[ -n "$st" ] && [ "$st" -ge 2 ] && [ "$st" -le 4 ] || {
+		echo "$be/state is '$st'"
+		return 1
+	}
 	case "$2" in
 	vbd)
-		[ -n "$(xsr "$be/physical-device")" ] ||
-			fail "$be: no physical-device (block script did not run)" ;;
+		[ -n "$(xsr "$be/physical-device")" ] || {
+			echo "$be: no physical-device (block script did not run)"
+			return 1
+		} ;;
 	vif)
-		e2e_xs_is "$be/hotplug-status" connected ||
-			fail "$be/hotplug-status is '$(xsr "$be/hotplug-status")'"
-		[ -e "/sys/class/net/xenbr0/brif/vif$1.$3" ] ||
-			fail "vif$1.$3 is not in xenbr0" ;;
+		e2e_xs_is "$be/hotplug-status" connected || {
+			echo "$be/hotplug-status is '$(xsr "$be/hotplug-status")'"
+			return 1
+		}
+		[ -e "/sys/class/net/xenbr0/brif/vif$1.$3" ] || {
+			echo "vif$1.$3 is not in xenbr0"
+			return 1
+		} ;;
 	esac
+}
+
+# e2e_backend_ready DOMID TYPE DEVID: e2e_backend_check within 10 s, or
+# the scenario fails.
+e2e_backend_ready() {
+	e2e_wait 10 e2e_backend_check "$@" || fail "$(e2e_backend_check "$@")"
 }
 
 # True while any backend directory of domain $1 exists.
