@@ -1,0 +1,20 @@
+# tests/net: the network backend's tests (issue 11).
+#
+#   ring_netif_test   table-driven rules of the netif rings (ring/netif.c)
+#   fuzz_netif        libFuzzer target over a hostile tx/rx ring, run briefly
+
+NET_TEST_DIR := $(B)/tests/net
+
+$(NET_TEST_DIR)/ring_netif_test: tests/net/ring_netif_test.c $(B)/ring/netif.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o,$^)
+
+# The fuzzer is built by clang from the sources themselves, instrumented.
+NET_FUZZ_FLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -I. \
+		  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+$(NET_TEST_DIR)/fuzz_netif: tests/net/fuzz_netif.c ring/netif.c ring/netif.h
+	@mkdir -p $(dir $@)
+	clang $(NET_FUZZ_FLAGS) -o $@ tests/net/fuzz_netif.c ring/netif.c
+
+check-build: $(NET_TEST_DIR)/ring_netif_test $(NET_TEST_DIR)/fuzz_netif
+CHECK_SUITES += $(NET_TEST_DIR)/ring_netif_test tests/net/fuzz-netif.sh
