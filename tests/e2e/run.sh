@@ -17,12 +17,14 @@
 #   E2E_TIMEOUT         seconds for the whole boot (default 540)
 #   E2E_OUT             work folder (default build/e2e)
 #   XENBACKD_BUILD      where xenbackd and xenbackctl are (default build)
+#   XENBACKD_UNITS      where xenbackd.service is (default units)
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 out=${E2E_OUT:-$top/build/e2e}
 bld=${XENBACKD_BUILD:-$top/build}
+units=${XENBACKD_UNITS:-$top/units}
 timeout_s=${E2E_TIMEOUT:-540}
 mode=xenbackd
 [ "${E2E_KERNEL_BACKENDS:-0}" = 1 ] && mode=kernel
@@ -63,14 +65,16 @@ build_overlay() {
 		install -m 0644 "$s" "$ov/e2e/scenarios/"
 		install -m 0644 "$s" "$g/e2e/scenarios/"
 	done
-	install -m 0755 "$bld/e2e/e2e-notify" "$ov/usr/bin/e2e-notify" || return 1
+	install -m 0755 "$top/build/e2e/e2e-notify" "$ov/usr/bin/e2e-notify" || return 1
 	if [ "$mode" = xenbackd ]; then
 		install -m 0755 "$bld/xenbackd" "$ov/usr/sbin/xenbackd" || return 1
 		install -m 0755 "$bld/xenbackctl" "$ov/usr/bin/xenbackctl" || return 1
-		install -m 0644 "$top/units/xenbackd.service" \
+		install -m 0644 "$units/xenbackd.service" \
 			"$ov/e2e/xenbackd.service" || return 1
-		[ -e "$top/units/xenbackd.conf" ] &&
-			install -D -m 0644 "$top/units/xenbackd.conf" "$ov/etc/xenbackd.conf"
+		if [ -e "$units/xenbackd.conf" ]; then
+			install -D -m 0644 "$units/xenbackd.conf" \
+				"$ov/etc/xenbackd.conf" || return 1
+		fi
 	fi
 	{ cat "$cache/guest-base.cpio"; cpio_of "$g"; } >"$ov/e2e/guest/initrd.cpio"
 	{ cat "$cache/dom0-base.cpio"; cpio_of "$ov"; } >"$out/dom0.cpio"
@@ -89,7 +93,7 @@ con=$out/console.log
 
 t_boot=$(now_ms)
 timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
-	-accel tcg,thread=multi -cpu max,-smap -smp 2 -m 3072 \
+	-accel tcg,thread=${E2E_TCG_THREAD:-multi} -cpu ${E2E_CPU:-qemu64} -smp 2 -m 3072 \
 	-display none -vga none -nic none -no-reboot -monitor none \
 	-serial "file:$con" \
 	-kernel "$out/xen" -append "$xen_args" \
@@ -144,6 +148,9 @@ while read -r _ t what name rest; do
 		echo "FAIL: e2e/$name $rest"
 		seen[$name]=1 ;;
 	BEGIN) seen[$name]=0 ;;
+	NOTFOR)
+		echo "e2e: $name is not run with the $rest backends"
+		seen[$name]=1 ;;
 	esac
 done < <(marks)
 

@@ -6,6 +6,7 @@
 #   @@E2E <uptime> BEGIN <scenario>
 #   @@E2E <uptime> PASS <scenario>
 #   @@E2E <uptime> FAIL <scenario> <why>
+#   @@E2E <uptime> NOTFOR <scenario> <mode>   not run in this mode
 #   @@E2E <uptime> END <N passed, N failed>
 #   @@E2E <uptime> ABORT <why>         dom0 could not get ready
 # A scenario's own output and, on failure, its diagnostics are printed
@@ -23,6 +24,12 @@ mkdir -p "$E2E_DIR"
 e2e_uptime() { cut -d' ' -f1 /proc/uptime; }
 e2e_mark() { echo "@@E2E $(e2e_uptime) $*" >/dev/console; }
 e2e_abort() {
+	if [ -s "$E2E_DAEMON_LOG" ]; then
+		echo "-- xenbackd's log"
+		tail -n 40 "$E2E_DAEMON_LOG"
+		echo "-- its sd_notify messages"
+		tail -n 10 "$E2E_NOTIFY_LOG"
+	fi >/dev/console 2>&1
 	e2e_mark ABORT "$*"
 	sync
 	poweroff -f
@@ -45,8 +52,8 @@ e2e_params() {
 # The command line of units/xenbackd.service's ExecStart, as installed
 # with SBINDIR=/usr/sbin (systemd's "-" and "@" prefixes dropped).
 e2e_unit_cmdline() {
-	sed -n 's/^ExecStart=[-@+!]*//p' /e2e/xenbackd.service | head -n 1 |
-		sed 's|@SBINDIR@|/usr/sbin|g'
+	sed 's|@SBINDIR@|/usr/sbin|g' /e2e/xenbackd.service |
+		sed -n 's/^ExecStart=[-@:+!]*//p' | head -n 1
 }
 
 # Start xenbackd as its unit does, its log to a file copied to the console
@@ -64,7 +71,7 @@ e2e_start_xenbackd() {
 	touch "$E2E_DAEMON_LOG"
 	if [ ! -e /run/e2e-log-tail.pid ]; then
 		tail -n 0 -F "$E2E_DAEMON_LOG" 2>/dev/null |
-			sed -u 's/^/xenbackd| /' >/dev/console &
+			awk '{ print "xenbackd| " $0; fflush() }' >/dev/console &
 		echo $! >/run/e2e-log-tail.pid
 	fi
 	: >"$E2E_NOTIFY_LOG"
@@ -82,11 +89,20 @@ e2e_start_xenbackd() {
 			'echo $$ >/run/xenbackd.pid; exec "$@"' xenbackd $cmd
 		echo $? >/run/xenbackd.rc
 	) >>"$E2E_DAEMON_LOG" 2>&1 </dev/null &
-	e2e_wait 10 grep -q '^READY=1' "$E2E_NOTIFY_LOG" || {
+	e2e_wait 10 e2e_ready_or_exited
+	if [ -e /run/xenbackd.rc ]; then
+		echo "xenbackd exited $(cat /run/xenbackd.rc) before READY=1"
+		return 1
+	fi
+	grep -q '^READY=1' "$E2E_NOTIFY_LOG" || {
 		echo "xenbackd sent no READY=1 within 10 s"
 		return 1
 	}
 	e2e_mark STAGE xenbackd-ready
+}
+
+e2e_ready_or_exited() {
+	grep -q '^READY=1' "$E2E_NOTIFY_LOG" || [ -e /run/xenbackd.rc ]
 }
 
 e2e_xenbackd_pid() { cat /run/xenbackd.pid 2>/dev/null; }
@@ -335,9 +351,12 @@ e2e_scenarios() {
 		list=$(ls /e2e/scenarios | sed -n 's/\.sh$//p')
 	fi
 	for n in $list; do
-		grep -q '^E2E_MODES=' "/e2e/scenarios/$n.sh" 2>/dev/null &&
+		if grep -q '^E2E_MODES=' "/e2e/scenarios/$n.sh" 2>/dev/null &&
 			! grep '^E2E_MODES=' "/e2e/scenarios/$n.sh" |
-				grep -qw "$E2E_MODE" && continue
+				grep -qw "$E2E_MODE"; then
+			e2e_mark NOTFOR "$n" "$E2E_MODE"
+			continue
+		fi
 		echo "$n"
 	done
 }
