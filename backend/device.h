@@ -27,6 +27,10 @@
  *                    Connected. <0: the device fails. -EAGAIN: stay in
  *                    InitWait and try again on the next frontend change.
  *                    The kind unwinds what it made before returning <0.
+ *                    The frontend may be Connected already, its ring in
+ *                    use (the daemon restarted after a crash): attach at
+ *                    the ring's current indices (requests are answered up
+ *                    to the shared rsp_prod), never assume a fresh ring.
  *   disconnect       frontend Closing/Closed, hot-unplug, frontend domain
  *                    dead, daemon stopping, or after a failure: stop the
  *                    workers (in-flight I/O finished or failed first, see
@@ -121,7 +125,8 @@ int xb_be_read_uint_def(struct xb_device *dev, const char *node,
 			unsigned int max, unsigned int def, unsigned int *out);
 int xb_be_read_flag(struct xb_device *dev, const char *node, bool *out);
 
-/* "missing", "not a canonical number", "out of range", or strerror. */
+/* "is missing", "is not a canonical number", "is out of range", or
+ * strerror(). */
 const char *xb_read_error(int err);
 
 /* Writes a node of the backend directory (features, sizes, ...). */

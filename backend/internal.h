@@ -39,6 +39,9 @@ struct xb_dev_impl {
 	bool in_callback;	/* inside a kind callback */
 
 	char fe_token[XBS_PATH_MAX];
+	/* "=value" (or "" if absent) when path validation failed. */
+	char bad_fe_id[40];
+	char bad_fe[XBS_PATH_MAX + 1];
 	struct xb_ratelimit rl;
 
 	/* Set by xb_device_fail_async() from a worker thread. */
@@ -76,6 +79,7 @@ struct xb_backend {
 	int async_fd;			/* eventfd: a worker failed a device */
 	bool watching_release;
 	bool stopping;
+	bool fatal;			/* xenstore is gone */
 };
 
 /* lifecycle.c */

@@ -5,6 +5,7 @@
  *   xensim start HOST                  hypervisor state, dom0, xenstored
  *   xensim create HOST DOMID [--name N] [--mem MiB]
  *   xensim destroy HOST DOMID
+ *   xensim shutdown HOST DOMID [REASON] the guest shut down (not gone)
  *   xensim list HOST
  *   xensim stop HOST                   everything ended and removed
  *   xensim env HOST [DOMID]            export lines for a shell
@@ -108,9 +109,11 @@ static void set_host(const char *arg, bool must_exist)
 		n = snprintf(host_dir, sizeof(host_dir), "%s/%s", cwd, arg);
 	else
 		die("getcwd: %s", strerror(errno));
-	if (n < 0 || (size_t)n >= sizeof(host_dir) - 40)
-		die("host path too long (unix sockets live under it): %s",
-		    arg);
+	/* xenstored's socket, the longest unix socket path under HOST,
+	 * must fit sockaddr_un (108 bytes with its NUL). */
+	if (n < 0 || (size_t)n + sizeof("/xenstored/socket") > 108)
+		die("host path too long for the unix sockets under it "
+		    "(%d bytes, 90 at most): %s", n, host_dir);
 	while (n > 1 && host_dir[n - 1] == '/')
 		host_dir[--n] = 0;
 	if (must_exist && access(hpath("shm/hv"), F_OK) < 0)
@@ -316,10 +319,16 @@ static int dom_create(struct xsim_host *h, uint32_t domid, const char *name,
 
 static void child_env(uint32_t domid)
 {
-	char d[16], lib[PATH_MAX + 8];
+	const char *old = getenv("LD_LIBRARY_PATH");
+	char d[16], lib[2 * PATH_MAX];
 
 	snprintf(d, sizeof(d), "%u", domid);
-	snprintf(lib, sizeof(lib), "%s/lib", exe_dir);
+	/* The stand-in libraries first; the caller's path (sanitizer
+	 * runtimes, say) after them. */
+	if (old && *old && strncmp(old, exe_dir, strlen(exe_dir)))
+		snprintf(lib, sizeof(lib), "%s/lib:%s", exe_dir, old);
+	else
+		snprintf(lib, sizeof(lib), "%s/lib", exe_dir);
 	setenv("XENSIM_HOST", host_dir, 1);
 	setenv("XENSIM_DOMID", d, 1);
 	setenv("LD_LIBRARY_PATH", lib, 1);
@@ -635,6 +644,31 @@ static int cmd_destroy(uint32_t domid)
 	return 0;
 }
 
+/* ---- shutdown ---- */
+
+/* The guest shut itself down (SCHEDOP_shutdown): xc_domain_getinfo says
+ * so, dom0 gets VIRQ_DOM_EXC, xenstored fires @releaseDomain. The domain
+ * keeps existing until destroyed, as with xl's on_poweroff=preserve. */
+static int cmd_shutdown(uint32_t domid, unsigned int reason)
+{
+	struct xsim_host *h = attach(0);
+	int slot, s0;
+
+	xsim_lock(h);
+	slot = xsim_dom_slot(h->hv, domid);
+	if (slot < 0) {
+		xsim_unlock(h);
+		die("no running domain %u", domid);
+	}
+	h->hv->doms[slot].shutdown_reason = reason;
+	h->hv->doms[slot].shutdown = 1;
+	xsim_unlock(h);
+	s0 = xsim_dom_slot(h->hv, 0);
+	if (s0 >= 0)
+		xsim_virq_raise(h, s0, VIRQ_DOM_EXC);
+	return 0;
+}
+
 /* ---- list ---- */
 
 static int cmd_list(void)
@@ -787,6 +821,7 @@ static void usage(void)
 		"usage: xensim start HOST\n"
 		"       xensim create HOST DOMID [--name NAME] [--mem MIB]\n"
 		"       xensim destroy HOST DOMID\n"
+		"       xensim shutdown HOST DOMID [REASON]\n"
 		"       xensim list HOST\n"
 		"       xensim stop HOST\n"
 		"       xensim env HOST [DOMID]\n"
@@ -839,6 +874,9 @@ int main(int argc, char **argv)
 		}
 		return cmd_create(parse_domid(argv[3], false), name, mib);
 	}
+	if (!strcmp(cmd, "shutdown") && (argc == 4 || argc == 5))
+		return cmd_shutdown(parse_domid(argv[3], false),
+				    argc == 5 ? atoi(argv[4]) : 0);
 	if (!strcmp(cmd, "destroy") && argc == 4)
 		return cmd_destroy(parse_domid(argv[3], false));
 	if (!strcmp(cmd, "list") && argc == 3)

@@ -208,7 +208,7 @@ int xsg_evtchn_wait(struct xsg *g, int timeout_ms)
 				return rc < 0 ? rc : port;
 			}
 			if (port != -EAGAIN)
-				return port;
+				return port < 0 ? port : -EIO;
 		}
 		if (timeout_ms >= 0) {
 			left = end - now_ms();
