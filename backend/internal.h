@@ -79,6 +79,7 @@ struct xb_backend {
 	int async_fd;			/* eventfd: a worker failed a device */
 	bool watching_release;
 	bool stopping;
+	bool fatal;			/* xenstore is gone */
 };
 
 /* lifecycle.c */

@@ -70,7 +70,8 @@ static void do_disconnect(struct xb_dev_impl *di)
 	if (!di->probed)
 		return;
 	di->in_callback = true;
-	di->d.kind->disconnect(&di->d);
+	if (di->d.kind->disconnect)
+		di->d.kind->disconnect(&di->d);
 	di->connected = false;
 	after_callback(di);
 }

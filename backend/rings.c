@@ -84,22 +84,22 @@ static int check_refs(struct xb_device *dev, const grant_ref_t *refs,
 		      unsigned int nr)
 {
 	if (nr == 0 || nr > XB_RING_MAX_PAGES) {
-		xb_dev_err(dev, "ring of %u pages refused (1..%u)", nr,
-			   XB_RING_MAX_PAGES);
+		xb_device_fail(dev, -EINVAL, "ring of %u pages refused (1..%u)",
+			       nr, XB_RING_MAX_PAGES);
 		return -EINVAL;
 	}
 	for (unsigned int i = 0; i < nr; i++) {
 		if (refs[i] < GNTTAB_NR_RESERVED_ENTRIES) {
-			xb_dev_err(dev,
-				   "ring grant reference %u is reserved for the toolstack",
-				   refs[i]);
+			xb_device_fail(dev, -EINVAL,
+				       "ring grant reference %u is reserved for the toolstack",
+				       refs[i]);
 			return -EINVAL;
 		}
 		for (unsigned int j = 0; j < i; j++) {
 			if (refs[j] == refs[i]) {
-				xb_dev_err(dev,
-					   "ring grant reference %u given twice",
-					   refs[i]);
+				xb_device_fail(dev, -EINVAL,
+					       "ring grant reference %u given twice",
+					       refs[i]);
 				return -EINVAL;
 			}
 		}
@@ -119,7 +119,8 @@ int xb_ring_map(struct xb_device *dev, struct xb_ring_map *m,
 	if (rc)
 		return rc;
 	if (!dev->gnttab) {
-		xb_dev_err(dev, "no grant table handle to map the ring");
+		xb_device_fail(dev, -EBADF,
+			       "no grant table handle to map the ring");
 		return -EBADF;
 	}
 	for (unsigned int i = 0; i < nr; i++)
@@ -128,8 +129,9 @@ int xb_ring_map(struct xb_device *dev, struct xb_ring_map *m,
 					       PROT_READ | PROT_WRITE);
 	if (!addr) {
 		rc = errno ? -errno : -EIO;
-		xb_dev_err(dev, "cannot map ring (%u pages, first ref %u): %s",
-			   nr, refs[0], strerror(-rc));
+		xb_device_fail(dev, rc,
+			       "cannot map ring (%u pages, first ref %u): %s",
+			       nr, refs[0], strerror(-rc));
 		return rc;
 	}
 	m->addr = addr;
@@ -173,15 +175,16 @@ int xb_evtchn_bind(struct xb_device *dev, struct xb_evtchn *ch,
 	ch->xce = xenevtchn_open(NULL, 0);
 	if (!ch->xce) {
 		rc = errno ? -errno : -EIO;
-		xb_dev_err(dev, "cannot open an event channel handle: %s",
-			   strerror(-rc));
+		xb_device_fail(dev, rc, "cannot open an event channel handle: %s",
+			       strerror(-rc));
 		return rc;
 	}
 	port = xenevtchn_bind_interdomain(ch->xce, dev->domid, remote_port);
 	if (port < 0) {
 		rc = errno ? -errno : -EIO;
-		xb_dev_err(dev, "cannot bind event channel %u of domain %u: %s",
-			   remote_port, dev->domid, strerror(-rc));
+		xb_device_fail(dev, rc,
+			       "cannot bind event channel %u of domain %u: %s",
+			       remote_port, dev->domid, strerror(-rc));
 		goto fail;
 	}
 	ch->local_port = port;
@@ -190,7 +193,8 @@ int xb_evtchn_bind(struct xb_device *dev, struct xb_evtchn *ch,
 	fl = fcntl(ch->fd, F_GETFL);
 	if (fl < 0 || fcntl(ch->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
 		rc = -errno;
-		xb_dev_err(dev, "event channel fd: %s", strerror(errno));
+		xb_device_fail(dev, rc, "event channel fd: %s",
+			       strerror(errno));
 		xenevtchn_unbind(ch->xce, ch->local_port);
 		goto fail;
 	}

@@ -40,6 +40,8 @@
 #define BLK_QUEUE_MAX_SLOTS 128
 /* Data buffer of one queue, in pages: bounds in-flight bytes per queue. */
 #define BLK_QUEUE_POOL_PAGES 1024
+/* Persistent grants kept mapped per queue (Linux blkback's default). */
+#define BLK_MAX_PGRANTS 1056
 /* Segments per indirect request we offer (Linux blkback's maximum). */
 #define BLK_MAX_INDIRECT_SEGS RING_BLKIF_MAX_INDIRECT_SEGS
 
@@ -86,6 +88,35 @@ struct blk_counters {
 	atomic_uint_fast64_t inflight;
 };
 
+/* ---- persistent grants (map mode) --------------------------------------- */
+
+/*
+ * The frontend's grants kept mapped, at most max, least recently used
+ * ones unmapped first when a new one is needed (as blkback's LRU).
+ * Guest-derived: the grant references; they are only looked up.
+ */
+struct blk_pgrant {
+	grant_ref_t gref;
+	void *addr;
+	uint32_t hnext;		/* hash chain */
+	uint32_t prev, next;	/* LRU list, most recent at head */
+};
+
+struct blk_pgrants {
+	struct blk_pgrant *e;
+	uint32_t *bucket;
+	unsigned int nr, max, nbuckets;
+	uint32_t head, tail;
+	uint64_t hits, misses, evictions;
+};
+
+int blk_pgrants_init(struct blk_pgrants *c, unsigned int max);
+/* The page of gref mapped read-write (mapping it now if needed), or NULL. */
+void *blk_pgrants_get(struct blk_pgrants *c, xengnttab_handle *gt,
+		      uint32_t domid, grant_ref_t gref);
+/* Unmaps everything; NULL-safe, idempotent. */
+void blk_pgrants_destroy(struct blk_pgrants *c, xengnttab_handle *gt);
+
 /* ---- one queue (ring) -------------------------------------------------- */
 
 struct blk_dev;
@@ -126,6 +157,9 @@ struct blk_queue {
 	unsigned int nr_copy, max_copy;
 	struct iocb **submit;
 	unsigned int nr_submit;
+	struct blk_slot **staged;	/* data moved, to submit or answer */
+	unsigned int nr_staged;
+	struct blk_pgrants pgrants;
 	struct io_event *events;
 
 	/* A barrier waits for earlier I/O to finish before it starts. */
@@ -146,7 +180,8 @@ struct blk_dev {
 	enum ring_blkif_abi abi;
 	unsigned int ring_order;
 	unsigned int nr_queues;
-	bool persistent;
+	bool persistent;	/* both ends use persistent grants */
+	bool data_map;		/* map grants (else grant copy) */
 	struct blk_queue *queues;
 	bool connected;
 

@@ -174,6 +174,71 @@ static void add_copy(struct blk_queue *q, struct blk_slot *s, unsigned int i)
 	q->copy_owner[q->nr_copy++] = s;
 }
 
+/*
+ * Map mode: the guest's pages are mapped (kept, when the frontend uses
+ * persistent grants; else mapped for this request only) and the data is
+ * copied by the CPU between them and the queue's pages. Failure marks
+ * the slot; nothing stays mapped but the bounded persistent set.
+ */
+static void map_copy(struct blk_queue *q, struct blk_slot *s)
+{
+	uint32_t domid = q->bd->dev->domid;
+	unsigned int i, n = s->req.nr_segments;
+	uint32_t refs[BLK_MAX_INDIRECT_SEGS];
+	uint8_t *base = NULL;
+
+	if (!q->bd->persistent) {
+		for (i = 0; i < n; i++)
+			refs[i] = s->req.seg[i].gref;
+		base = xengnttab_map_domain_grant_refs(
+			q->gt, n, domid, refs,
+			s->write ? PROT_READ : PROT_READ | PROT_WRITE);
+		if (!base) {
+			s->copy_failed = true;
+			return;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		const struct ring_blkif_seg *seg = &s->req.seg[i];
+		size_t off = (size_t)seg->first_sect << RING_BLKIF_SECTOR_SHIFT;
+		size_t len = (size_t)(seg->last_sect - seg->first_sect + 1u)
+			     << RING_BLKIF_SECTOR_SHIFT;
+		uint8_t *local = page_addr(q, s->page[i]) + off;
+		uint8_t *guest;
+
+		if (base) {
+			guest = base + (size_t)i * RING_BLKIF_PAGE_SIZE;
+		} else {
+			guest = blk_pgrants_get(&q->pgrants, q->gt, domid,
+						seg->gref);
+			if (!guest) {
+				s->copy_failed = true;
+				break;
+			}
+		}
+		if (s->write)
+			memcpy(local, guest + off, len);
+		else
+			memcpy(guest + off, local, len);
+	}
+	if (base)
+		xengnttab_unmap(q->gt, base, n);
+}
+
+/* Moves a slot's data (either way) and stages it for the batch's end. */
+static void stage_copy(struct blk_queue *q, struct blk_slot *s)
+{
+	unsigned int i;
+
+	s->copy_failed = false;
+	if (q->bd->data_map)
+		map_copy(q, s);
+	else
+		for (i = 0; i < s->req.nr_segments; i++)
+			add_copy(q, s, i);
+	q->staged[q->nr_staged++] = s;
+}
+
 /* Runs the batch; marks the slots whose segments failed. */
 static void run_copies(struct blk_queue *q)
 {
@@ -264,13 +329,10 @@ static void queue_submit(struct blk_queue *q, struct blk_slot *s)
 /* Data request: reads go straight to I/O, writes copy in first. */
 static void start_data(struct blk_queue *q, struct blk_slot *s)
 {
-	unsigned int i;
-
 	map_to_pool(q, s);
 	if (s->write) {
 		s->stage = SLOT_COPY_IN;
-		for (i = 0; i < s->req.nr_segments; i++)
-			add_copy(q, s, i);
+		stage_copy(q, s);
 	}
 	prep_data_iocb(q, s);
 	if (!s->write)
@@ -424,6 +486,16 @@ static void io_failed(struct blk_queue *q, struct blk_slot *s, int err)
 	finish(q, s, BLKIF_RSP_ERROR);
 }
 
+/* A grant the frontend gave us was refused: its request fails. */
+static void copy_error(struct blk_queue *q, struct blk_slot *s)
+{
+	xb_dev_log_ratelimited(q->bd->dev, LOG_WARNING,
+			       "queue %u: request %" PRIu64 ": a grant of the "
+			       "frontend cannot be used",
+			       q->index, s->req.id);
+	finish(q, s, BLKIF_RSP_ERROR);
+}
+
 /*
  * End of a pass or of a completion batch: copy write data in, move the
  * copied writes to the submit list, copy read data out and answer those,
@@ -431,24 +503,26 @@ static void io_failed(struct blk_queue *q, struct blk_slot *s, int err)
  */
 static void flush_batch(struct blk_queue *q)
 {
-	unsigned int i, n = q->nr_copy;
 	struct blk_slot *owner;
+	unsigned int i;
 	long done = 0;
 
 	run_copies(q);
-	for (i = 0; i < n; i++) {
-		owner = q->copy_owner[i];
+	for (i = 0; i < q->nr_staged; i++) {
+		owner = q->staged[i];
 		if (owner->stage == SLOT_COPY_IN) {
 			if (owner->copy_failed)
-				finish(q, owner, BLKIF_RSP_ERROR);
+				copy_error(q, owner);
 			else
 				queue_submit(q, owner);
 		} else if (owner->stage == SLOT_COPY_OUT) {
-			finish(q, owner,
-			       owner->copy_failed ? BLKIF_RSP_ERROR :
-						    BLKIF_RSP_OKAY);
+			if (owner->copy_failed)
+				copy_error(q, owner);
+			else
+				finish(q, owner, BLKIF_RSP_OKAY);
 		}
 	}
+	q->nr_staged = 0;
 	while (done < (long)q->nr_submit) {
 		long rc = io_submit(q->aio, (long)q->nr_submit - done,
 				    q->submit + done);
@@ -528,8 +602,6 @@ static void on_evtchn(void *arg, uint32_t events)
 
 static void complete_one(struct blk_queue *q, struct blk_slot *s, long res)
 {
-	unsigned int i;
-
 	if (res < 0) {
 		io_failed(q, s, (int)-res);
 		return;
@@ -546,8 +618,7 @@ static void complete_one(struct blk_queue *q, struct blk_slot *s, long res)
 	}
 	if (!s->write && !s->sync_only) {
 		s->stage = SLOT_COPY_OUT;
-		for (i = 0; i < s->req.nr_segments; i++)
-			add_copy(q, s, i);
+		stage_copy(q, s);
 		return;
 	}
 	finish(q, s, BLKIF_RSP_OKAY);
@@ -615,6 +686,7 @@ static void queue_free_resources(struct blk_queue *q)
 	free(q->copy);
 	free(q->copy_owner);
 	free(q->submit);
+	free(q->staged);
 	free(q->events);
 	q->indirect_buf = NULL;
 	q->slots = NULL;
@@ -623,7 +695,10 @@ static void queue_free_resources(struct blk_queue *q)
 	q->copy = NULL;
 	q->copy_owner = NULL;
 	q->submit = NULL;
+	q->staged = NULL;
 	q->events = NULL;
+	/* Every persistent grant is unmapped when the queue goes (XSA-371). */
+	blk_pgrants_destroy(&q->pgrants, q->gt);
 	if (q->gt)
 		xengnttab_close(q->gt);
 	q->gt = NULL;
@@ -657,9 +732,10 @@ static int queue_alloc(struct blk_queue *q)
 	q->copy = calloc(q->max_copy, sizeof(*q->copy));
 	q->copy_owner = calloc(q->max_copy, sizeof(*q->copy_owner));
 	q->submit = calloc(q->nr_slots, sizeof(*q->submit));
+	q->staged = calloc(q->nr_slots, sizeof(*q->staged));
 	q->events = calloc(q->nr_slots, sizeof(*q->events));
 	if (!q->slots || !q->free_slots || !q->free_pages || !q->copy ||
-	    !q->copy_owner || !q->submit || !q->events)
+	    !q->copy_owner || !q->submit || !q->events || !q->staged)
 		return -ENOMEM;
 	for (i = 0; i < q->nr_slots; i++)
 		q->free_slots[i] = q->nr_slots - 1 - i;
@@ -678,6 +754,14 @@ static int queue_alloc(struct blk_queue *q)
 	q->gt = xengnttab_open(NULL, 0);
 	if (!q->gt)
 		return -errno ? -errno : -EIO;
+	if (q->bd->data_map) {
+		/* The persistent set, plus one request mapped at a time. */
+		xengnttab_set_max_grants(q->gt, BLK_MAX_PGRANTS +
+						 BLK_MAX_INDIRECT_SEGS);
+		if (q->bd->persistent &&
+		    blk_pgrants_init(&q->pgrants, BLK_MAX_PGRANTS) < 0)
+			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -690,7 +774,8 @@ int blk_queue_start(struct blk_queue *q)
 	q->dead = q->stopping = false;
 	q->barrier = NULL;
 	q->in_use = 0;
-	q->nr_copy = q->nr_submit = 0;
+	q->nr_copy = q->nr_submit = q->nr_staged = 0;
+	memset(&q->pgrants, 0, sizeof(q->pgrants));
 	rc = queue_alloc(q);
 	if (rc < 0) {
 		xb_dev_err(dev, "queue %u: cannot allocate its resources: %s",

@@ -41,6 +41,25 @@ static unsigned int max_queues(void)
 /* probe                                                               */
 /* ------------------------------------------------------------------ */
 
+/*
+ * How guest data moves: "copy" (grant copy into the daemon's buffers,
+ * the default: see docs/blk.md) or "map" (grants mapped, persistently
+ * when the frontend agrees), from $XENBACKD_BLK_DATA.
+ */
+static bool data_path_is_map(struct xb_device *dev)
+{
+	const char *v = getenv("XENBACKD_BLK_DATA");
+
+	if (!v || !*v || !strcmp(v, "copy"))
+		return false;
+	if (!strcmp(v, "map"))
+		return true;
+	xb_dev_warn(dev, "XENBACKD_BLK_DATA='%.16s' is neither copy nor map: "
+			 "using copy",
+		    v);
+	return false;
+}
+
 static int read_mode(struct blk_dev *bd)
 {
 	struct xb_device *dev = bd->dev;
@@ -98,6 +117,7 @@ static int blk_probe(struct xb_device *dev)
 	rc = read_mode(bd);
 	if (rc < 0)
 		return rc;
+	bd->data_map = data_path_is_map(dev);
 	rc = xb_be_write(dev, "feature-max-indirect-segments", "%u",
 			 BLK_MAX_INDIRECT_SEGS);
 	if (rc == 0)
@@ -312,11 +332,14 @@ static int read_frontend(struct blk_dev *bd)
 		return -EINVAL;
 	}
 	free(proto);
+	/*
+	 * Persistent grants are used when both ends want them: the frontend
+	 * says so, and the device moves data by mapping grants.
+	 */
 	rc = xb_fe_read_flag(dev, "feature-persistent", &bd->persistent);
 	if (rc < 0)
 		bd->persistent = false;
-	/* Persistent grants are not offered: the frontend's wish is moot. */
-	bd->persistent = false;
+	bd->persistent = bd->persistent && bd->data_map;
 	return 0;
 }
 
@@ -420,7 +443,7 @@ static int write_connect_nodes(struct blk_dev *bd)
 				 b->discard_secure);
 	if (rc == 0)
 		rc = xb_be_write(dev, "feature-persistent", "%d",
-				 bd->persistent);
+				 bd->data_map);
 	if (rc == 0)
 		rc = xb_be_write(dev, "sectors", "%" PRIu64,
 				 (uint64_t)atomic_load(&bd->sectors));
@@ -470,9 +493,11 @@ static int blk_connect(struct xb_device *dev)
 		return rc;
 	}
 	bd->connected = true;
-	xb_dev_info(dev, "connected: %u queue(s), ring order %u, %s",
+	xb_dev_info(dev, "connected: %u queue(s), ring order %u, %s, %s%s",
 		    bd->nr_queues, bd->ring_order,
-		    ring_blkif_abi_name(bd->abi));
+		    ring_blkif_abi_name(bd->abi),
+		    bd->data_map ? "grant map" : "grant copy",
+		    bd->persistent ? ", persistent grants" : "");
 	return 0;
 }
 
@@ -537,7 +562,10 @@ static void blk_describe(struct xb_device *dev, struct xb_desc *out)
 		xb_desc_info(out, "ring-page-order", "%u", bd->ring_order);
 		xb_desc_info(out, "protocol", "%s",
 			     ring_blkif_abi_name(bd->abi));
-		xb_desc_info(out, "data", "grant-copy");
+		xb_desc_info(out, "data", "%s",
+			     bd->data_map ? "grant-map" : "grant-copy");
+		if (bd->persistent)
+			xb_desc_feature(out, "persistent");
 		xb_desc_feature(out, "indirect");
 		if (!bd->readonly) {
 			xb_desc_feature(out, "flush");

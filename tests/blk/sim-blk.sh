@@ -25,9 +25,12 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-pass() { echo "PASS: $1"; }
+# BLK_SIM_DATA=map runs everything with the daemon mapping grants.
+DATA=${BLK_SIM_DATA:-copy}
+P=; [ "$DATA" = copy ] || P="$DATA: "
+pass() { echo "PASS: $P$1"; }
 fail() {
-	echo "FAIL: $1 ${2:-}"
+	echo "FAIL: $P$1 ${2:-}"
 	echo "--- daemon log (tail)"
 	tail -n 30 "$tmp/daemon.log" 2>/dev/null | sed 's/^/   | /'
 }
@@ -73,7 +76,7 @@ wait_be_state() {
 run_guest() {
 	n=$1; shift
 	t0=$(date +%s.%N)
-	if ! guest "$@" -n "$n" >"$tmp/$n.out" 2>&1; then
+	if ! guest "$@" -n "$P$n" >"$tmp/$n.out" 2>&1; then
 		cat "$tmp/$n.out"
 		grep -q '^FAIL:' "$tmp/$n.out" ||
 			fail "$n" "(frontend exited non-zero)"
@@ -103,7 +106,7 @@ done
 head -c 1048576 /dev/urandom >"$tmp/seed" && dd if="$tmp/seed" \
 	of="$tmp/ro.img" conv=notrunc status=none
 
-(eval "$($X env "$H" 0)" && exec "$DAEMON" --foreground --kinds vbd --log-target stderr \
+(eval "$($X env "$H" 0)" && XENBACKD_BLK_DATA=$DATA exec "$DAEMON" --foreground --kinds vbd --log-target stderr \
 	--log-level debug --control-socket "$tmp/ctl.sock") \
 	>"$tmp/daemon.log" 2>&1 &
 dpid=$!
@@ -132,7 +135,8 @@ add_vbd 2 51712 "$tmp/d3.img" w
 run_guest verify-x86_64-order4-q4-indirect256 2 -d 51712 -a 64 -o 4 -q 4 \
 	-i 256 -s 3 verify
 add_vbd 2 51728 "$tmp/d4.img" w
-run_guest verify-order1-q3-indirect64 2 -d 51728 -o 1 -q 3 -i 64 -s 4 verify
+run_guest verify-order1-q3-indirect64-persistent 2 -d 51728 -o 1 -q 3 -i 64 \
+	-p -s 4 verify
 
 # The data is really in the backing file.
 if cmp -s -n 4096 "$tmp/d1.img" /dev/zero; then

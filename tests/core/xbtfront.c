@@ -77,6 +77,14 @@ static struct fdev *dev_of(unsigned int devid, bool create)
 	return free_slot;
 }
 
+static const char *sim_node(struct fdev *d, const char *node)
+{
+	static char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", d->fe, node);
+	return path;
+}
+
 static bool write_node(struct fdev *d, const char *node, const char *fmt, ...)
 {
 	char path[256], value[64];
@@ -168,6 +176,15 @@ static void cmd_connect(unsigned int devid, unsigned int order, bool wait)
 	if (d->port < 0) {
 		answer("err evtchn %d", d->port);
 		return;
+	}
+	/* No stale nodes of an earlier connection. */
+	xs_rm(xs, XBT_NULL, sim_node(d, "ring-page-order"));
+	xs_rm(xs, XBT_NULL, sim_node(d, "ring-ref"));
+	for (unsigned int i = 0; i < MAX_PAGES; i++) {
+		char node[32];
+
+		snprintf(node, sizeof(node), "ring-ref%u", i);
+		xs_rm(xs, XBT_NULL, sim_node(d, node));
 	}
 	if (order == 0) {
 		write_node(d, "ring-ref", "%d", d->grefs[0]);
