@@ -3,6 +3,8 @@
  * mark-and-sweep, dispatch of xenstore watch events to devices, frontend
  * domains' death, and the daemon-wide operations of backend.h.
  */
+#include <xenctrl.h> /* first: it defines what other Xen headers need */
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -178,7 +178,9 @@ static bool t_multipage(struct ctx *c)
 	       gcmd(c, "pages 1") &&
 	       (!strcmp(c->g.last, "ok 4") ||
 		fail(c, "backend mapped '%s' pages, want 4", c->g.last)) &&
-	       ctl_has(c, true, "\"ring-pages\": \"4\"");
+	       ctl_has(c, true, "\"ring-pages\": \"4\"") &&
+	       ctl_has(c, true,
+		       "\"ring_pages_mapped\": 4, \"channels_bound\": 1");
 }
 
 static bool t_hotplug_wait(struct ctx *c)
@@ -201,6 +203,8 @@ static bool t_close_reconnect(struct ctx *c)
 	       gcmd(c, "connect 1") && gcmd(c, "ping 1") &&
 	       /* close ends grant access: fails while still mapped */
 	       gcmd(c, "close 1") && wait_state(c, 5, 1, "6") &&
+	       ctl_has(c, true,
+		       "\"ring_pages_mapped\": 0, \"channels_bound\": 0") &&
 	       gcmd(c, "state 1 1") && wait_state(c, 5, 1, "2") &&
 	       gcmd(c, "connect 1") && gcmd(c, "ping 1") &&
 	       ctl_has(c, false, "Connected");
@@ -260,6 +264,9 @@ static bool t_domain_destroyed(struct ctx *c)
 		    !sim_read(&c->h, BE(5, 1)) ||
 		    fail(c, "device of the dead domain not Closed"));
 	ok = ok && log_once(c, "frontend domain 5 is gone");
+	ok = ok && ctl_has(c, true, "\"name\": \"xbt/5/1\", \"state\": \"Closed\"");
+	ok = ok && ctl_has(c, true,
+			   "\"ring_pages_mapped\": 0, \"channels_bound\": 0");
 	/* The other guest is unaffected. */
 	ok = ok && (sim_guest_cmd(&g6, "ping 1") ||
 		    fail(c, "guest 6 ping after 5 died: %s", g6.last));
