@@ -560,6 +560,38 @@ static bool t_real_vbd(struct ctx *c)
 	       node_is(c, sim_path("%s/state", be), "6");
 }
 
+/* The real daemon binary with net/'s kind; the TAP gets a name of ours. */
+static bool t_real_vif(struct ctx *c)
+{
+	const char *be = "/local/domain/0/backend/vif/5/0";
+	char vifname[32], node[48], cmd[96];
+	bool ok;
+
+	snprintf(vifname, sizeof(vifname), "xbc%u", (unsigned)getpid() % 100000);
+	snprintf(node, sizeof(node), "vifname=%s", vifname);
+	if (!setup(c, true))
+		return false;
+	ok = sim_add_device(&c->h, "vif", 5, 0, node, "mac=00:16:3e:00:00:05",
+			    "handle=0", "type=vif", "hotplug-status=",
+			    "script=/etc/xen/scripts/vif-bridge", NULL) &&
+	     (sim_wait(&c->h, sim_path("%s/state", be), "2", 10000) ||
+	      fail(c, "vif not in InitWait within libxl's 10 s"));
+	snprintf(cmd, sizeof(cmd), "ip link show %s >/dev/null 2>&1", vifname);
+	ok = ok && (system(cmd) == 0 ||
+		    fail(c, "no network device %s before InitWait", vifname));
+	ok = ok && ctl_has(c, true, "\"kind\": \"vif\"");
+	ok = ok && (sim_daemon_stop(&c->d, 10000) == 0 || fail(c, "exit status"));
+	ok = ok && node_is(c, sim_path("%s/state", be), "6");
+	ok = ok && (system(cmd) != 0 ||
+		    fail(c, "network device %s left after stop", vifname));
+	if (system(cmd) == 0) {
+		snprintf(cmd, sizeof(cmd), "ip link del %s", vifname);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", vifname);
+	}
+	return ok;
+}
+
 static int count_fds(pid_t pid)
 {
 	char cmd[128], buf[32] = "";
@@ -710,6 +742,7 @@ static const struct {
 	{ "without --foreground: in the background once ready", t_background, false },
 	{ "xenstored gone: the daemon stops with status 1 (to be restarted)", t_xenstore_gone, false },
 	{ "xenbackd serves vbd: InitWait as libxl needs, Closed on SIGTERM", t_real_vbd, true },
+	{ "xenbackd serves vif: its TAP exists at InitWait, gone on SIGTERM", t_real_vif, true },
 	{ "100 connect/disconnect cycles, devices and a domain coming and going: no leak", t_cycles, true },
 };
 
