@@ -511,6 +511,7 @@ void xb_backend_shutdown(struct xb_backend *be)
 	for (i = 0; i < XB_DEV_BUCKETS; i++) {
 		for (di = be->buckets[i]; di; di = next) {
 			next = di->hnext;
+			di->d.daemon_stopping = true;
 			xb_dev_destroy(di, true);
 		}
 	}
