@@ -115,9 +115,12 @@ int xengnttab_close(xengnttab_handle *g)
 
 	if (!g)
 		return 0;
+	/* As with Linux's gntdev, closing the handle does not unmap: a
+	 * mapping lives (and keeps its grants pinned) until it is unmapped
+	 * or the process ends, when the pins are reaped. */
 	for (m = g->maps; m; m = next) {
 		next = m->next;
-		unmap_one(g, m);
+		free(m);
 	}
 	close(g->fd);
 	pthread_mutex_destroy(&g->mutex);
