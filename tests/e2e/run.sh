@@ -14,7 +14,7 @@
 #                       all of tests/e2e/scenarios)
 #   E2E_KERNEL_BACKENDS=1  use the kernel's xen-blkback/xen-netback instead
 #                       of xenbackd (debugging, comparison)
-#   E2E_TIMEOUT         seconds for the whole boot (default 540)
+#   E2E_TIMEOUT         seconds for the whole boot (default 900)
 #   E2E_OUT             work folder (default build/e2e)
 #   XENBACKD_BUILD      where xenbackd and xenbackctl are (default build)
 #   XENBACKD_UNITS      where xenbackd.service is (default units)
@@ -25,7 +25,7 @@ top=$(cd "$here/../.." && pwd)
 out=${E2E_OUT:-$top/build/e2e}
 bld=${XENBACKD_BUILD:-$top/build}
 units=${XENBACKD_UNITS:-$top/units}
-timeout_s=${E2E_TIMEOUT:-540}
+timeout_s=${E2E_TIMEOUT:-900}
 mode=xenbackd
 [ "${E2E_KERNEL_BACKENDS:-0}" = 1 ] && mode=kernel
 
