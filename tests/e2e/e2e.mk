@@ -4,12 +4,17 @@
 #   make e2e                                 the registered scenarios
 #   make e2e E2E_SCENARIOS="a b"             chosen scenarios
 #   make e2e E2E_SCENARIOS="$(ls ...)"       see docs/e2e.md
+#   make e2e E2E_DEVICES="vbd vif"           the usual guest's devices
 #   make e2e E2E_KERNEL_BACKENDS=1           same scenarios on the kernel's
 #                                            xen-blkback/xen-netback
 
 # The scenarios `make check` runs: only those that pass reliably against
-# the daemon in main (vif scenarios join once main's daemon serves vif).
-E2E_SCENARIOS ?= dom0-ready disk-lifecycle
+# the daemon in main, and the devices the usual guest gets (e2e_std_guest):
+# vif joins once main's daemon serves vif (then create-disk-vif too).
+E2E_SCENARIOS ?= dom0-ready disk-lifecycle detach destroy poweroff \
+		 two-guests restart ctl-json
+E2E_DEVICES ?= vbd
+export E2E_DEVICES
 export E2E_SCENARIOS
 
 .PHONY: e2e

@@ -12,9 +12,10 @@
 # Environment:
 #   E2E_SCENARIOS       scenarios to run (names, space-separated; default:
 #                       all of tests/e2e/scenarios)
+#   E2E_DEVICES         the devices of the usual guest (default "vbd vif")
 #   E2E_KERNEL_BACKENDS=1  use the kernel's xen-blkback/xen-netback instead
 #                       of xenbackd (debugging, comparison)
-#   E2E_TIMEOUT         seconds for the whole boot (default 900)
+#   E2E_TIMEOUT         seconds for the whole boot (default 1800)
 #   E2E_OUT             work folder (default build/e2e)
 #   XENBACKD_BUILD      where xenbackd and xenbackctl are (default build)
 #   XENBACKD_UNITS      where xenbackd.service is (default units)
@@ -25,7 +26,7 @@ top=$(cd "$here/../.." && pwd)
 out=${E2E_OUT:-$top/build/e2e}
 bld=${XENBACKD_BUILD:-$top/build}
 units=${XENBACKD_UNITS:-$top/units}
-timeout_s=${E2E_TIMEOUT:-900}
+timeout_s=${E2E_TIMEOUT:-1800}
 mode=xenbackd
 [ "${E2E_KERNEL_BACKENDS:-0}" = 1 ] && mode=kernel
 
@@ -89,6 +90,8 @@ only=$(echo $scenarios | tr ' ' ',')
 xen_args="console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2 loglvl=warning guest_loglvl=warning noreboot"
 dom0_args="console=hvc0 earlyprintk=xen quiet loglevel=3 rdinit=/init e2e.mode=$mode"
 [ -n "$only" ] && dom0_args="$dom0_args e2e.only=$only"
+devices=$(echo ${E2E_DEVICES:-vbd vif} | tr ' ' ',')
+dom0_args="$dom0_args e2e.devices=$devices"
 con=$out/console.log
 : >"$con"
 

@@ -35,16 +35,26 @@ e2e_abort() {
 	poweroff -f
 }
 
-# Kernel command line: e2e.mode=kernel|xenbackd, e2e.only=a,b,c
+# Kernel command line: e2e.mode=kernel|xenbackd, e2e.only=a,b,c,
+# e2e.devices=vbd,vif (the kinds the usual guest gets, e2e_std_guest).
 e2e_params() {
 	E2E_MODE=xenbackd
 	E2E_ONLY=
+	E2E_DEVICES="vbd vif"
 	for w in $(cat /proc/cmdline); do
 		case "$w" in
 		e2e.mode=*) E2E_MODE=${w#e2e.mode=} ;;
 		e2e.only=*) E2E_ONLY=$(echo "${w#e2e.only=}" | tr ',' ' ') ;;
+		e2e.devices=*) E2E_DEVICES=$(echo "${w#e2e.devices=}" | tr ',' ' ') ;;
 		esac
 	done
+	export E2E_MODE E2E_ONLY E2E_DEVICES
+}
+
+# True when the usual guest gets a device of kind $1 (vbd, vif).
+e2e_has_dev() {
+	case " $E2E_DEVICES " in *" $1 "*) return 0 ;; esac
+	return 1
 }
 
 # ---- the daemon -------------------------------------------------------
@@ -238,7 +248,7 @@ e2e_destroy() {
 }
 
 # xenbackctl, bounded in time.
-e2e_ctl() { timeout 10 xenbackctl "$@"; }
+e2e_ctl() { timeout 30 xenbackctl "$@"; }
 
 # True when xenbackd lists a device of domain $1.
 e2e_daemon_has_domain() {
@@ -261,19 +271,31 @@ e2e_xs_devices() {
 	done | sort
 }
 
-# e2e_std_guest NAME N: the usual guest, with a 64 MiB disk image (xvda,
-# default `block` script) and a vif on xenbr0 (MAC 00:16:3e:e2:00:N,
-# default `vif-bridge`); created with xl. Extra config lines on stdin.
+# e2e_std_guest NAME N: the usual guest, with the devices of
+# $E2E_DEVICES: a 64 MiB disk image (xvda, default `block` script) and a
+# vif on xenbr0 (MAC 00:16:3e:e2:00:N, default `vif-bridge`); created with
+# xl. Extra config lines on stdin.
 e2e_std_guest() {
 	local img
 	img=$(e2e_disk "$1" 64)
 	{
-		echo "disk = [ 'format=raw,vdev=xvda,access=rw,target=$img' ]"
-		echo "vif = [ 'mac=00:16:3e:e2:00:$2,bridge=xenbr0' ]"
+		e2e_has_dev vbd &&
+			echo "disk = [ 'format=raw,vdev=xvda,access=rw,target=$img' ]"
+		e2e_has_dev vif &&
+			echo "vif = [ 'mac=00:16:3e:e2:00:$2,bridge=xenbr0' ]"
 		cat
 	} | e2e_guest_cfg "$1"
 	e2e_create "$1"
 }
+
+# e2e_std_ready DOMID: the usual guest's backends are ready.
+e2e_std_ready() {
+	if e2e_has_dev vbd; then e2e_backend_ready "$1" vbd 51712; fi
+	if e2e_has_dev vif; then e2e_backend_ready "$1" vif 0; fi
+}
+
+# The number of devices the usual guest has.
+e2e_std_count() { echo $E2E_DEVICES | wc -w; }
 
 # e2e_backend_check DOMID TYPE DEVID: true when the backend is at least
 # InitWait (2..4) and its hotplug script has done its part; else says why.
@@ -316,7 +338,7 @@ e2e_backend_ready() {
 e2e_xl_detach() {
 	local t0 ms log=$E2E_DIR/xl-$1.log
 	t0=$(e2e_ms)
-	timeout 40 xl -vvv "$@" >"$log" 2>&1 || {
+	timeout "$E2E_XL_TIMEOUT" xl -vvv "$@" >"$log" 2>&1 || {
 		grep -v ' debug: ' "$log"
 		fail "xl $* failed"
 	}
@@ -469,7 +491,7 @@ e2e_diagnostics() {
 e2e_cleanup_guests() {
 	local g
 	for g in $(cat "$E2E_DIR/guests"); do
-		xl domid "$g" >/dev/null 2>&1 && timeout 30 xl destroy "$g" >/dev/null 2>&1
+		xl domid "$g" >/dev/null 2>&1 && timeout "$E2E_XL_TIMEOUT" xl destroy "$g" >/dev/null 2>&1
 	done
 	: >"$E2E_DIR/guests"
 }

@@ -8,8 +8,7 @@ dom0() {
 	e2e_std_guest dst 20 </dev/null
 	d=$(e2e_domid dst)
 	e2e_guest_done dst 60
-	e2e_backend_ready "$d" vbd 51712
-	e2e_backend_ready "$d" vif 0
+	e2e_std_ready "$d"
 	e2e_destroy dst
 	e2e_released "$d" /var/lib/e2e/dst.img
 }

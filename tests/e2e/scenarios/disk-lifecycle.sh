@@ -33,7 +33,7 @@ dom0() {
 	e2e_guest_done dlc 60
 	detach_disk dlc "$d" "$img"
 
-	timeout 30 xl block-attach dlc "format=raw,vdev=xvda,access=rw,target=$img" ||
+	timeout "$E2E_XL_TIMEOUT" xl block-attach dlc "format=raw,vdev=xvda,access=rw,target=$img" ||
 		fail "xl block-attach failed"
 	e2e_backend_ready "$d" vbd 51712
 	e2e_wait 10 e2e_backend_holds "$d" ||

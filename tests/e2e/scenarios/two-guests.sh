@@ -12,17 +12,15 @@ dom0() {
 	e2e_guest_done twoa 60
 	e2e_guest_done twob 60
 	for d in "$a" "$b"; do
-		e2e_backend_ready "$d" vbd 51712
-		e2e_backend_ready "$d" vif 0
+		e2e_std_ready "$d"
 		e2e_backend_holds "$d" || fail "the backend holds no device of domain $d"
 	done
-	sb=$(xsr "$(e2e_be "$b" vbd 51712)/state")
+	sb=$(e2e_xs_devices "$b")
 	e2e_destroy twoa
 	e2e_released "$a" /var/lib/e2e/twoa.img
-	e2e_backend_ready "$b" vbd 51712
-	e2e_backend_ready "$b" vif 0
-	e2e_xs_is "$(e2e_be "$b" vbd 51712)/state" "$sb" ||
-		fail "domain $b's disk changed state when domain $a went"
+	e2e_std_ready "$b"
+	[ "$(e2e_xs_devices "$b")" = "$sb" ] ||
+		fail "domain $b's devices changed when domain $a went"
 	e2e_backend_holds "$b" || fail "the backend dropped domain $b's devices"
 	e2e_destroy twob
 	e2e_released "$b" /var/lib/e2e/twob.img
