@@ -51,8 +51,12 @@ $(B)/libxenbackd.a: $(CORE_OBJS)
 	@mkdir -p $(B)
 	rm -f $@ && ar rcs $@ $^
 
+# The whole library: daemon.c finds the device kinds through weak
+# references, which alone would not pull a kind's object out of an archive.
 $(B)/xenbackd: $(B)/daemon.o $(B)/libxenbackd.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_DAEMON)
+	$(CC) $(CFLAGS) -o $@ $(B)/daemon.o \
+		-Wl,--whole-archive $(B)/libxenbackd.a -Wl,--no-whole-archive \
+		$(LDLIBS_DAEMON)
 
 $(B)/xenbackctl: $(B)/xenbackctl.o
 	$(CC) $(CFLAGS) -o $@ $^

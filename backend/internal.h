@@ -1,0 +1,110 @@
+/*
+ * internal.h - what the files of backend/ share and nothing else sees:
+ * the private part of a device and the registry.
+ */
+#ifndef XB_BACKEND_INTERNAL_H
+#define XB_BACKEND_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <xenctrl.h>
+
+#include "backend/backend.h"
+#include "backend/device.h"
+#include "backend/log.h"
+#include "backend/loop.h"
+
+#define XB_MAX_KINDS 8
+#define XB_DEV_BUCKETS 64
+#define XB_FAIL_MSG_MAX 200
+
+struct xb_dev_impl {
+	struct xb_device d;		/* what the kind sees */
+	struct xb_backend *be;
+	struct xb_dev_impl *hnext;	/* hash chain */
+	unsigned int gen;		/* last scan that saw the directory */
+	enum xenbus_state fe_prev;	/* frontend state before the last */
+
+	bool paths_ok;		/* frontend path validated */
+	bool fe_watched;
+	bool probed;		/* probe() succeeded: remove() is owed */
+	bool connected;		/* connect() succeeded */
+	bool online;		/* backend "online" (absent: 1) */
+	bool ts_closing;	/* the toolstack wrote backend state Closing */
+	bool fe_dead;		/* the frontend domain is gone */
+	bool failed;
+	bool fail_handled;	/* disconnected and Closed after failing */
+	bool gone;		/* being freed */
+	bool error_written;	/* our "error" node exists */
+	bool in_callback;	/* inside a kind callback */
+
+	char fe_token[XBS_PATH_MAX];
+	struct xb_ratelimit rl;
+
+	/* Set by xb_device_fail_async() from a worker thread. */
+	pthread_mutex_t async_lock;
+	bool async_pending;
+	int async_err;
+	char async_msg[XB_FAIL_MSG_MAX];
+};
+
+#define dev_impl(dev) ((struct xb_dev_impl *)(dev))
+
+struct xb_served {
+	const struct xb_kind *kind;
+	bool enabled;
+	char path[XBS_PATH_MAX];	/* <self>/backend/<type> */
+	char token[32];
+};
+
+/* A directory under backend/<type> that does not name a device. */
+struct xb_bad_dir {
+	struct xb_bad_dir *next;
+	unsigned int gen;
+	char path[XBS_PATH_MAX];
+};
+
+struct xb_backend {
+	struct xb_loop *loop;
+	struct xbs *xs;
+	xc_interface *xc;		/* NULL: domain death from xenstore only */
+	struct xb_served served[XB_MAX_KINDS];
+	unsigned int nr_served;
+	struct xb_dev_impl *buckets[XB_DEV_BUCKETS];
+	struct xb_bad_dir *bad_dirs;
+	unsigned int gen;
+	int async_fd;			/* eventfd: a worker failed a device */
+	bool watching_release;
+	bool stopping;
+};
+
+/* lifecycle.c */
+struct xb_dev_impl *xb_dev_create(struct xb_backend *be,
+				  const struct xb_kind *kind,
+				  unsigned int domid, unsigned int devid);
+void xb_dev_backend_changed(struct xb_dev_impl *di, const char *node);
+void xb_dev_frontend_changed(struct xb_dev_impl *di);
+void xb_dev_domain_dead(struct xb_dev_impl *di);
+/* write_closed: the directory still exists (shutdown), not on removal. */
+void xb_dev_destroy(struct xb_dev_impl *di, bool write_closed);
+void xb_dev_run_async_failure(struct xb_dev_impl *di);
+/* After a failure: disconnect and switch to Closed. */
+void xb_dev_finish_failure(struct xb_dev_impl *di);
+
+/* registry.c */
+struct xb_dev_impl *xb_dev_find(struct xb_backend *be, const char *type,
+				unsigned int domid, unsigned int devid);
+void xb_dev_hash_add(struct xb_backend *be, struct xb_dev_impl *di);
+void xb_dev_hash_del(struct xb_backend *be, struct xb_dev_impl *di);
+#define xb_for_each_dev(be, i, di)                                           \
+	for (i = 0; i < XB_DEV_BUCKETS; i++)                                 \
+		for (di = (be)->buckets[i]; di; di = di->hnext)
+
+/* describe.c */
+struct xb_desc *xb_desc_new(void);
+void xb_desc_free(struct xb_desc *d);
+void xb_desc_render(struct xb_dev_impl *di, struct xb_desc *d, FILE *out,
+		    bool json, bool first);
+void xb_desc_table_header(FILE *out);
+
+#endif

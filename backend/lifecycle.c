@@ -1,0 +1,489 @@
+/*
+ * lifecycle.c - one device's xenbus state machine.
+ *
+ * The backend state (B) follows the frontend's (F) and the toolstack's
+ * "online" node; every event (a backend node, the frontend's state, the
+ * frontend domain dying) re-runs step(), which moves by the shortest path
+ * and is idempotent, so skipped or repeated states do no harm:
+ *
+ *   (directory complete)            probe()
+ *   Initialising ------------------------------------------> InitWait
+ *   InitWait    --F Initialised/Connected, hotplug done,
+ *                 connect()------------------------------> Connected
+ *   any         --F Closing----------- disconnect() ------> Closing
+ *   any         --F Closed------------ disconnect() ------> Closed
+ *   Closed/Closing --F Initialising/InitWait (restart) ----> InitWait
+ *   Connected   --F Initialising/InitWait (kexec)
+ *                 disconnect() ----------------------------> InitWait
+ *   online=0 (hot-unplug): F connected: Closing, wait for F to close;
+ *                 otherwise disconnect(), remove() -------> Closed
+ *   frontend domain dead: disconnect(), remove() ---------> Closed
+ *   failure: error node, disconnect() --------------------> Closed,
+ *                 again from F Initialising
+ *   directory removed: disconnect(), remove(), freed (no more writes)
+ *
+ * A frontend that is already Closed when the backend reaches InitWait is
+ * idle, not closing (it went Closed when an earlier daemon stopped):
+ * Linux frontends reconnect from Closed when they see InitWait, so the
+ * backend waits there.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/internal.h"
+
+/* ---- calling the kind -------------------------------------------------- */
+
+static void after_callback(struct xb_dev_impl *di)
+{
+	di->in_callback = false;
+	if (di->failed && !di->fail_handled)
+		xb_dev_finish_failure(di);
+}
+
+static int call_probe(struct xb_dev_impl *di)
+{
+	int rc;
+
+	di->in_callback = true;
+	rc = di->d.kind->probe(&di->d);
+	di->in_callback = false;
+	return rc;
+}
+
+static bool call_hotplug_done(struct xb_dev_impl *di)
+{
+	bool done;
+
+	if (!di->d.kind->hotplug_done)
+		return true;
+	di->in_callback = true;
+	done = di->d.kind->hotplug_done(&di->d);
+	after_callback(di);
+	return done && !di->failed;
+}
+
+static void do_disconnect(struct xb_dev_impl *di)
+{
+	if (!di->probed)
+		return;
+	di->in_callback = true;
+	di->d.kind->disconnect(&di->d);
+	di->connected = false;
+	after_callback(di);
+}
+
+static void do_remove(struct xb_dev_impl *di)
+{
+	if (!di->probed)
+		return;
+	do_disconnect(di);
+	di->probed = false;
+	di->in_callback = true;
+	if (di->d.kind->remove)
+		di->d.kind->remove(&di->d);
+	di->in_callback = false;
+}
+
+/* ---- state ------------------------------------------------------------ */
+
+static void switch_state(struct xb_dev_impl *di, enum xenbus_state s)
+{
+	struct xb_device *dev = &di->d;
+	int rc;
+
+	if (dev->state == s)
+		return;
+	rc = xbs_switch_state(dev->xs, dev->backend_path, s);
+	if (rc == -ENOENT)
+		return; /* the directory is going; the rescan will tell */
+	if (rc) {
+		xb_dev_err(dev, "cannot switch to %s: %s", xbs_state_name(s),
+			   strerror(-rc));
+		return;
+	}
+	xb_dev_debug(dev, "%s -> %s (frontend %s)",
+		     xbs_state_name(dev->state), xbs_state_name(s),
+		     xbs_state_name(dev->frontend_state));
+	if (s == XenbusStateInitWait || s == XenbusStateConnected ||
+	    s == XenbusStateClosed)
+		xb_dev_info(dev, "%s", xbs_state_name(s));
+	dev->state = s;
+}
+
+void xb_dev_finish_failure(struct xb_dev_impl *di)
+{
+	di->fail_handled = true;
+	do_disconnect(di);
+	switch_state(di, XenbusStateClosed);
+}
+
+static void clear_failure(struct xb_dev_impl *di)
+{
+	di->failed = false;
+	di->fail_handled = false;
+	if (di->error_written &&
+	    !xbs_write_if_present(di->d.xs, di->d.backend_path, "error", NULL))
+		di->error_written = false;
+}
+
+static bool do_probe(struct xb_dev_impl *di)
+{
+	struct xb_device *dev = &di->d;
+	int rc;
+
+	if (!dev->gnttab) {
+		dev->gnttab = xengnttab_open(NULL, 0);
+		if (!dev->gnttab) {
+			xb_device_fail(dev, -errno,
+				       "cannot open the grant table device: %s",
+				       strerror(errno));
+			return false;
+		}
+	}
+	rc = call_probe(di);
+	if (rc == -EAGAIN)
+		return false;
+	if (rc) {
+		/* The kind normally said why; this is the fallback line. */
+		xb_device_fail(dev, rc, "probe failed: %s", strerror(-rc));
+		if (!di->fail_handled)
+			xb_dev_finish_failure(di);
+		return false;
+	}
+	di->probed = true;
+	if (di->failed) { /* failed inside probe() yet returned 0 */
+		xb_dev_finish_failure(di);
+		return false;
+	}
+	switch_state(di, XenbusStateInitWait);
+	return true;
+}
+
+static void try_connect(struct xb_dev_impl *di)
+{
+	struct xb_device *dev = &di->d;
+	int rc;
+
+	if (!call_hotplug_done(di))
+		return;
+	di->in_callback = true;
+	rc = dev->kind->connect(dev);
+	di->in_callback = false;
+	if (rc == -EAGAIN && !di->failed)
+		return;
+	if (rc || di->failed) {
+		xb_device_fail(dev, rc ? rc : -EIO, "connect failed: %s",
+			       strerror(rc ? -rc : EIO));
+		if (!di->fail_handled)
+			xb_dev_finish_failure(di);
+		return;
+	}
+	di->connected = true;
+	switch_state(di, XenbusStateConnected);
+}
+
+/* Hot-unplug: the toolstack wrote online = 0 (and state Closing). */
+static void unplug(struct xb_dev_impl *di)
+{
+	struct xb_device *dev = &di->d;
+	enum xenbus_state f = dev->frontend_state;
+
+	if (di->connected &&
+	    (f == XenbusStateInitialised || f == XenbusStateConnected)) {
+		/* Let the frontend finish its I/O and close first. */
+		switch_state(di, XenbusStateClosing);
+		return;
+	}
+	do_remove(di);
+	switch_state(di, XenbusStateClosed);
+}
+
+static bool frontend_idle(enum xenbus_state prev)
+{
+	return prev == XenbusStateClosed || prev == XenbusStateUnknown;
+}
+
+static void step(struct xb_dev_impl *di)
+{
+	struct xb_device *dev = &di->d;
+	enum xenbus_state f = dev->frontend_state;
+
+	if (di->failed || di->fe_dead || di->gone || di->be->stopping ||
+	    !di->paths_ok)
+		return;
+	if (!di->online) {
+		unplug(di);
+		return;
+	}
+	if (!di->probed) {
+		if (!do_probe(di))
+			return;
+	}
+	switch (f) {
+	case XenbusStateUnknown:
+		/* No frontend state node: not there yet, or removed. */
+		if (dev->state == XenbusStateConnected) {
+			do_disconnect(di);
+			switch_state(di, XenbusStateClosed);
+		}
+		break;
+	case XenbusStateInitialising:
+	case XenbusStateInitWait:
+		if (dev->state == XenbusStateConnected)
+			do_disconnect(di);
+		switch_state(di, XenbusStateInitWait);
+		break;
+	case XenbusStateInitialised:
+	case XenbusStateConnected:
+		if (dev->state == XenbusStateInitWait ||
+		    dev->state == XenbusStateInitialising)
+			try_connect(di);
+		break;
+	case XenbusStateClosing:
+		do_disconnect(di);
+		if (dev->state != XenbusStateClosed)
+			switch_state(di, XenbusStateClosing);
+		break;
+	case XenbusStateClosed:
+		if (dev->state == XenbusStateInitWait &&
+		    frontend_idle(di->fe_prev))
+			break;
+		do_disconnect(di);
+		switch_state(di, XenbusStateClosed);
+		break;
+	default: /* Reconfiguring, Reconfigured: nothing to do */
+		break;
+	}
+}
+
+/* ---- reading the backend directory ---------------------------------- */
+
+static void validate_paths(struct xb_dev_impl *di)
+{
+	struct xb_device *dev = &di->d;
+	uint64_t fe_id;
+	char *fe;
+	int rc;
+
+	rc = xbs_read_uint(dev->xs, XBT_NULL, dev->backend_path,
+			   "frontend-id", XBS_DOMID_MAX, &fe_id);
+	if (rc) {
+		xb_device_fail(dev, rc, "backend node frontend-id %s",
+			       xb_read_error(rc));
+		return;
+	}
+	if (fe_id != dev->domid) {
+		xb_device_fail(dev, -EINVAL,
+			       "frontend-id %llu does not match the directory's domain %u",
+			       (unsigned long long)fe_id, dev->domid);
+		return;
+	}
+	rc = xbs_read_str(dev->xs, XBT_NULL, dev->backend_path, "frontend",
+			  &fe);
+	if (rc) {
+		xb_device_fail(dev, rc, "backend node frontend %s",
+			       rc == -EINVAL ? "is malformed"
+					     : xb_read_error(rc));
+		return;
+	}
+	if (!xbs_valid_frontend_path(fe, dev->domid)) {
+		xb_device_fail(dev, -EINVAL,
+			       "frontend path '%.80s' is not a directory under /local/domain/%u/",
+			       fe, dev->domid);
+		free(fe);
+		return;
+	}
+	snprintf(dev->frontend_path, sizeof(dev->frontend_path), "%s", fe);
+	free(fe);
+	snprintf(di->fe_token, sizeof(di->fe_token), "f:%s", dev->name);
+	di->paths_ok = true;
+}
+
+static void watch_frontend(struct xb_dev_impl *di)
+{
+	char path[XBS_PATH_MAX];
+	int rc;
+
+	if (di->fe_watched || !di->paths_ok)
+		return;
+	xbs_join(path, sizeof(path), di->d.frontend_path, "state");
+	/* Fires once at once, which reads the frontend's current state. */
+	rc = xbs_watch(di->d.xs, path, di->fe_token);
+	if (rc) {
+		xb_device_fail(&di->d, rc, "cannot watch %s: %s", path,
+			       strerror(-rc));
+		return;
+	}
+	di->fe_watched = true;
+}
+
+static void unwatch_frontend(struct xb_dev_impl *di)
+{
+	char path[XBS_PATH_MAX];
+
+	if (!di->fe_watched)
+		return;
+	xbs_join(path, sizeof(path), di->d.frontend_path, "state");
+	xbs_unwatch(di->d.xs, path, di->fe_token);
+	di->fe_watched = false;
+}
+
+/* False while the directory is incomplete (no "state" node yet). */
+static bool read_backend(struct xb_dev_impl *di, const char *node)
+{
+	struct xb_device *dev = &di->d;
+	enum xenbus_state s;
+	uint64_t online;
+	int rc;
+
+	rc = xbs_read_state(dev->xs, XBT_NULL, dev->backend_path, &s);
+	if (rc == -ENOENT)
+		return false;
+	if (rc) {
+		xb_device_fail(dev, rc, "backend node state %s",
+			       xb_read_error(rc));
+		return false;
+	}
+	/* A value we did not write: the toolstack's (or a stale one). */
+	dev->state = s;
+
+	rc = xbs_read_uint(dev->xs, XBT_NULL, dev->backend_path, "online", 1,
+			   &online);
+	if (rc == -ENOENT) {
+		online = 1;
+	} else if (rc) {
+		xb_device_fail(dev, rc, "backend node online %s",
+			       xb_read_error(rc));
+		return false;
+	}
+	di->online = online;
+
+	if (!di->paths_ok) {
+		/* A failed device is retried when the toolstack fixes it. */
+		if (di->failed && node &&
+		    (!strcmp(node, "frontend") || !strcmp(node, "frontend-id")))
+			clear_failure(di);
+		if (di->failed)
+			return false;
+		validate_paths(di);
+		if (!di->paths_ok)
+			return false;
+		xb_dev_debug(dev, "frontend %s", dev->frontend_path);
+	}
+	watch_frontend(di);
+	return true;
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+void xb_dev_backend_changed(struct xb_dev_impl *di, const char *node)
+{
+	struct xb_device *dev = &di->d;
+
+	if (di->gone || di->fe_dead)
+		return;
+	if (!read_backend(di, node))
+		return;
+	if (node && di->probed && dev->kind->backend_changed) {
+		di->in_callback = true;
+		dev->kind->backend_changed(dev, node);
+		after_callback(di);
+	}
+	step(di);
+}
+
+void xb_dev_frontend_changed(struct xb_dev_impl *di)
+{
+	struct xb_device *dev = &di->d;
+	enum xenbus_state f;
+	int rc;
+
+	if (di->gone || di->fe_dead || !di->paths_ok)
+		return;
+	rc = xbs_read_state(dev->xs, XBT_NULL, dev->frontend_path, &f);
+	if (rc == -EINVAL || rc == -ERANGE)
+		xb_dev_log_ratelimited(dev, LOG_WARNING,
+				       "frontend state is not a xenbus state");
+	if (rc)
+		f = XenbusStateUnknown;
+	if (f == dev->frontend_state)
+		return;
+	di->fe_prev = dev->frontend_state;
+	dev->frontend_state = f;
+	xb_dev_debug(dev, "frontend %s -> %s", xbs_state_name(di->fe_prev),
+		     xbs_state_name(f));
+	if (di->failed && f == XenbusStateInitialising) {
+		xb_dev_info(dev, "frontend starts over: trying again");
+		clear_failure(di);
+	}
+	step(di);
+}
+
+void xb_dev_domain_dead(struct xb_dev_impl *di)
+{
+	if (di->fe_dead || di->gone)
+		return;
+	xb_dev_info(&di->d, "frontend domain %u is gone", di->d.domid);
+	di->fe_dead = true;
+	unwatch_frontend(di);
+	do_remove(di);
+	switch_state(di, XenbusStateClosed);
+}
+
+/* ---- creation and destruction ------------------------------------------- */
+
+struct xb_dev_impl *xb_dev_create(struct xb_backend *be,
+				  const struct xb_kind *kind,
+				  unsigned int domid, unsigned int devid)
+{
+	struct xb_dev_impl *di = calloc(1, sizeof(*di));
+	struct xb_device *dev;
+
+	if (!di) {
+		xb_err("out of memory for device %s/%u/%u", kind->type, domid,
+		       devid);
+		return NULL;
+	}
+	dev = &di->d;
+	dev->kind = kind;
+	dev->domid = domid;
+	dev->devid = devid;
+	dev->xs = be->xs;
+	dev->state = XenbusStateUnknown;
+	dev->frontend_state = XenbusStateUnknown;
+	snprintf(dev->name, sizeof(dev->name), "%s/%u/%u", kind->type, domid,
+		 devid);
+	snprintf(dev->backend_path, sizeof(dev->backend_path),
+		 "%s/backend/%s/%u/%u", be->xs->self_path, kind->type, domid,
+		 devid);
+	di->be = be;
+	di->online = true;
+	di->fe_prev = XenbusStateUnknown;
+	xb_ratelimit_init(&di->rl);
+	pthread_mutex_init(&di->async_lock, NULL);
+	xb_dev_hash_add(be, di);
+	xb_dev_debug(dev, "found");
+	return di;
+}
+
+void xb_dev_destroy(struct xb_dev_impl *di, bool write_closed)
+{
+	struct xb_device *dev = &di->d;
+
+	unwatch_frontend(di);
+	do_remove(di);
+	if (write_closed)
+		switch_state(di, XenbusStateClosed);
+	di->gone = true;
+	if (dev->gnttab)
+		xengnttab_close(dev->gnttab);
+	dev->gnttab = NULL;
+	xb_dev_hash_del(di->be, di);
+	xb_dev_debug(dev, "removed");
+	pthread_mutex_destroy(&di->async_lock);
+	xb_ratelimit_destroy(&di->rl);
+	free(di);
+}

@@ -1,0 +1,230 @@
+/*
+ * rings.c - reading, mapping and binding a frontend's rings and event
+ * channels (see rings.h).
+ */
+#include "backend/rings.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* ---- grant references ------------------------------------------------ */
+
+static int node_name(char *buf, const char *dir, const char *node)
+{
+	return xbs_join(buf, XBS_PATH_MAX, dir ? dir : "", node) ? -ENAMETOOLONG
+								 : 0;
+}
+
+static int sub_node(char *buf, const char *dir, const char *node)
+{
+	if (!dir || !*dir)
+		return snprintf(buf, XBS_PATH_MAX, "%s", node) < XBS_PATH_MAX
+			       ? 0
+			       : -ENAMETOOLONG;
+	return node_name(buf, dir, node);
+}
+
+int xb_ring_read_refs(struct xb_device *dev, const char *dir,
+		      const char *prefix, unsigned int max_order,
+		      grant_ref_t *refs, unsigned int *nr, char *bad_node)
+{
+	unsigned int order = 0, ref;
+	char node[XBS_PATH_MAX];
+	int rc;
+
+	if (max_order > XB_RING_MAX_ORDER)
+		max_order = XB_RING_MAX_ORDER;
+	if (max_order > 0) {
+		rc = sub_node(bad_node, dir, "ring-page-order");
+		if (rc)
+			return rc;
+		rc = xb_fe_read_uint_def(dev, bad_node, max_order, 0, &order);
+		if (rc)
+			return rc;
+	}
+	if (order == 0) {
+		rc = sub_node(bad_node, dir, prefix);
+		if (rc)
+			return rc;
+		/* In "ring-page-order" mode blkfront writes ring-ref0 only. */
+		rc = xb_fe_read_uint(dev, bad_node, UINT32_MAX, &ref);
+		if (rc == -ENOENT && max_order > 0) {
+			snprintf(node, sizeof(node), "%s0", prefix);
+			rc = sub_node(bad_node, dir, node);
+			if (rc)
+				return rc;
+			rc = xb_fe_read_uint(dev, bad_node, UINT32_MAX, &ref);
+		}
+		if (rc)
+			return rc;
+		refs[0] = ref;
+		*nr = 1;
+		return 0;
+	}
+	for (unsigned int i = 0; i < (1U << order); i++) {
+		snprintf(node, sizeof(node), "%s%u", prefix, i);
+		rc = sub_node(bad_node, dir, node);
+		if (rc)
+			return rc;
+		rc = xb_fe_read_uint(dev, bad_node, UINT32_MAX, &ref);
+		if (rc)
+			return rc;
+		refs[i] = ref;
+	}
+	*nr = 1U << order;
+	return 0;
+}
+
+/* ---- mapping --------------------------------------------------------- */
+
+static int check_refs(struct xb_device *dev, const grant_ref_t *refs,
+		      unsigned int nr)
+{
+	if (nr == 0 || nr > XB_RING_MAX_PAGES) {
+		xb_dev_err(dev, "ring of %u pages refused (1..%u)", nr,
+			   XB_RING_MAX_PAGES);
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < nr; i++) {
+		if (refs[i] < GNTTAB_NR_RESERVED_ENTRIES) {
+			xb_dev_err(dev,
+				   "ring grant reference %u is reserved for the toolstack",
+				   refs[i]);
+			return -EINVAL;
+		}
+		for (unsigned int j = 0; j < i; j++) {
+			if (refs[j] == refs[i]) {
+				xb_dev_err(dev,
+					   "ring grant reference %u given twice",
+					   refs[i]);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+int xb_ring_map(struct xb_device *dev, struct xb_ring_map *m,
+		const grant_ref_t *refs, unsigned int nr)
+{
+	uint32_t r[XB_RING_MAX_PAGES];
+	void *addr;
+	int rc;
+
+	*m = (struct xb_ring_map)XB_RING_MAP_INIT;
+	rc = check_refs(dev, refs, nr);
+	if (rc)
+		return rc;
+	if (!dev->gnttab) {
+		xb_dev_err(dev, "no grant table handle to map the ring");
+		return -EBADF;
+	}
+	for (unsigned int i = 0; i < nr; i++)
+		r[i] = refs[i];
+	addr = xengnttab_map_domain_grant_refs(dev->gnttab, nr, dev->domid, r,
+					       PROT_READ | PROT_WRITE);
+	if (!addr) {
+		rc = errno ? -errno : -EIO;
+		xb_dev_err(dev, "cannot map ring (%u pages, first ref %u): %s",
+			   nr, refs[0], strerror(-rc));
+		return rc;
+	}
+	m->addr = addr;
+	m->nr_pages = nr;
+	m->gnttab = dev->gnttab;
+	return 0;
+}
+
+void xb_ring_unmap(struct xb_ring_map *m)
+{
+	if (!m || !m->addr)
+		return;
+	xengnttab_unmap(m->gnttab, m->addr, m->nr_pages);
+	m->addr = NULL;
+	m->nr_pages = 0;
+}
+
+/* ---- event channels -------------------------------------------------- */
+
+int xb_evtchn_read_port(struct xb_device *dev, const char *node,
+			evtchn_port_t *port)
+{
+	unsigned int v;
+	int rc = xb_fe_read_uint(dev, node, XB_EVTCHN_PORT_MAX, &v);
+
+	if (rc)
+		return rc;
+	if (v == 0)
+		return -EINVAL;
+	*port = v;
+	return 0;
+}
+
+int xb_evtchn_bind(struct xb_device *dev, struct xb_evtchn *ch,
+		   evtchn_port_t remote_port)
+{
+	xenevtchn_port_or_error_t port;
+	int rc, fl;
+
+	*ch = (struct xb_evtchn)XB_EVTCHN_INIT;
+	ch->xce = xenevtchn_open(NULL, 0);
+	if (!ch->xce) {
+		rc = errno ? -errno : -EIO;
+		xb_dev_err(dev, "cannot open an event channel handle: %s",
+			   strerror(-rc));
+		return rc;
+	}
+	port = xenevtchn_bind_interdomain(ch->xce, dev->domid, remote_port);
+	if (port < 0) {
+		rc = errno ? -errno : -EIO;
+		xb_dev_err(dev, "cannot bind event channel %u of domain %u: %s",
+			   remote_port, dev->domid, strerror(-rc));
+		goto fail;
+	}
+	ch->local_port = port;
+	ch->remote_port = remote_port;
+	ch->fd = xenevtchn_fd(ch->xce);
+	fl = fcntl(ch->fd, F_GETFL);
+	if (fl < 0 || fcntl(ch->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		rc = -errno;
+		xb_dev_err(dev, "event channel fd: %s", strerror(errno));
+		xenevtchn_unbind(ch->xce, ch->local_port);
+		goto fail;
+	}
+	return 0;
+fail:
+	xenevtchn_close(ch->xce);
+	*ch = (struct xb_evtchn)XB_EVTCHN_INIT;
+	return rc;
+}
+
+void xb_evtchn_unbind(struct xb_evtchn *ch)
+{
+	if (!ch || !ch->xce)
+		return;
+	xenevtchn_unbind(ch->xce, ch->local_port);
+	xenevtchn_close(ch->xce);
+	*ch = (struct xb_evtchn)XB_EVTCHN_INIT;
+}
+
+int xb_evtchn_notify(struct xb_evtchn *ch)
+{
+	if (xenevtchn_notify(ch->xce, ch->local_port) < 0)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+int xb_evtchn_ack(struct xb_evtchn *ch)
+{
+	xenevtchn_port_or_error_t port = xenevtchn_pending(ch->xce);
+
+	if (port < 0)
+		return errno == EAGAIN ? 0 : (errno ? -errno : -EIO);
+	if (xenevtchn_unmask(ch->xce, port) < 0)
+		return errno ? -errno : -EIO;
+	/* The handle has only this port bound. */
+	return (evtchn_port_t)port == ch->local_port ? 1 : 0;
+}

@@ -1,0 +1,61 @@
+/*
+ * worker.h - a worker thread per queue, with its own epoll loop.
+ *
+ * A kind's connect() makes one worker per queue (a blkif ring, a netif
+ * tx/rx pair), adds that queue's fds (event channel, libaio eventfd, TAP
+ * queue) with a callback each, and starts it; one busy guest thus never
+ * stalls another. Callbacks run on the worker thread, one at a time. A
+ * worker never touches xenstore: to give up on its device it calls
+ * xb_device_fail_async().
+ *
+ * Stopping (disconnect(), on the main thread) must not pull a ring from
+ * under I/O in flight. xb_worker_stop() sets the stopping flag, wakes the
+ * worker through its stop eventfd and waits; the worker then calls the
+ * kind's drain hook, which stops taking new requests and returns how many
+ * operations are still in flight. While that is not zero the worker keeps
+ * dispatching its fds (so completions arrive and are answered or failed)
+ * and asks again after every round. When it returns 0 the thread ends, and
+ * only then may the kind unmap the ring and unbind the channel.
+ */
+#ifndef XB_BACKEND_WORKER_H
+#define XB_BACKEND_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct xb_device;
+struct xb_worker;
+
+/* events are the EPOLL* bits that fired. */
+typedef void xb_worker_cb(void *arg, uint32_t events);
+/* Operations still in flight; 0 lets the worker end. */
+typedef unsigned int xb_worker_drain_fn(void *arg);
+
+/* A drain warning is logged every this long while I/O stays in flight. */
+#define XB_WORKER_DRAIN_WARN_MS 10000
+/* Most fds one worker polls. */
+#define XB_WORKER_MAX_FDS 16
+
+/*
+ * name (at most 15 characters show) names the thread, e.g. "vbd5.51712q0".
+ * drain may be NULL when nothing is ever in flight between callbacks.
+ * Returns NULL with errno set.
+ */
+struct xb_worker *xb_worker_new(struct xb_device *dev, const char *name,
+				xb_worker_drain_fn *drain, void *drain_arg);
+/*
+ * Before xb_worker_start(), or on the worker thread itself. events as for
+ * epoll (EPOLLIN ...). 0 or a negative errno.
+ */
+int xb_worker_add_fd(struct xb_worker *w, int fd, uint32_t events,
+		     xb_worker_cb *cb, void *arg);
+int xb_worker_del_fd(struct xb_worker *w, int fd);
+int xb_worker_start(struct xb_worker *w);
+/* For callbacks: stop taking new requests from the ring once true. */
+bool xb_worker_stopping(const struct xb_worker *w);
+/* Asks the worker to drain and end, and joins it. Idempotent. */
+void xb_worker_stop(struct xb_worker *w);
+/* Stops it if needed and frees it; NULL-safe. */
+void xb_worker_free(struct xb_worker *w);
+
+#endif

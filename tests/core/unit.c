@@ -1,0 +1,448 @@
+/*
+ * unit.c - unit tests of the daemon core's pure parts: value parsing,
+ * frontend path validation, configuration, the epoll loop, workers and
+ * their drain, log rate limiting. One PASS/FAIL line per case.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "backend/config.h"
+#include "backend/device.h"
+#include "backend/log.h"
+#include "backend/loop.h"
+#include "backend/worker.h"
+#include "xenstore/xbs.h"
+
+static int failures;
+
+static void result(bool ok, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok) {
+		printf("PASS: %s\n", name);
+		return;
+	}
+	failures++;
+	printf("FAIL: %s ", name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+/* ---- xbs_parse_uint ------------------------------------------------------ */
+
+static void test_parse_uint(void)
+{
+	static const struct {
+		const char *in;
+		uint64_t max;
+		int rc;
+		uint64_t out;
+	} cases[] = {
+		{ "0", 10, 0, 0 },
+		{ "10", 10, 0, 10 },
+		{ "11", 10, -ERANGE, 0 },
+		{ "007", 10, 0, 7 },
+		{ "", 10, -EINVAL, 0 },
+		{ "-1", 10, -EINVAL, 0 },
+		{ "+1", 10, -EINVAL, 0 },
+		{ " 1", 10, -EINVAL, 0 },
+		{ "1 ", 10, -EINVAL, 0 },
+		{ "1\n", 10, -EINVAL, 0 },
+		{ "0x10", 100, -EINVAL, 0 },
+		{ "1e3", 10000, -EINVAL, 0 },
+		{ "18446744073709551615", UINT64_MAX, 0, UINT64_MAX },
+		{ "18446744073709551616", UINT64_MAX, -ERANGE, 0 },
+		{ "99999999999999999999999", UINT64_MAX, -ERANGE, 0 },
+		{ "4294967296", UINT32_MAX, -ERANGE, 0 },
+	};
+	bool ok = true;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t out = 12345;
+		int rc = xbs_parse_uint(cases[i].in, cases[i].max, &out);
+
+		if (rc != cases[i].rc || (rc == 0 && out != cases[i].out)) {
+			printf("  '%s' max %llu: got rc %d out %llu, want rc %d out %llu\n",
+			       cases[i].in, (unsigned long long)cases[i].max, rc,
+			       (unsigned long long)out, cases[i].rc,
+			       (unsigned long long)cases[i].out);
+			ok = false;
+		}
+	}
+	result(ok, "parse_uint_table", "see above");
+}
+
+static void test_parse_state(void)
+{
+	enum xenbus_state s;
+	bool ok = xbs_parse_state("2", &s) == 0 && s == XenbusStateInitWait &&
+		  xbs_parse_state("9", &s) == -ERANGE &&
+		  xbs_parse_state("x", &s) == -EINVAL &&
+		  !strcmp(xbs_state_name(4), "Connected") &&
+		  !strcmp(xbs_state_name(99), "Unknown");
+
+	result(ok, "parse_state", "wrong state parsing");
+}
+
+/* ---- frontend paths ----------------------------------------------------- */
+
+static void test_frontend_paths(void)
+{
+	static const struct {
+		const char *path;
+		unsigned int domid;
+		bool valid;
+	} cases[] = {
+		{ "/local/domain/5/device/vbd/51712", 5, true },
+		{ "/local/domain/5/device/vif/0", 5, true },
+		{ "/local/domain/5/x", 5, true },
+		{ "/local/domain/5", 5, false },
+		{ "/local/domain/5/", 5, false },
+		{ "/local/domain/6/device/vbd/1", 5, false },
+		{ "/local/domain/55/device/vbd/1", 5, false },
+		{ "/local/domain/05/device/vbd/1", 5, false },
+		{ "/local/domain/0/device/vbd/1", 5, false },
+		{ "/local/domain/5/../0/backend", 5, false },
+		{ "/local/domain/5/device//vbd", 5, false },
+		{ "/local/domain/5/device/vbd/", 5, false },
+		{ "/local/domain/5/dev ice", 5, false },
+		{ "/local/domain/5/dev.ice", 5, false },
+		{ "local/domain/5/device", 5, false },
+		{ "/vm/5/device", 5, false },
+		{ "", 5, false },
+	};
+	char longpath[XBS_PATH_MAX];
+	bool ok = true;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (xbs_valid_frontend_path(cases[i].path, cases[i].domid) !=
+		    cases[i].valid) {
+			printf("  '%s' (domain %u): want %s\n", cases[i].path,
+			       cases[i].domid,
+			       cases[i].valid ? "valid" : "invalid");
+			ok = false;
+		}
+	}
+	snprintf(longpath, sizeof(longpath), "/local/domain/5/");
+	while (strlen(longpath) < XBS_FRONTEND_PATH_MAX + 1)
+		strcat(longpath, "a");
+	if (xbs_valid_frontend_path(longpath, 5)) {
+		printf("  an over-long path was accepted\n");
+		ok = false;
+	}
+	result(ok, "frontend_path_table", "see above");
+}
+
+/* ---- configuration ----------------------------------------------------- */
+
+static void test_config(void)
+{
+	static const struct {
+		const char *text;
+		const char *err; /* substring of the error, NULL: accepted */
+	} cases[] = {
+		{ "", NULL },
+		{ "# comment\n\n   \n", NULL },
+		{ "kinds = vbd vif\n", NULL },
+		{ "kinds=vbd,vif", NULL },
+		{ "log-level = debug\nlog-target = stderr\n", NULL },
+		{ "control-socket = /run/x.sock\n", NULL },
+		{ "kinds =\n", "test.conf:1: kinds: missing value" },
+		{ "\nkinds = VBD\n", "test.conf:2: kinds: 'VBD' is not a device type" },
+		{ "log-level = verbose\n", "test.conf:1: log-level: 'verbose' is not one of" },
+		{ "log-target = syslog", "log-target: 'syslog' is not one of" },
+		{ "control-socket = run/x", "not an absolute path" },
+		{ "frobnicate = 1", "test.conf:1: unknown key 'frobnicate'" },
+		{ "kinds vbd", "test.conf:1: expected 'key = value'" },
+		{ "= vbd", "missing key" },
+		{ "kinds = a,b,c,d,e,f,g,h,i", "more than 8 kinds" },
+	};
+	bool ok = true;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct xb_config cfg;
+		char err[XB_CONFIG_ERR_MAX] = "";
+		int rc;
+
+		xb_config_defaults(&cfg);
+		rc = xb_config_parse(&cfg, cases[i].text,
+				     strlen(cases[i].text), "test.conf", err,
+				     sizeof(err));
+		if (!cases[i].err ? rc != 0
+				  : (rc == 0 || !strstr(err, cases[i].err))) {
+			printf("  '%s': rc %d err '%s', want %s\n",
+			       cases[i].text, rc, err,
+			       cases[i].err ? cases[i].err : "accepted");
+			ok = false;
+		}
+		if (strchr(err, '\n')) {
+			printf("  error is not one line: '%s'\n", err);
+			ok = false;
+		}
+	}
+	result(ok, "config_table", "see above");
+}
+
+static void test_config_values(void)
+{
+	const char *text = "kinds = vif\nlog-level = warning\n"
+			   "control-socket = /tmp/a.sock\n";
+	struct xb_config cfg;
+	char err[XB_CONFIG_ERR_MAX];
+	bool ok;
+
+	xb_config_defaults(&cfg);
+	ok = !cfg.kinds_set && cfg.log_level == LOG_INFO &&
+	     !strcmp(cfg.control_socket, XB_CONTROL_SOCKET);
+	ok = ok && xb_config_parse(&cfg, text, strlen(text), "t", err,
+				   sizeof(err)) == 0;
+	ok = ok && cfg.kinds_set && cfg.nr_kinds == 1 &&
+	     !strcmp(cfg.kinds[0], "vif") && cfg.log_level == LOG_WARNING &&
+	     !strcmp(cfg.control_socket, "/tmp/a.sock");
+	/* A bad file leaves the configuration as it was. */
+	ok = ok && xb_config_parse(&cfg, "log-level = debug\nx = 1\n", 22, "t",
+				   err, sizeof(err)) != 0 &&
+	     cfg.log_level == LOG_WARNING;
+	ok = ok && xb_config_load(&cfg, "/nonexistent/xb.conf", false, err,
+				  sizeof(err)) == 0;
+	ok = ok && xb_config_load(&cfg, "/nonexistent/xb.conf", true, err,
+				  sizeof(err)) != 0 &&
+	     strstr(err, "/nonexistent/xb.conf: No such file");
+	result(ok, "config_values_and_atomic_reload", "err '%s'", err);
+}
+
+static void test_log_levels(void)
+{
+	int p;
+	bool ok = xb_log_parse_level("debug", &p) == 0 && p == LOG_DEBUG &&
+		  xb_log_parse_level("ERR", &p) == 0 && p == LOG_ERR &&
+		  xb_log_parse_level("6", &p) == 0 && p == LOG_INFO &&
+		  xb_log_parse_level("loud", &p) == -EINVAL &&
+		  xb_log_parse_level("8", &p) == -EINVAL;
+
+	result(ok, "log_level_names", "wrong level parsing");
+}
+
+static void test_ratelimit(void)
+{
+	struct xb_ratelimit rl;
+	unsigned int allowed = 0, suppressed = 0, s;
+
+	xb_ratelimit_init(&rl);
+	for (int i = 0; i < 1000; i++)
+		if (xb_ratelimit_allow(&rl, &s))
+			allowed++;
+	/* Force the window to end and check the count of dropped lines. */
+	rl.window_start_ms -= XB_RATELIMIT_INTERVAL_MS;
+	xb_ratelimit_allow(&rl, &suppressed);
+	xb_ratelimit_destroy(&rl);
+	result(allowed == XB_RATELIMIT_BURST &&
+		       suppressed == 1000 - XB_RATELIMIT_BURST,
+	       "ratelimit_burst_then_report", "allowed %u suppressed %u",
+	       allowed, suppressed);
+}
+
+/* ---- loop ------------------------------------------------------------------ */
+
+struct loop_ctx {
+	struct xb_loop *loop;
+	int fds[2];
+	int calls[2];
+};
+
+static void cb_deleting_other(void *arg, uint32_t events)
+{
+	struct loop_ctx *c = arg;
+	uint64_t v;
+
+	(void)events;
+	/* Whichever runs first removes both: the other must not run. */
+	for (int i = 0; i < 2; i++) {
+		if (read(c->fds[i], &v, sizeof(v)) == sizeof(v))
+			c->calls[i]++;
+		xb_loop_del(c->loop, c->fds[i]);
+	}
+}
+
+static void test_loop_delete_in_callback(void)
+{
+	struct xb_loop loop;
+	struct loop_ctx c = { .loop = &loop };
+	uint64_t one = 1;
+	int n;
+
+	xb_loop_init(&loop);
+	for (int i = 0; i < 2; i++) {
+		c.fds[i] = eventfd(0, EFD_NONBLOCK);
+		xb_loop_add(&loop, c.fds[i], EPOLLIN, cb_deleting_other, &c);
+		if (write(c.fds[i], &one, sizeof(one)) < 0)
+			return;
+	}
+	n = xb_loop_dispatch(&loop, 1000);
+	result(n == 2 && c.calls[0] == 1 && c.calls[1] == 1 &&
+		       loop.count == 0 &&
+		       xb_loop_add(&loop, c.fds[0], EPOLLIN, cb_deleting_other,
+				   &c) == 0 &&
+		       xb_loop_add(&loop, c.fds[0], EPOLLIN, cb_deleting_other,
+				   &c) == -EEXIST,
+	       "loop_delete_inside_callback", "n %d calls %d %d count %u", n,
+	       c.calls[0], c.calls[1], loop.count);
+	xb_loop_fini(&loop);
+	close(c.fds[0]);
+	close(c.fds[1]);
+}
+
+/* ---- worker ---------------------------------------------------------------- */
+
+/*
+ * A fake queue: "requests" arrive on req_fd; each is completed only when
+ * done_fd is written, as an AIO completion would. Stopping must wait for
+ * every in-flight request to complete.
+ */
+struct fake_queue {
+	struct xb_worker *w;
+	int req_fd, done_fd;
+	unsigned int in_flight, completed, accepted, refused;
+	bool drain_called;
+};
+
+static void on_req(void *arg, uint32_t events)
+{
+	struct fake_queue *q = arg;
+	uint64_t n;
+
+	(void)events;
+	if (read(q->req_fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	if (xb_worker_stopping(q->w)) {
+		q->refused += n;
+		return;
+	}
+	q->accepted += n;
+	q->in_flight += n;
+}
+
+static void on_done(void *arg, uint32_t events)
+{
+	struct fake_queue *q = arg;
+	uint64_t n;
+
+	(void)events;
+	if (read(q->done_fd, &n, sizeof(n)) != sizeof(n))
+		return;
+	if (n > q->in_flight)
+		n = q->in_flight;
+	q->in_flight -= n;
+	q->completed += n;
+}
+
+static unsigned int fake_drain(void *arg)
+{
+	struct fake_queue *q = arg;
+
+	q->drain_called = true;
+	return q->in_flight;
+}
+
+static void *complete_later(void *arg)
+{
+	struct fake_queue *q = arg;
+	uint64_t one = 1;
+
+	for (int i = 0; i < 3; i++) {
+		usleep(50000);
+		if (write(q->done_fd, &one, sizeof(one)) < 0)
+			break;
+	}
+	return NULL;
+}
+
+static struct xb_device fake_dev = { .name = "test/0/0" };
+
+static void test_worker_drain(void)
+{
+	struct fake_queue q = { 0 };
+	uint64_t three = 3;
+	pthread_t t;
+	bool ok;
+
+	q.req_fd = eventfd(0, EFD_NONBLOCK);
+	q.done_fd = eventfd(0, EFD_NONBLOCK | EFD_SEMAPHORE);
+	q.w = xb_worker_new(&fake_dev, "test-q0", fake_drain, &q);
+	ok = q.w && xb_worker_add_fd(q.w, q.req_fd, EPOLLIN, on_req, &q) == 0 &&
+	     xb_worker_add_fd(q.w, q.done_fd, EPOLLIN, on_done, &q) == 0 &&
+	     xb_worker_start(q.w) == 0;
+	if (!ok) {
+		result(false, "worker_drain_waits_for_in_flight", "setup");
+		return;
+	}
+	if (write(q.req_fd, &three, sizeof(three)) < 0)
+		return;
+	while (__atomic_load_n(&q.accepted, __ATOMIC_SEQ_CST) < 3)
+		usleep(1000);
+	pthread_create(&t, NULL, complete_later, &q);
+	xb_worker_stop(q.w); /* returns only once all three completed */
+	ok = q.drain_called && q.in_flight == 0 && q.completed == 3;
+	pthread_join(t, NULL);
+	xb_worker_stop(q.w); /* idempotent */
+	xb_worker_free(q.w);
+	close(q.req_fd);
+	close(q.done_fd);
+	result(ok, "worker_drain_waits_for_in_flight",
+	       "drain %d in flight %u completed %u", q.drain_called,
+	       q.in_flight, q.completed);
+}
+
+static void test_worker_never_started(void)
+{
+	struct xb_worker *w = xb_worker_new(&fake_dev, "idle", NULL, NULL);
+
+	xb_worker_stop(w);
+	xb_worker_free(w);
+	xb_worker_free(NULL);
+	result(w != NULL, "worker_free_without_start", "new failed");
+}
+
+static void test_worker_fd_limit(void)
+{
+	struct xb_worker *w = xb_worker_new(&fake_dev, "full", NULL, NULL);
+	int fds[XB_WORKER_MAX_FDS + 1], rc = 0, i;
+
+	for (i = 0; i <= XB_WORKER_MAX_FDS; i++) {
+		fds[i] = eventfd(0, 0);
+		rc = xb_worker_add_fd(w, fds[i], EPOLLIN, on_req, NULL);
+		if (rc)
+			break;
+	}
+	result(i == XB_WORKER_MAX_FDS && rc == -ENOSPC, "worker_fd_bound",
+	       "added %d rc %d", i, rc);
+	xb_worker_free(w);
+	for (int j = 0; j <= i && j <= XB_WORKER_MAX_FDS; j++)
+		close(fds[j]);
+}
+
+int main(void)
+{
+	xb_log_init(XB_LOG_STDERR);
+	test_parse_uint();
+	test_parse_state();
+	test_frontend_paths();
+	test_config();
+	test_config_values();
+	test_log_levels();
+	test_ratelimit();
+	test_loop_delete_in_callback();
+	test_worker_drain();
+	test_worker_never_started();
+	test_worker_fd_limit();
+	return failures ? 1 : 0;
+}
