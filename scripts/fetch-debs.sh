@@ -6,6 +6,7 @@ set -eu
 [ $# -ge 2 ] || { echo "usage: fetch-debs.sh CACHE PKG..." >&2; exit 2; }
 cache=$1; shift
 mkdir -p "$cache/debs" "$cache/root"
+cache=$(cd "$cache" && pwd)
 cd "$cache/debs"
 for p in "$@"; do
 	if ! ls "${p}"_*.deb >/dev/null 2>&1; then
