@@ -86,23 +86,28 @@ net_add_vif() {
 	xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 "$fe/state" 1 \
 		"$fe/handle" "$n" "$fe/mac" "$mac" || return 1
 	xenstore-chmod -r "$fe" "n$d" r0 || return 1
-	xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$d" \
-		"$be/online" 1 "$be/state" 1 "$be/handle" "$n" \
-		"$be/mac" "$mac" "$be/type" vif "$be/hotplug-status" "" \
-		"$be/script" /etc/xen/scripts/vif-bridge || return 1
+	# The daemon takes the device once state/frontend/frontend-id exist:
+	# everything else first (libxl writes it all in one transaction).
 	for kv in "$@"; do
 		xenstore-write "$be/${kv%%=*}" "${kv#*=}" || return 1
 	done
-	xenstore-chmod -r "$be" n0 "r$d"
+	xenstore-write "$be/online" 1 "$be/handle" "$n" "$be/mac" "$mac" \
+		"$be/type" vif "$be/hotplug-status" "" \
+		"$be/script" /etc/xen/scripts/vif-bridge || return 1
+	xenstore-chmod -r "$be" n0 "r$d" || return 1
+	xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$d" \
+		"$be/state" 1
 }
 
 net_be_state() { net_xs "$(be_path "$1" "$2")/state"; }
+# net_state_is D N STATE (a command, so that net_wait re-reads it)
+net_state_is() { test "$(net_be_state "$1" "$2")" = "$3"; }
 
 # The vif hotplug script's part, once the backend is in InitWait.
 net_hotplug() {
 	local d=$1 n=$2 ifname
 	ifname=${3:-vif$d.$n}
-	net_wait 100 test "$(net_be_state "$d" "$n")" = 2 || return 1
+	net_wait 100 net_state_is "$d" "$n" 2 || return 1
 	ip -n "$HNS" link show "$ifname" >/dev/null 2>&1 || return 1
 	ip -n "$HNS" addr add "$(net_host_ip "$d" "$n")/24" dev "$ifname" &&
 		ip -n "$HNS" link set "$ifname" up &&
@@ -136,7 +141,7 @@ net_unplug() {
 	local d=$1 n=$2 be
 	be=$(be_path "$d" "$n")
 	xenstore-write "$be/online" 0 "$be/state" 5 || return 1
-	net_wait 100 test "$(net_be_state "$d" "$n")" = 6 || return 1
+	net_wait 100 net_state_is "$d" "$n" 6 || return 1
 	xenstore-rm "$be" && xenstore-rm "$(fe_path "$d" "$n")"
 }
 

@@ -856,6 +856,10 @@ static void run(void)
 
 			if (s != XenbusStateConnected) {
 				say("backend left Connected (state %d)", s);
+				/* As netfront: the backend closing closes us. */
+				if (s == XenbusStateClosing ||
+				    s == XenbusStateClosed)
+					set_state(XenbusStateClosed);
 				break;
 			}
 		}
