@@ -38,6 +38,8 @@ unsigned int xb_backend_count(struct xb_backend *be, unsigned int *connected);
  * Writes the device list: a table, or a JSON array when json is set.
  */
 void xb_backend_report(struct xb_backend *be, FILE *out, bool json);
+/* True once the daemon cannot go on (the xenstore connection is lost). */
+bool xb_backend_fatal(struct xb_backend *be);
 /*
  * Stops taking new devices, disconnects every device (in-flight I/O
  * finished or failed by the kinds' drain), switches it to Closed, removes

@@ -124,11 +124,11 @@ const char *xb_read_error(int err)
 {
 	switch (err) {
 	case -ENOENT:
-		return "missing";
+		return "is missing";
 	case -EINVAL:
-		return "not a canonical number";
+		return "is not a canonical number";
 	case -ERANGE:
-		return "out of range";
+		return "is out of range";
 	default:
 		return strerror(-err);
 	}

@@ -27,12 +27,22 @@
  *                    Connected. <0: the device fails. -EAGAIN: stay in
  *                    InitWait and try again on the next frontend change.
  *                    The kind unwinds what it made before returning <0.
+ *                    The frontend may be Connected already, its ring in
+ *                    use (the daemon restarted after a crash): attach at
+ *                    the ring's current indices (requests are answered up
+ *                    to the shared rsp_prod), never assume a fresh ring.
  *   disconnect       frontend Closing/Closed, hot-unplug, frontend domain
  *                    dead, daemon stopping, or after a failure: stop the
  *                    workers (in-flight I/O finished or failed first, see
  *                    backend/worker.h), unmap rings, unbind channels.
  *                    Idempotent: called also when not connected.
- *   remove           the device is gone: release what probe made.
+ *   remove           the device is gone: release what probe made. When
+ *                    dev->daemon_stopping is set, the daemon is stopping
+ *                    and the directory stays for its successor, which
+ *                    will probe the device again while the toolstack's
+ *                    hotplug state (bridge membership, hotplug-status)
+ *                    is kept: a kind may leave such host-side state in
+ *                    place (e.g. a persistent TAP) for it to adopt.
  *   backend_changed  (optional) a node of the backend directory changed
  *                    (node is relative to it, e.g. "hotplug-status"),
  *                    including nodes the daemon wrote itself.
@@ -88,6 +98,8 @@ struct xb_device {
 	xengnttab_handle *gnttab;
 	struct xbs *xs;			/* main thread only */
 	void *priv;			/* the kind's */
+	/* Set while the daemon stops (SIGTERM): see remove() above. */
+	bool daemon_stopping;
 };
 
 /* ---- typed reads of the frontend's and the backend's nodes ----------- */
@@ -121,7 +133,8 @@ int xb_be_read_uint_def(struct xb_device *dev, const char *node,
 			unsigned int max, unsigned int def, unsigned int *out);
 int xb_be_read_flag(struct xb_device *dev, const char *node, bool *out);
 
-/* "missing", "not a canonical number", "out of range", or strerror. */
+/* "is missing", "is not a canonical number", "is out of range", or
+ * strerror(). */
 const char *xb_read_error(int err);
 
 /* Writes a node of the backend directory (features, sizes, ...). */

@@ -7,12 +7,14 @@
 
 #include <pthread.h>
 #include <stdbool.h>
-#include <xenctrl.h>
 
 #include "backend/backend.h"
 #include "backend/device.h"
 #include "backend/log.h"
 #include "backend/loop.h"
+
+/* xenctrl.h must come before other Xen headers; only registry.c needs it. */
+typedef struct xc_interface_core xc_interface;
 
 #define XB_MAX_KINDS 8
 #define XB_DEV_BUCKETS 64
@@ -38,7 +40,14 @@ struct xb_dev_impl {
 	bool error_written;	/* our "error" node exists */
 	bool in_callback;	/* inside a kind callback */
 
+	/* Through backend/rings.h, for xenbackctl (atomics). */
+	unsigned int ring_pages;
+	unsigned int channels;
+
 	char fe_token[XBS_PATH_MAX];
+	/* "=value" (or "" if absent) when path validation failed. */
+	char bad_fe_id[40];
+	char bad_fe[XBS_PATH_MAX + 1];
 	struct xb_ratelimit rl;
 
 	/* Set by xb_device_fail_async() from a worker thread. */
@@ -76,6 +85,7 @@ struct xb_backend {
 	int async_fd;			/* eventfd: a worker failed a device */
 	bool watching_release;
 	bool stopping;
+	bool fatal;			/* xenstore is gone */
 };
 
 /* lifecycle.c */

@@ -70,7 +70,8 @@ static void do_disconnect(struct xb_dev_impl *di)
 	if (!di->probed)
 		return;
 	di->in_callback = true;
-	di->d.kind->disconnect(&di->d);
+	if (di->d.kind->disconnect)
+		di->d.kind->disconnect(&di->d);
 	di->connected = false;
 	after_callback(di);
 }
@@ -261,6 +262,41 @@ static void step(struct xb_dev_impl *di)
 
 /* ---- reading the backend directory ---------------------------------- */
 
+/*
+ * What "frontend-id" and "frontend" held when validation failed: the
+ * device is tried again only once the toolstack changes one of them.
+ */
+static void remember_bad_paths(struct xb_dev_impl *di)
+{
+	struct xb_device *dev = &di->d;
+	char *v;
+
+	if (xbs_read_str(dev->xs, XBT_NULL, dev->backend_path, "frontend-id",
+			 &v) == 0) {
+		snprintf(di->bad_fe_id, sizeof(di->bad_fe_id), "=%s", v);
+		free(v);
+	} else {
+		di->bad_fe_id[0] = '\0';
+	}
+	if (xbs_read_str(dev->xs, XBT_NULL, dev->backend_path, "frontend",
+			 &v) == 0) {
+		snprintf(di->bad_fe, sizeof(di->bad_fe), "=%s", v);
+		free(v);
+	} else {
+		di->bad_fe[0] = '\0';
+	}
+}
+
+static bool bad_paths_changed(struct xb_dev_impl *di)
+{
+	char old_id[sizeof(di->bad_fe_id)], old_fe[sizeof(di->bad_fe)];
+
+	memcpy(old_id, di->bad_fe_id, sizeof(old_id));
+	memcpy(old_fe, di->bad_fe, sizeof(old_fe));
+	remember_bad_paths(di);
+	return strcmp(old_id, di->bad_fe_id) || strcmp(old_fe, di->bad_fe);
+}
+
 static void validate_paths(struct xb_dev_impl *di)
 {
 	struct xb_device *dev = &di->d;
@@ -285,7 +321,7 @@ static void validate_paths(struct xb_dev_impl *di)
 			  &fe);
 	if (rc) {
 		xb_device_fail(dev, rc, "backend node frontend %s",
-			       rc == -EINVAL ? "is malformed"
+			       rc == -EINVAL ? "is not a string"
 					     : xb_read_error(rc));
 		return;
 	}
@@ -364,13 +400,17 @@ static bool read_backend(struct xb_dev_impl *di, const char *node)
 	if (!di->paths_ok) {
 		/* A failed device is retried when the toolstack fixes it. */
 		if (di->failed && node &&
-		    (!strcmp(node, "frontend") || !strcmp(node, "frontend-id")))
+		    (!strcmp(node, "frontend") ||
+		     !strcmp(node, "frontend-id")) &&
+		    bad_paths_changed(di))
 			clear_failure(di);
 		if (di->failed)
 			return false;
 		validate_paths(di);
-		if (!di->paths_ok)
+		if (!di->paths_ok) {
+			remember_bad_paths(di);
 			return false;
+		}
 		xb_dev_debug(dev, "frontend %s", dev->frontend_path);
 	}
 	watch_frontend(di);
@@ -415,7 +455,9 @@ void xb_dev_frontend_changed(struct xb_dev_impl *di)
 	dev->frontend_state = f;
 	xb_dev_debug(dev, "frontend %s -> %s", xbs_state_name(di->fe_prev),
 		     xbs_state_name(f));
-	if (di->failed && f == XenbusStateInitialising) {
+	/* Starting over, not just the first state we read. */
+	if (di->failed && f == XenbusStateInitialising &&
+	    di->fe_prev != XenbusStateUnknown) {
 		xb_dev_info(dev, "frontend starts over: trying again");
 		clear_failure(di);
 	}

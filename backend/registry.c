@@ -3,6 +3,8 @@
  * mark-and-sweep, dispatch of xenstore watch events to devices, frontend
  * domains' death, and the daemon-wide operations of backend.h.
  */
+#include <xenctrl.h> /* first: it defines what other Xen headers need */
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,37 +235,18 @@ static void rescan(struct xb_backend *be, struct xb_served *sv)
 static void backend_event(struct xb_backend *be, struct xb_served *sv,
 			  const char *path)
 {
-	const char *rel = path + strlen(sv->path), *p, *node;
-	char num[16];
-	uint64_t domid, devid;
+	unsigned int domid, devid;
 	struct xb_dev_impl *di;
-	size_t len;
+	const char *node;
 
-	if (*rel != '/')
-		goto rescan;
-	p = rel + 1;
-	len = strcspn(p, "/");
-	if (p[len] != '/' || len >= sizeof(num))
-		goto rescan;
-	memcpy(num, p, len);
-	num[len] = '\0';
-	if (xbs_parse_uint(num, XBS_DOMID_MAX, &domid))
-		goto rescan;
-	p += len + 1;
-	len = strcspn(p, "/");
-	if (p[len] != '/' || len >= sizeof(num) || p[len + 1] == '\0')
-		goto rescan;
-	memcpy(num, p, len);
-	num[len] = '\0';
-	if (xbs_parse_uint(num, UINT32_MAX, &devid))
-		goto rescan;
-	node = p + len + 1;
-	di = xb_dev_find(be, sv->kind->type, domid, devid);
-	if (!di)
-		goto rescan;
-	xb_dev_backend_changed(di, node);
-	return;
-rescan:
+	if (!xbs_split_device_path(path + strlen(sv->path), &domid, &devid,
+				   &node)) {
+		di = xb_dev_find(be, sv->kind->type, domid, devid);
+		if (di) {
+			xb_dev_backend_changed(di, node);
+			return;
+		}
+	}
 	rescan(be, sv);
 }
 
@@ -322,10 +305,15 @@ static void on_xenstore(void *arg, uint32_t events)
 	struct xb_backend *be = arg;
 	char **v;
 
-	(void)events;
 	while ((v = xbs_next_event(be->xs))) {
 		handle_event(be, v[XS_WATCH_PATH], v[XS_WATCH_TOKEN]);
 		free(v);
+	}
+	if (events & (EPOLLHUP | EPOLLERR)) {
+		/* No more events will come: let systemd restart us. */
+		xb_err("lost the connection to xenstore");
+		xb_loop_del(be->loop, xbs_fd(be->xs));
+		be->fatal = true;
 	}
 }
 
@@ -502,6 +490,11 @@ void xb_backend_report(struct xb_backend *be, FILE *out, bool json)
 	free(all);
 }
 
+bool xb_backend_fatal(struct xb_backend *be)
+{
+	return be->fatal;
+}
+
 void xb_backend_shutdown(struct xb_backend *be)
 {
 	struct xb_dev_impl *di, *next;
@@ -518,6 +511,7 @@ void xb_backend_shutdown(struct xb_backend *be)
 	for (i = 0; i < XB_DEV_BUCKETS; i++) {
 		for (di = be->buckets[i]; di; di = next) {
 			next = di->hnext;
+			di->d.daemon_stopping = true;
 			xb_dev_destroy(di, true);
 		}
 	}
@@ -534,7 +528,8 @@ void xb_backend_free(struct xb_backend *be)
 		next = b->next;
 		free(b);
 	}
-	xb_loop_del(be->loop, xbs_fd(be->xs));
+	if (!be->fatal)
+		xb_loop_del(be->loop, xbs_fd(be->xs));
 	xb_loop_del(be->loop, be->async_fd);
 	close(be->async_fd);
 	if (be->xc)

@@ -3,6 +3,7 @@
  * channels (see rings.h).
  */
 #include "backend/rings.h"
+#include "backend/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -84,22 +85,22 @@ static int check_refs(struct xb_device *dev, const grant_ref_t *refs,
 		      unsigned int nr)
 {
 	if (nr == 0 || nr > XB_RING_MAX_PAGES) {
-		xb_dev_err(dev, "ring of %u pages refused (1..%u)", nr,
-			   XB_RING_MAX_PAGES);
+		xb_device_fail(dev, -EINVAL, "ring of %u pages refused (1..%u)",
+			       nr, XB_RING_MAX_PAGES);
 		return -EINVAL;
 	}
 	for (unsigned int i = 0; i < nr; i++) {
 		if (refs[i] < GNTTAB_NR_RESERVED_ENTRIES) {
-			xb_dev_err(dev,
-				   "ring grant reference %u is reserved for the toolstack",
-				   refs[i]);
+			xb_device_fail(dev, -EINVAL,
+				       "ring grant reference %u is reserved for the toolstack",
+				       refs[i]);
 			return -EINVAL;
 		}
 		for (unsigned int j = 0; j < i; j++) {
 			if (refs[j] == refs[i]) {
-				xb_dev_err(dev,
-					   "ring grant reference %u given twice",
-					   refs[i]);
+				xb_device_fail(dev, -EINVAL,
+					       "ring grant reference %u given twice",
+					       refs[i]);
 				return -EINVAL;
 			}
 		}
@@ -119,7 +120,8 @@ int xb_ring_map(struct xb_device *dev, struct xb_ring_map *m,
 	if (rc)
 		return rc;
 	if (!dev->gnttab) {
-		xb_dev_err(dev, "no grant table handle to map the ring");
+		xb_device_fail(dev, -EBADF,
+			       "no grant table handle to map the ring");
 		return -EBADF;
 	}
 	for (unsigned int i = 0; i < nr; i++)
@@ -128,13 +130,16 @@ int xb_ring_map(struct xb_device *dev, struct xb_ring_map *m,
 					       PROT_READ | PROT_WRITE);
 	if (!addr) {
 		rc = errno ? -errno : -EIO;
-		xb_dev_err(dev, "cannot map ring (%u pages, first ref %u): %s",
-			   nr, refs[0], strerror(-rc));
+		xb_device_fail(dev, rc,
+			       "cannot map ring (%u pages, first ref %u): %s",
+			       nr, refs[0], strerror(-rc));
 		return rc;
 	}
 	m->addr = addr;
 	m->nr_pages = nr;
 	m->gnttab = dev->gnttab;
+	m->dev = dev;
+	__atomic_add_fetch(&dev_impl(dev)->ring_pages, nr, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -143,6 +148,9 @@ void xb_ring_unmap(struct xb_ring_map *m)
 	if (!m || !m->addr)
 		return;
 	xengnttab_unmap(m->gnttab, m->addr, m->nr_pages);
+	if (m->dev)
+		__atomic_sub_fetch(&dev_impl(m->dev)->ring_pages, m->nr_pages,
+				   __ATOMIC_RELAXED);
 	m->addr = NULL;
 	m->nr_pages = 0;
 }
@@ -173,27 +181,31 @@ int xb_evtchn_bind(struct xb_device *dev, struct xb_evtchn *ch,
 	ch->xce = xenevtchn_open(NULL, 0);
 	if (!ch->xce) {
 		rc = errno ? -errno : -EIO;
-		xb_dev_err(dev, "cannot open an event channel handle: %s",
-			   strerror(-rc));
+		xb_device_fail(dev, rc, "cannot open an event channel handle: %s",
+			       strerror(-rc));
 		return rc;
 	}
 	port = xenevtchn_bind_interdomain(ch->xce, dev->domid, remote_port);
 	if (port < 0) {
 		rc = errno ? -errno : -EIO;
-		xb_dev_err(dev, "cannot bind event channel %u of domain %u: %s",
-			   remote_port, dev->domid, strerror(-rc));
+		xb_device_fail(dev, rc,
+			       "cannot bind event channel %u of domain %u: %s",
+			       remote_port, dev->domid, strerror(-rc));
 		goto fail;
 	}
 	ch->local_port = port;
 	ch->remote_port = remote_port;
+	ch->dev = dev;
 	ch->fd = xenevtchn_fd(ch->xce);
 	fl = fcntl(ch->fd, F_GETFL);
 	if (fl < 0 || fcntl(ch->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
 		rc = -errno;
-		xb_dev_err(dev, "event channel fd: %s", strerror(errno));
+		xb_device_fail(dev, rc, "event channel fd: %s",
+			       strerror(errno));
 		xenevtchn_unbind(ch->xce, ch->local_port);
 		goto fail;
 	}
+	__atomic_add_fetch(&dev_impl(dev)->channels, 1, __ATOMIC_RELAXED);
 	return 0;
 fail:
 	xenevtchn_close(ch->xce);
@@ -207,6 +219,9 @@ void xb_evtchn_unbind(struct xb_evtchn *ch)
 		return;
 	xenevtchn_unbind(ch->xce, ch->local_port);
 	xenevtchn_close(ch->xce);
+	if (ch->dev)
+		__atomic_sub_fetch(&dev_impl(ch->dev)->channels, 1,
+				   __ATOMIC_RELAXED);
 	*ch = (struct xb_evtchn)XB_EVTCHN_INIT;
 }
 

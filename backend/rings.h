@@ -27,6 +27,12 @@
 /* Highest event channel port (FIFO ABI: 2^17 ports). */
 #define XB_EVTCHN_PORT_MAX ((1U << 17) - 1)
 
+/*
+ * The core counts the ring pages mapped and channels bound through these
+ * helpers per device; xenbackctl shows them ("ring_pages_mapped",
+ * "channels_bound"), so a leak after disconnect is visible.
+ */
+
 /* ---- grant references of a ring ------------------------------------- */
 
 /*
@@ -50,6 +56,7 @@ struct xb_ring_map {
 	void *addr;		/* nr_pages contiguous pages, read-write */
 	unsigned int nr_pages;
 	xengnttab_handle *gnttab;
+	struct xb_device *dev;	/* counts the device's mapped ring pages */
 };
 
 #define XB_RING_MAP_INIT                                                     \
@@ -61,8 +68,9 @@ struct xb_ring_map {
  * Maps nr grant references of the device's frontend domain as one
  * contiguous read-write range on dev->gnttab. Checks 1 <= nr <=
  * XB_RING_MAX_PAGES, no reference in the range the toolstack reserves
- * (below GNTTAB_NR_RESERVED_ENTRIES) and no reference twice. Logs the
- * failure naming the device. m is left unmapped on failure.
+ * (below GNTTAB_NR_RESERVED_ENTRIES) and no reference twice. A failure
+ * fails the device (xb_device_fail(), one line and the error node, so the
+ * kind just returns the error); m is left unmapped.
  */
 int xb_ring_map(struct xb_device *dev, struct xb_ring_map *m,
 		const grant_ref_t *refs, unsigned int nr);
@@ -76,6 +84,7 @@ struct xb_evtchn {
 	evtchn_port_t local_port;
 	evtchn_port_t remote_port;
 	int fd;			/* readable when the frontend notified */
+	struct xb_device *dev;	/* counts the device's bound channels */
 };
 
 #define XB_EVTCHN_INIT                                                       \
@@ -91,7 +100,8 @@ int xb_evtchn_read_port(struct xb_device *dev, const char *node,
 			evtchn_port_t *port);
 /*
  * Opens a handle for this channel and binds it to remote_port of the
- * frontend domain. The fd is non-blocking. Logs the failure.
+ * frontend domain. The fd is non-blocking. A failure fails the device
+ * as xb_ring_map() does.
  */
 int xb_evtchn_bind(struct xb_device *dev, struct xb_evtchn *ch,
 		   evtchn_port_t remote_port);

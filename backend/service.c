@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 
@@ -41,6 +42,11 @@ struct service {
 	struct xb_control *control;
 	int signal_fd;
 	int watchdog_fd;
+	int status_fd;		/* one-shot: a delayed STATUS update */
+	int health_fd;		/* periodic: is xenstore still there? */
+	bool failed;
+	bool status_armed;
+	uint64_t status_sent_ms;
 	bool quit;
 	unsigned int last_count, last_connected;
 	bool status_sent;
@@ -75,6 +81,7 @@ static const struct option long_options[] = {
 };
 
 #define SHORT_OPTIONS "c:fk:l:s:hV"
+#define HEALTH_INTERVAL_S 5
 
 /*
  * First pass: where the configuration is, --foreground, --help. Returns
@@ -224,18 +231,99 @@ static int serve_kinds(struct service *s)
 
 /* ---- systemd ----------------------------------------------------------- */
 
-static void notify_status(struct service *s, bool force)
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void send_status(struct service *s)
 {
 	unsigned int connected, n = xb_backend_count(s->be, &connected);
 
-	if (!force && s->status_sent && n == s->last_count &&
-	    connected == s->last_connected)
-		return;
 	s->last_count = n;
 	s->last_connected = connected;
 	s->status_sent = true;
+	s->status_sent_ms = now_ms();
 	sd_notifyf(0, "STATUS=%u device%s, %u connected", n, n == 1 ? "" : "s",
 		   connected);
+}
+
+/*
+ * STATUS follows the device count, but at most every
+ * STATUS_INTERVAL_MS: sd_notify() blocks when the manager does not read,
+ * and guests can change their devices' states at will.
+ */
+#define STATUS_INTERVAL_MS 1000
+
+static void notify_status(struct service *s, bool force)
+{
+	unsigned int connected, n = xb_backend_count(s->be, &connected);
+	struct itimerspec its = { 0 };
+	uint64_t since;
+
+	if (force) {
+		send_status(s);
+		return;
+	}
+	if (s->status_sent && n == s->last_count &&
+	    connected == s->last_connected)
+		return;
+	since = now_ms() - s->status_sent_ms;
+	if (since >= STATUS_INTERVAL_MS) {
+		send_status(s);
+		return;
+	}
+	if (s->status_armed || s->status_fd < 0)
+		return;
+	its.it_value.tv_nsec = (STATUS_INTERVAL_MS - since) * 1000000;
+	if (timerfd_settime(s->status_fd, 0, &its, NULL) == 0)
+		s->status_armed = true;
+}
+
+static void on_status_timer(void *arg, uint32_t events)
+{
+	struct service *s = arg;
+	uint64_t ticks;
+
+	(void)events;
+	if (read(s->status_fd, &ticks, sizeof(ticks)) < 0)
+		return;
+	s->status_armed = false;
+	notify_status(s, false);
+}
+
+static int setup_status_timer(struct service *s)
+{
+	s->status_fd = timerfd_create(CLOCK_MONOTONIC,
+				      TFD_CLOEXEC | TFD_NONBLOCK);
+	if (s->status_fd < 0)
+		return -errno;
+	return xb_loop_add(&s->loop, s->status_fd, EPOLLIN, on_status_timer,
+			   s);
+}
+
+/*
+ * libxenstore gives no sign on its watch fd when xenstored goes away:
+ * ask it something. Failing, the daemon stops with an error (and systemd
+ * restarts it) rather than serve on blindly.
+ */
+static bool xenstore_alive(struct service *s)
+{
+	char *v;
+	int rc = xbs_read_str(&s->xs, XBT_NULL, "domid", NULL, &v);
+
+	if (rc) {
+		xb_err("xenstore does not answer (%s): stopping",
+		       strerror(-rc));
+		s->quit = true;
+		s->failed = true;
+		return false;
+	}
+	free(v);
+	return true;
 }
 
 static void on_watchdog(void *arg, uint32_t events)
@@ -246,7 +334,34 @@ static void on_watchdog(void *arg, uint32_t events)
 	(void)events;
 	if (read(s->watchdog_fd, &ticks, sizeof(ticks)) < 0)
 		return;
-	sd_notify(0, "WATCHDOG=1");
+	if (xenstore_alive(s))
+		sd_notify(0, "WATCHDOG=1");
+}
+
+static void on_health(void *arg, uint32_t events)
+{
+	struct service *s = arg;
+	uint64_t ticks;
+
+	(void)events;
+	if (read(s->health_fd, &ticks, sizeof(ticks)) >= 0)
+		xenstore_alive(s);
+}
+
+static int setup_health_timer(struct service *s)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_sec = HEALTH_INTERVAL_S },
+		.it_value = { .tv_sec = HEALTH_INTERVAL_S },
+	};
+
+	s->health_fd = timerfd_create(CLOCK_MONOTONIC,
+				      TFD_CLOEXEC | TFD_NONBLOCK);
+	if (s->health_fd < 0)
+		return -errno;
+	if (timerfd_settime(s->health_fd, 0, &its, NULL) < 0)
+		return -errno;
+	return xb_loop_add(&s->loop, s->health_fd, EPOLLIN, on_health, s);
 }
 
 /* Pings at half the interval systemd expects. */
@@ -440,8 +555,12 @@ static int run(struct service *s, int ready_fd)
 		return 1;
 	}
 	rc = setup_watchdog(s);
+	if (!rc)
+		rc = setup_status_timer(s);
+	if (!rc)
+		rc = setup_health_timer(s);
 	if (rc) {
-		xb_err("watchdog timer: %s", strerror(-rc));
+		xb_err("timers: %s", strerror(-rc));
 		return 1;
 	}
 	if (serve_kinds(s))
@@ -457,10 +576,16 @@ static int run(struct service *s, int ready_fd)
 			xb_err("epoll: %s", strerror(-rc));
 			return 1;
 		}
+		if (xb_backend_fatal(s->be))
+			break;
 		notify_status(s, false);
 	}
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping: closing devices");
 	xb_backend_shutdown(s->be);
+	if (xb_backend_fatal(s->be) || s->failed) {
+		xb_err("stopped after a fatal error");
+		return 1;
+	}
 	xb_notice("stopped");
 	return 0;
 }
@@ -472,6 +597,10 @@ static void cleanup(struct service *s)
 	xbs_close(&s->xs);
 	if (s->watchdog_fd >= 0)
 		close(s->watchdog_fd);
+	if (s->status_fd >= 0)
+		close(s->status_fd);
+	if (s->health_fd >= 0)
+		close(s->health_fd);
 	if (s->signal_fd >= 0)
 		close(s->signal_fd);
 	xb_loop_fini(&s->loop);
@@ -486,6 +615,8 @@ int xb_service_main(int argc, char **argv, const struct xb_kind *const *kinds)
 		.argv = argv,
 		.signal_fd = -1,
 		.watchdog_fd = -1,
+		.status_fd = -1,
+		.health_fd = -1,
 	};
 	char err[XB_CONFIG_ERR_MAX];
 	int rc, ready_fd = -1;

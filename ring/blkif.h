@@ -29,10 +29,34 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* xenctrl.h provides the xen_mb()/xen_rmb()/xen_wmb() that ring.h uses. */
-#include <xenctrl.h>
 #include <xen/io/blkif.h>
 #include <xen/io/ring.h>
+
+/*
+ * The barriers ring.h's macros use. Depending on the interface version
+ * seen first, ring.h maps them to mb() or expects the toolstack's; we
+ * define them here with exactly the text xenctrl.h uses, so that either
+ * include order compiles.
+ */
+#undef xen_mb
+#undef xen_rmb
+#undef xen_wmb
+#define xen_barrier() asm volatile ( "" : : : "memory")
+#if defined(__i386__)
+#define xen_mb()  asm volatile ( "lock addl $0, -4(%%esp)" ::: "memory" )
+#define xen_rmb() xen_barrier()
+#define xen_wmb() xen_barrier()
+#elif defined(__x86_64__)
+#define xen_mb()  asm volatile ( "lock addl $0, -32(%%rsp)" ::: "memory" )
+#define xen_rmb() xen_barrier()
+#define xen_wmb() xen_barrier()
+#elif defined(__aarch64__)
+#define xen_mb()   asm volatile ("dmb sy" : : : "memory")
+#define xen_rmb()  asm volatile ("dmb sy" : : : "memory")
+#define xen_wmb()  asm volatile ("dmb sy" : : : "memory")
+#else
+#error "Define barriers"
+#endif
 
 #define RING_BLKIF_PAGE_SIZE 4096u
 #define RING_BLKIF_SECTOR_SHIFT 9 /* blkif sectors are always 512 bytes */

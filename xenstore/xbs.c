@@ -111,6 +111,39 @@ bool xbs_valid_frontend_path(const char *path, unsigned int domid)
 	return true;
 }
 
+/* One path component as a canonical number; *p moves past it and '/'. */
+static int take_number(const char **p, uint64_t max, uint64_t *out)
+{
+	char num[16];
+	size_t len = strcspn(*p, "/");
+
+	if ((*p)[len] != '/' || len == 0 || len >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, *p, len);
+	num[len] = '\0';
+	if (xbs_parse_uint(num, max, out))
+		return -EINVAL;
+	*p += len + 1;
+	return 0;
+}
+
+int xbs_split_device_path(const char *rel, unsigned int *domid,
+			  unsigned int *devid, const char **node)
+{
+	uint64_t dom, dev;
+	const char *p = rel;
+
+	if (*p++ != '/')
+		return -EINVAL;
+	if (take_number(&p, XBS_DOMID_MAX, &dom) ||
+	    take_number(&p, UINT32_MAX, &dev) || !*p)
+		return -EINVAL;
+	*domid = dom;
+	*devid = dev;
+	*node = p;
+	return 0;
+}
+
 /* ---- connection ------------------------------------------------------- */
 
 int xbs_open(struct xbs *xs)
@@ -120,8 +153,13 @@ int xbs_open(struct xbs *xs)
 	int rc;
 
 	*xs = (struct xbs){ 0 };
-	/* The filter drops events of a watch once it is removed. */
-	xs->h = xs_open(XS_UNWATCH_FILTER);
+	/*
+	 * No XS_UNWATCH_FILTER: libxenstore 4.17 leaks the body of each
+	 * event it filters. Events of a removed watch are harmless here:
+	 * they are looked up by name and find nothing, or a device whose
+	 * handlers are idempotent.
+	 */
+	xs->h = xs_open(0);
 	if (!xs->h) {
 		rc = -errno;
 		xb_err("cannot connect to xenstore: %s", strerror(errno));

@@ -48,6 +48,14 @@ int xbs_join(char *buf, size_t size, const char *dir, const char *node);
 #define XBS_FRONTEND_PATH_MAX (XBS_PATH_MAX - 64)
 bool xbs_valid_frontend_path(const char *path, unsigned int domid);
 
+/*
+ * A watch event path relative to backend/<type>: "/<domid>/<devid>/<node>"
+ * gives 0 and the three parts (node points into rel and may contain
+ * '/'); anything else (shorter, or not canonical numbers) gives -EINVAL.
+ */
+int xbs_split_device_path(const char *rel, unsigned int *domid,
+			  unsigned int *devid, const char **node);
+
 /* ---- connection ------------------------------------------------------ */
 
 struct xbs {

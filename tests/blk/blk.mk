@@ -17,3 +17,16 @@ $(B)/tests/blk/fuzz_blkif: tests/blk/fuzz_blkif.c ring/blkif.c ring/blkif.h
 
 check-build: $(B)/tests/blk/ring_blkif_test $(B)/tests/blk/fuzz_blkif
 CHECK_SUITES += $(B)/tests/blk/ring_blkif_test tests/blk/fuzz-blkif.sh
+
+# Simulated guests (needs the simulated host's guest library).
+ifneq ($(wildcard tests/xensim/xensim.mk),)
+BLKFRONT_SRCS := tests/xensim/front/blkfront.c ring/blkif.c
+$(B)/tests/blk/blk_sim_front: tests/blk/blk_sim_front.c $(BLKFRONT_SRCS) \
+		tests/xensim/front/blkfront.h ring/blkif.h $(B)/xensim/libxsg.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ tests/blk/blk_sim_front.c $(BLKFRONT_SRCS) \
+		$(B)/xensim/libxsg.a -lxenstore -lpthread
+
+check-build: $(B)/tests/blk/blk_sim_front
+CHECK_SUITES += tests/blk/sim-blk.sh tests/blk/sim-blk-map.sh
+endif

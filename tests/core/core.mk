@@ -9,5 +9,52 @@ $(B)/tests/core/unit: tests/core/unit.c $(B)/libxenbackd.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CORE_TEST_CFLAGS) -o $@ $< $(B)/libxenbackd.a $(LDLIBS_DAEMON)
 
-check-build: $(B)/tests/core/unit
-CHECK_SUITES += $(B)/tests/core/unit
+# The parsers of outside input, fuzzed (clang's libFuzzer).
+$(B)/tests/core/fuzz_parse: tests/core/fuzz_parse.c xenstore/xbs.c \
+		backend/config.c backend/log.c
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -I. -Wall -Wextra -Werror \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ $(filter %.c,$^) -lxenstore -lsystemd -lpthread
+
+check-build: $(B)/tests/core/unit $(B)/tests/core/fuzz_parse
+CHECK_SUITES += $(B)/tests/core/unit tests/core/install.sh \
+		tests/core/fuzz-parse.sh
+
+$(B)/tests/core/xenbackd-test: tests/core/xenbackd-test.c \
+		tests/core/testkind.c $(B)/libxenbackd.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_TEST_CFLAGS) -o $@ $(filter %.c,$^) $(B)/libxenbackd.a \
+		$(LDLIBS_DAEMON)
+
+check-build: $(B)/tests/core/xenbackd-test
+
+# Tests on the simulated host need tests/xensim (its guest library).
+ifneq ($(wildcard tests/xensim/xensim.mk),)
+$(B)/tests/core/xbtfront: tests/core/xbtfront.c $(B)/xensim/libxsg.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_TEST_CFLAGS) -o $@ $< $(B)/xensim/libxsg.a \
+		-lxenstore -lpthread
+
+$(B)/tests/core/lifecycle: tests/core/lifecycle.c tests/core/sim.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_TEST_CFLAGS) -o $@ $(filter %.c,$^) -lxenstore
+
+check-build: xensim $(B)/tests/core/xbtfront $(B)/tests/core/lifecycle
+CHECK_SUITES += tests/core/lifecycle.sh
+endif
+
+# The service with the test kind, built with ASan/UBSan (LeakSanitizer at
+# exit) for the connect/disconnect cycles.
+CORE_ASAN_FLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I. \
+	-fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+$(B)/tests/core/xenbackd-asan: tests/core/xenbackd-test.c \
+		tests/core/testkind.c $(CORE_SRCS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_ASAN_FLAGS) -o $@ $(filter %.c,$^) $(LDLIBS_DAEMON)
+
+ifneq ($(wildcard tests/xensim/xensim.mk),)
+check-build: $(B)/tests/core/xenbackd-asan
+CHECK_SUITES += tests/core/cycles.sh tests/core/real-kinds.sh
+endif

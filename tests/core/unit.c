@@ -142,6 +142,50 @@ static void test_frontend_paths(void)
 	result(ok, "frontend_path_table", "see above");
 }
 
+static void test_split_device_path(void)
+{
+	static const struct {
+		const char *rel;
+		int rc;
+		unsigned int domid, devid;
+		const char *node;
+	} cases[] = {
+		{ "/5/51712/state", 0, 5, 51712, "state" },
+		{ "/0/0/queue-0/ring-ref", 0, 0, 0, "queue-0/ring-ref" },
+		{ "", -EINVAL, 0, 0, NULL },
+		{ "/5", -EINVAL, 0, 0, NULL },
+		{ "/5/", -EINVAL, 0, 0, NULL },
+		{ "/5/7", -EINVAL, 0, 0, NULL },
+		{ "/5/7/", -EINVAL, 0, 0, NULL },
+		{ "/x/7/state", -EINVAL, 0, 0, NULL },
+		{ "/5/-7/state", -EINVAL, 0, 0, NULL },
+		{ "//7/state", -EINVAL, 0, 0, NULL },
+		{ "/32752/1/state", -EINVAL, 0, 0, NULL },
+		{ "/32751/4294967295/x", 0, 32751, 4294967295u, "x" },
+		{ "/1/4294967296/x", -EINVAL, 0, 0, NULL },
+		{ "/1/99999999999999999999/x", -EINVAL, 0, 0, NULL },
+		{ "5/7/state", -EINVAL, 0, 0, NULL },
+	};
+	bool ok = true;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned int domid = 0, devid = 0;
+		const char *node = NULL;
+		int rc = xbs_split_device_path(cases[i].rel, &domid, &devid,
+					       &node);
+
+		if (rc != cases[i].rc ||
+		    (!rc && (domid != cases[i].domid ||
+			     devid != cases[i].devid ||
+			     strcmp(node, cases[i].node)))) {
+			printf("  '%s': rc %d %u/%u '%s'\n", cases[i].rel, rc,
+			       domid, devid, node ? node : "");
+			ok = false;
+		}
+	}
+	result(ok, "split_device_path_table", "see above");
+}
+
 /* ---- configuration ----------------------------------------------------- */
 
 static void test_config(void)
@@ -436,6 +480,7 @@ int main(void)
 	test_parse_uint();
 	test_parse_state();
 	test_frontend_paths();
+	test_split_device_path();
 	test_config();
 	test_config_values();
 	test_log_levels();

@@ -33,6 +33,7 @@
 
 #define MAX_CLIENTS 64
 #define CLIENT_OUT_MAX (1u << 20) /* queued for a client that never reads */
+#define TO_RING_MAX (64u << 10)     /* queued for xenstored */
 #define MSG_MAX (sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX)
 
 struct buf {
@@ -57,6 +58,7 @@ struct pending {
 	struct pending *next;
 	uint32_t req_id;   /* ours, on the ring */
 	uint32_t client;   /* 0: the bridge's own (cleanup) */
+	bool gone;         /* the client left before the reply */
 	uint32_t orig_req; /* the client's */
 	uint32_t type;
 	uint32_t tx_id;
@@ -364,7 +366,7 @@ static void client_gone(struct bridge *br, unsigned int slot)
 	}
 	for (p = br->pending; p; p = p->next)
 		if (p->client == c->id)
-			p->client = 0;
+			p->gone = true;
 	close(c->fd);
 	free(c->out.data);
 	free(c->txs);
@@ -442,6 +444,29 @@ static void deliver_event(struct bridge *br, struct xsd_sockmsg *h,
 	client_queue(c, h, out);
 }
 
+/* A transaction or watch made for a client that left before the reply
+ * came: end it as client_gone() ends the others. */
+static void undo_for_gone_client(struct bridge *br, struct pending *p,
+				 const char *payload)
+{
+	char rewritten[XENSTORE_PAYLOAD_MAX + 1];
+	size_t len;
+
+	if (p->type == XS_TRANSACTION_START) {
+		struct xsd_sockmsg h = { .type = XS_TRANSACTION_END,
+					 .tx_id = strtoul(payload, NULL, 10),
+					 .len = 2 };
+
+		forward(br, 0, &h, "F", NULL, 0);
+	} else if (p->type == XS_WATCH && p->watch &&
+		   !prefix_token(p->client, p->watch, p->watch_len, rewritten,
+				 &len)) {
+		struct xsd_sockmsg h = { .type = XS_UNWATCH, .len = len };
+
+		forward(br, 0, &h, rewritten, NULL, 0);
+	}
+}
+
 static void deliver_reply(struct bridge *br, struct xsd_sockmsg *h,
 			  char *payload)
 {
@@ -454,7 +479,9 @@ static void deliver_reply(struct bridge *br, struct xsd_sockmsg *h,
 	if (!p)
 		return;
 	*pp = p->next;
-	c = p->client ? find_client(br, p->client) : NULL;
+	if (p->gone && h->type != XS_ERROR && h->len && !payload[h->len - 1])
+		undo_for_gone_client(br, p, payload);
+	c = p->client && !p->gone ? find_client(br, p->client) : NULL;
 	if (c && h->type != XS_ERROR) {
 		if (p->type == XS_TRANSACTION_START && h->len)
 			remember_tx(c, strtoul(payload, NULL, 10));
@@ -647,9 +674,14 @@ int xsim_bridge_main(const char *host, uint32_t domid, int ready_fd)
 			if (!c)
 				continue;
 			map[n - 2] = c;
+			/* Back-pressure: a client flooding requests waits
+			 * while xenstored is behind, as a writer of Linux's
+			 * xenbus device blocks. */
 			pfd[n++] = (struct pollfd){
 				.fd = c->fd,
-				.events = POLLIN | (c->out.len ? POLLOUT : 0)
+				.events = (br.to_ring.len < TO_RING_MAX ?
+						   POLLIN : 0) |
+					  (c->out.len ? POLLOUT : 0)
 			};
 		}
 		if (poll(pfd, n, br.to_ring.len ? 10 : -1) < 0) {

@@ -139,26 +139,20 @@ int xengnttab_set_max_grants(xengnttab_handle *g, uint32_t nr_grants)
 	return 0;
 }
 
-static int map_page_locked(xengnttab_handle *g, uint8_t *va, uint32_t domid,
-			   uint32_t ref, bool write, int prot, uint32_t *rec)
+/* Pin one grant and give it a map record; its frame in *frame. */
+static int pin_page_locked(xengnttab_handle *g, uint32_t domid, uint32_t ref,
+			   bool write, uint32_t *rec, uint32_t *frame)
 {
 	struct xsim_host *h = g->host;
 	struct xsim_hv *hv = h->hv;
 	struct xsim_map_rec *m;
-	uint32_t frame;
-	int slot, fd;
+	int slot;
 
 	slot = xsim_dom_slot(hv, domid);
 	if (slot < 0 || !hv->map_free_head)
 		return -1;
-	if (xsim_grant_pin(h, slot, ref, h->domid, write, true, &frame))
+	if (xsim_grant_pin(h, slot, ref, h->domid, write, true, frame))
 		return -1;
-	if (!xsim_dom_mem(h, slot, &fd) ||
-	    mmap(va, XSIM_PAGE_SIZE, prot, MAP_SHARED | MAP_FIXED, fd,
-		 (off_t)frame * XSIM_PAGE_SIZE) == MAP_FAILED) {
-		xsim_grant_unpin(h, slot, ref, write);
-		return -1;
-	}
 	*rec = hv->map_free_head;
 	m = &hv->maps[*rec - 1];
 	hv->map_free_head = m->next_free;
@@ -167,8 +161,36 @@ static int map_page_locked(xengnttab_handle *g, uint8_t *va, uint32_t domid,
 	m->gref = ref;
 	m->pin = XSIM_PIN_R | (write ? XSIM_PIN_W : 0);
 	m->pid = getpid();
-	m->start = xsim_proc_start(m->pid);
+	m->start = xsim_self_start();
 	hv->doms[slot].nr_maps++;
+	return 0;
+}
+
+/* Map the pinned pages into va, one mmap() per run of consecutive frames
+ * of one domain. */
+static int map_pages_locked(xengnttab_handle *g, uint8_t *va, uint32_t count,
+			    const uint32_t *recs, const uint32_t *frames,
+			    int prot)
+{
+	struct xsim_hv *hv = g->host->hv;
+	uint32_t i, run;
+	int fd;
+
+	for (i = 0; i < count; i += run) {
+		uint32_t slot = hv->maps[recs[i] - 1].slot;
+
+		for (run = 1; i + run < count &&
+			      hv->maps[recs[i + run] - 1].slot == slot &&
+			      frames[i + run] == frames[i] + run;
+		     run++)
+			;
+		if (!xsim_dom_mem(g->host, slot, &fd) ||
+		    mmap(va + (size_t)i * XSIM_PAGE_SIZE,
+			 (size_t)run * XSIM_PAGE_SIZE, prot,
+			 MAP_SHARED | MAP_FIXED, fd,
+			 (off_t)frames[i] * XSIM_PAGE_SIZE) == MAP_FAILED)
+			return -1;
+	}
 	return 0;
 }
 
@@ -180,8 +202,8 @@ static void *map_refs(xengnttab_handle *g, uint32_t count,
 	struct xsim_host *h = g->host;
 	struct mapping *m;
 	bool write = prot & PROT_WRITE;
+	uint32_t i, pinned, *frames;
 	uint8_t *va;
-	uint32_t i;
 
 	if (!count || count > XSIM_MAX_MAPS || (prot & ~(PROT_READ |
 							  PROT_WRITE))) {
@@ -197,15 +219,27 @@ static void *map_refs(xengnttab_handle *g, uint32_t count,
 		free(m);
 		return NULL;
 	}
+	frames = malloc(count * sizeof(*frames));
+	if (!frames) {
+		munmap(va, (size_t)count * XSIM_PAGE_SIZE);
+		free(m);
+		return NULL;
+	}
 	xsim_lock(h);
+	if (!h->hv->map_free_head)
+		xsim_reap_locked(h); /* dead mappers' records */
 	for (i = 0; i < count; i++)
-		if (map_page_locked(g, va + (size_t)i * XSIM_PAGE_SIZE,
-				    domids ? domids[i] : domid, refs[i], write,
-				    prot, &m->recs[i]) < 0)
+		if (pin_page_locked(g, domids ? domids[i] : domid, refs[i],
+				    write, &m->recs[i], &frames[i]) < 0)
 			break;
+	pinned = i;
+	if (pinned == count &&
+	    map_pages_locked(g, va, count, m->recs, frames, prot) < 0)
+		i = 0; /* unwind them all */
 	if (i < count)
-		release_pages_locked(h, m->recs, i);
+		release_pages_locked(h, m->recs, pinned);
 	xsim_unlock(h);
+	free(frames);
 	if (i < count) {
 		munmap(va, (size_t)count * XSIM_PAGE_SIZE);
 		free(m);
@@ -288,6 +322,44 @@ struct copy_side {
 	uint8_t *ptr;
 };
 
+/* The domain a thread copies from is nearly always the one it copied
+ * from last: remember its slot and memory, valid while the slot holds the
+ * same incarnation (generation) of that domain. */
+static __thread struct {
+	uint32_t domid;
+	int slot;
+	uint64_t generation;
+	uint8_t *base;
+} copy_cache = { .slot = -1 };
+
+static uint8_t *cached_domain(struct xsim_host *h, uint32_t domid, int *slot)
+{
+	struct xsim_dom *d;
+
+	if (copy_cache.slot >= 0 && copy_cache.domid == domid) {
+		d = xsim_dom(h, copy_cache.slot);
+		if (atomic_load_explicit(&d->state, memory_order_acquire) ==
+			    XSIM_DOM_ALIVE &&
+		    d->domid == domid && d->generation == copy_cache.generation) {
+			*slot = copy_cache.slot;
+			return copy_cache.base;
+		}
+	}
+	*slot = xsim_dom_slot(h->hv, domid);
+	if (*slot < 0)
+		return NULL;
+	d = xsim_dom(h, *slot);
+	copy_cache.base = xsim_dom_mem(h, *slot, NULL);
+	if (!copy_cache.base) {
+		copy_cache.slot = -1;
+		return NULL;
+	}
+	copy_cache.domid = domid;
+	copy_cache.slot = *slot;
+	copy_cache.generation = d->generation;
+	return copy_cache.base;
+}
+
 static int16_t claim(xengnttab_handle *g, const union xengnttab_copy_ptr *p,
 		     bool is_gref, bool write, struct copy_side *s)
 {
@@ -301,18 +373,13 @@ static int16_t claim(xengnttab_handle *g, const union xengnttab_copy_ptr *p,
 		s->ptr = p->virt;
 		return GNTST_okay;
 	}
-	s->slot = xsim_dom_slot(h->hv, p->foreign.domid);
-	if (s->slot < 0)
+	base = cached_domain(h, p->foreign.domid, &s->slot);
+	if (!base)
 		return GNTST_bad_domain;
 	st = xsim_grant_pin(h, s->slot, p->foreign.ref, h->domid, write, false,
 			    &frame);
 	if (st)
 		return st;
-	base = xsim_dom_mem(h, s->slot, NULL);
-	if (!base) {
-		xsim_grant_unpin(h, s->slot, p->foreign.ref, write);
-		return GNTST_general_error;
-	}
 	s->pinned = true;
 	s->write = write;
 	s->gref = p->foreign.ref;

@@ -236,6 +236,21 @@ uint64_t xsim_proc_start(pid_t pid)
 	return start ? start : 1;
 }
 
+/* This process's start time, read once per process (fork changes pid):
+ * mapping a grant records it per page. */
+uint64_t xsim_self_start(void)
+{
+	static _Atomic pid_t cached_pid;
+	static _Atomic uint64_t cached_start;
+	pid_t pid = getpid();
+
+	if (atomic_load(&cached_pid) != pid) {
+		atomic_store(&cached_start, xsim_proc_start(pid));
+		atomic_store(&cached_pid, pid);
+	}
+	return atomic_load(&cached_start);
+}
+
 bool xsim_proc_alive(pid_t pid, uint64_t start)
 {
 	return xsim_proc_start(pid) == start;
@@ -330,6 +345,12 @@ int xsim_grant_pin(struct xsim_host *h, int slot, uint32_t gref,
 		mask |= GTF_sub_page;
 	hdr = entry_header(d, gref);
 	gt_lock(d);
+	/* As Xen, refuse rather than let a pin count overflow. */
+	if ((atomic_load(&d->pin[gref]) & 0xffff) == 0xffff ||
+	    (write && (atomic_load(&d->pin[gref]) >> 16) == 0xffff)) {
+		gt_unlock(d);
+		return GNTST_general_error;
+	}
 	old = atomic_load(hdr);
 	for (retries = 0;; retries++) {
 		flags = old & 0xffff;

@@ -94,6 +94,21 @@ XENSIM_HOST=$H1 XENSIM_DOMID=0 LD_LIBRARY_PATH=$B/xensim/lib $T/t_xs 5
 XENSIM_HOST=$H1 XENSIM_DOMID=0 LD_LIBRARY_PATH=$B/xensim/lib $T/t_grant 5
 XENSIM_HOST=$H1 XENSIM_DOMID=0 LD_LIBRARY_PATH=$B/xensim/lib $T/t_evtchn 5
 
+# libxenctrl's view, a guest that shuts down, a zombie.
+ctrl() { XENSIM_HOST=$H1 LD_LIBRARY_PATH=$B/xensim/lib $T/t_ctrl "$@"; }
+expect "xc_domain_getinfo lists dom0 and the guest" "0 0 0
+5 0 0" ctrl list
+as0 xenstore-watch -n 2 @releaseDomain >"$tmp/sd" 2>&1 &
+wpid=$!
+sleep 0.3
+check "xensim shutdown 6" sh -c "$X create $H1 6 && $X shutdown $H1 6"
+wait $wpid
+expect "@releaseDomain fires on shutdown" "@releaseDomain
+@releaseDomain" cat "$tmp/sd"
+ctrl list >"$tmp/list"
+expect "getinfo shows the shutdown" "6 0 1" grep '^6 ' "$tmp/list"
+ctrl zombie "$X" "$H1" 6
+
 # Two hosts side by side: separate xenstores, same domain ids.
 check "second host starts" timeout 20 $X start "$H2"
 check "second host creates its own domain 5" timeout 20 $X create "$H2" 5
@@ -102,6 +117,16 @@ expect "hosts do not share xenstore" "changed" as5 xenstore-read data/k
 expect "nor domains" "other" timeout 10 $X run "$H2" 5 -- xenstore-read data/k
 check "second host stops" timeout 20 $X stop "$H2"
 check "second host's folder is gone" test ! -e "$H2"
+
+# A test that crashed: everything killed, nothing cleaned; stop copes.
+H3=$tmp/h3
+$X start "$H3" && $X create "$H3" 5 && \
+	{ timeout 10 $X run "$H3" 5 -- sleep 30 & sleep 0.3; }
+shm3=$(readlink "$H3/shm")
+kill -9 $(ls "$H3"/pids/*/ | grep -E '^[0-9]+$') 2>/dev/null
+check "start refuses a crashed host's folder" sh -c "! $X start $H3 2>/dev/null"
+check "stop cleans up after a crash" sh -c \
+	"$X stop $H3 && test ! -e $H3 && test ! -e $shm3"
 
 # Destruction: the guest's processes end, xenstored releases it,
 # @releaseDomain fires, nothing of it is left.

@@ -5,7 +5,9 @@
  *   xensim start HOST                  hypervisor state, dom0, xenstored
  *   xensim create HOST DOMID [--name N] [--mem MiB]
  *   xensim destroy HOST DOMID
+ *   xensim shutdown HOST DOMID [REASON] the guest shut down (not gone)
  *   xensim list HOST
+ *   xensim grants HOST DOMID           a domain's grant entries and pins
  *   xensim stop HOST                   everything ended and removed
  *   xensim env HOST [DOMID]            export lines for a shell
  *   xensim run HOST DOMID -- CMD...    run CMD as that domain
@@ -108,9 +110,11 @@ static void set_host(const char *arg, bool must_exist)
 		n = snprintf(host_dir, sizeof(host_dir), "%s/%s", cwd, arg);
 	else
 		die("getcwd: %s", strerror(errno));
-	if (n < 0 || (size_t)n >= sizeof(host_dir) - 40)
-		die("host path too long (unix sockets live under it): %s",
-		    arg);
+	/* xenstored's socket, the longest unix socket path under HOST,
+	 * must fit sockaddr_un (108 bytes with its NUL). */
+	if (n < 0 || (size_t)n + sizeof("/xenstored/socket") > 108)
+		die("host path too long for the unix sockets under it "
+		    "(%d bytes, 90 at most): %s", n, host_dir);
 	while (n > 1 && host_dir[n - 1] == '/')
 		host_dir[--n] = 0;
 	if (must_exist && access(hpath("shm/hv"), F_OK) < 0)
@@ -316,10 +320,16 @@ static int dom_create(struct xsim_host *h, uint32_t domid, const char *name,
 
 static void child_env(uint32_t domid)
 {
-	char d[16], lib[PATH_MAX + 8];
+	const char *old = getenv("LD_LIBRARY_PATH");
+	char d[16], lib[2 * PATH_MAX];
 
 	snprintf(d, sizeof(d), "%u", domid);
-	snprintf(lib, sizeof(lib), "%s/lib", exe_dir);
+	/* The stand-in libraries first; the caller's path (sanitizer
+	 * runtimes, say) after them. */
+	if (old && *old && strncmp(old, exe_dir, strlen(exe_dir)))
+		snprintf(lib, sizeof(lib), "%s/lib:%s", exe_dir, old);
+	else
+		snprintf(lib, sizeof(lib), "%s/lib", exe_dir);
 	setenv("XENSIM_HOST", host_dir, 1);
 	setenv("XENSIM_DOMID", d, 1);
 	setenv("LD_LIBRARY_PATH", lib, 1);
@@ -635,6 +645,31 @@ static int cmd_destroy(uint32_t domid)
 	return 0;
 }
 
+/* ---- shutdown ---- */
+
+/* The guest shut itself down (SCHEDOP_shutdown): xc_domain_getinfo says
+ * so, dom0 gets VIRQ_DOM_EXC, xenstored fires @releaseDomain. The domain
+ * keeps existing until destroyed, as with xl's on_poweroff=preserve. */
+static int cmd_shutdown(uint32_t domid, unsigned int reason)
+{
+	struct xsim_host *h = attach(0);
+	int slot, s0;
+
+	xsim_lock(h);
+	slot = xsim_dom_slot(h->hv, domid);
+	if (slot < 0) {
+		xsim_unlock(h);
+		die("no running domain %u", domid);
+	}
+	h->hv->doms[slot].shutdown_reason = reason;
+	h->hv->doms[slot].shutdown = 1;
+	xsim_unlock(h);
+	s0 = xsim_dom_slot(h->hv, 0);
+	if (s0 >= 0)
+		xsim_virq_raise(h, s0, VIRQ_DOM_EXC);
+	return 0;
+}
+
 /* ---- list ---- */
 
 static int cmd_list(void)
@@ -664,6 +699,32 @@ static int cmd_list(void)
 		       grants);
 	}
 	xsim_unlock(h);
+	return 0;
+}
+
+/* `xensim grants HOST DOMID`: a domain's valid grant entries and their
+ * pins, for debugging a backend or a frontend. */
+static int cmd_grants(uint32_t domid)
+{
+	struct xsim_host *h = attach(0);
+	struct xsim_dom *d;
+	uint32_t r;
+	int slot = xsim_dom_slot_any(h->hv, domid);
+
+	if (slot < 0)
+		die("no domain %u", domid);
+	d = &h->hv->doms[slot];
+	printf("%-6s %-6s %-6s %-8s %-6s %-6s\n", "ref", "flags", "domid",
+	       "frame", "r-pins", "w-pins");
+	for (r = 0; r < XSIM_NR_GRANTS; r++) {
+		grant_entry_v1_t e = d->gnttab[r];
+		uint32_t pin = atomic_load(&d->pin[r]);
+
+		if (!e.flags && !pin)
+			continue;
+		printf("%-6u %#-6x %-6u %-8u %-6u %-6u\n", r, e.flags, e.domid,
+		       e.frame, pin & 0xffff, pin >> 16);
+	}
 	return 0;
 }
 
@@ -787,7 +848,9 @@ static void usage(void)
 		"usage: xensim start HOST\n"
 		"       xensim create HOST DOMID [--name NAME] [--mem MIB]\n"
 		"       xensim destroy HOST DOMID\n"
+		"       xensim shutdown HOST DOMID [REASON]\n"
 		"       xensim list HOST\n"
+		"       xensim grants HOST DOMID\n"
 		"       xensim stop HOST\n"
 		"       xensim env HOST [DOMID]\n"
 		"       xensim run HOST DOMID -- CMD [ARG...]\n");
@@ -839,8 +902,13 @@ int main(int argc, char **argv)
 		}
 		return cmd_create(parse_domid(argv[3], false), name, mib);
 	}
+	if (!strcmp(cmd, "shutdown") && (argc == 4 || argc == 5))
+		return cmd_shutdown(parse_domid(argv[3], false),
+				    argc == 5 ? atoi(argv[4]) : 0);
 	if (!strcmp(cmd, "destroy") && argc == 4)
 		return cmd_destroy(parse_domid(argv[3], false));
+	if (!strcmp(cmd, "grants") && argc == 4)
+		return cmd_grants(parse_domid(argv[3], true));
 	if (!strcmp(cmd, "list") && argc == 3)
 		return cmd_list();
 	if (!strcmp(cmd, "run") && argc >= 6 && !strcmp(argv[4], "--"))

@@ -153,6 +153,35 @@ static void test_watch_routing(void)
 	xs_close(a);
 }
 
+/* xenstored's per-domain quotas (128 watches, 10 transactions) would
+ * refuse these rounds if the bridge left a departed client's watches or
+ * transactions behind. */
+static void test_cleanup_on_leave(void)
+{
+	int round, i, watches = 0, txs = 0;
+	char tok[32];
+
+	for (round = 0; round < 3; round++) {
+		struct xs_handle *c = xsg_xs_open(g);
+
+		if (!c)
+			break;
+		for (i = 0; i < 100; i++) {
+			snprintf(tok, sizeof(tok), "t%d", i);
+			watches += xs_watch(c, "data", tok);
+		}
+		for (i = 0; i < 8; i++)
+			txs += xs_transaction_start(c) != XBT_NULL;
+		xs_close(c);
+	}
+	t_check(watches == 300,
+		"a departed client's watches are removed (quota not hit)",
+		"%d of 300 set", watches);
+	t_check(txs == 24,
+		"a departed client's transactions are ended (quota not hit)",
+		"%d of 24 started", txs);
+}
+
 int main(int argc, char **argv)
 {
 	struct xs_handle *gx, *d0;
@@ -175,6 +204,7 @@ int main(int argc, char **argv)
 	test_permissions(gx, d0);
 	test_transaction_conflict(gx, d0);
 	test_watch_routing();
+	test_cleanup_on_leave();
 	xs_close(gx);
 	xs_close(d0);
 	xsg_close(g);

@@ -1,0 +1,140 @@
+#!/bin/sh
+# bench/blk.sh: the block backend against native I/O on the same backing,
+# in the same run (`make bench`).
+#
+# For each medium (a file on the machine's disk, a file on tmpfs) and each
+# workload, fio with libaio and O_DIRECT runs natively on the backing file;
+# then a simulated guest (build/tests/blk/blk_sim_front, bench scenario)
+# runs the same workload through xenbackd on the simulated Xen host, onto
+# the same file. One line per result:
+#   bench blk <workload>: xenbackd <v> <unit>, native <v> <unit>, ratio <x>
+# Throughput ratios are xenbackd/native (1 is native speed); the "-cpu"
+# lines give CPU time per I/O (the daemon's own, from /proc; fio's usr+sys
+# for native) and their ratio xenbackd/native (lower is better).
+#
+# BENCH_BLK_SECONDS (default 3) per run; BENCH_BLK_MB (default 256) file size;
+# BENCH_BLK_DATA=copy|map to choose the daemon's data path (default: its
+# own default).
+set -eu
+B=${B:-build}
+X=$B/xensim/xensim
+FRONT=$B/tests/blk/blk_sim_front
+DAEMON=$B/xenbackd
+SECS=${BENCH_BLK_SECONDS:-3}
+MB=${BENCH_BLK_MB:-256}
+HZ=$(getconf CLK_TCK)
+
+tmp=$(mktemp -d /tmp/xb-blk.XXXX)
+shm=$(mktemp -d /dev/shm/xb-blk.XXXX)
+H=$tmp/h
+dpid=
+cleanup() {
+	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
+	timeout 30 $X stop "$H" >/dev/null 2>&1 || true
+	rm -rf "$tmp" "$shm"
+}
+trap cleanup EXIT INT TERM
+
+as0() { timeout 20 $X run "$H" 0 -- "$@"; }
+add_vbd() {
+	d=$1 v=$2 params=$3
+	be=/local/domain/0/backend/vbd/$d/$v
+	fe=/local/domain/$d/device/vbd/$v
+	as0 xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 \
+		"$fe/state" 1 "$fe/virtual-device" "$v" "$fe/device-type" disk
+	as0 xenstore-chmod -r "$fe" "n$d" r0
+	as0 xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$d" \
+		"$be/online" 1 "$be/params" "$params" "$be/mode" w \
+		"$be/device-type" disk "$be/state" 1
+	as0 xenstore-chmod -r "$be" n0 "r$d"
+}
+del_vbd() {
+	as0 xenstore-rm "/local/domain/0/backend/vbd/$1/$2" 2>/dev/null || true
+	as0 xenstore-rm "/local/domain/$1/device/vbd/$2" 2>/dev/null || true
+}
+cpu_ticks() { awk '{ print $14 + $15 }' /proc/"$dpid"/stat; }
+
+timeout 30 $X start "$H" >/dev/null
+timeout 30 $X create "$H" 1 --mem 64 >/dev/null
+# The guest asks for persistent grants, as Linux's blkfront does by default.
+FRONT_OPTS=-p
+if [ -n "${BENCH_BLK_DATA:-}" ]; then
+	export XENBACKD_BLK_DATA="$BENCH_BLK_DATA"
+fi
+(eval "$($X env "$H" 0)" && exec "$DAEMON" --foreground --kinds vbd --log-target stderr \
+	--log-level warning --control-socket "$tmp/ctl.sock") \
+	>"$tmp/daemon.log" 2>&1 &
+dpid=$!
+sleep 0.3
+
+devid=51712
+# run_one NAME FILE RW BS QD
+run_one() {
+	name=$1 file=$2 rw=$3 bs=$4 qd=$5
+	case $rw in
+	randread) frw=randread fw=randread ;;
+	randwrite) frw=randwrite fw=randwrite ;;
+	read) frw=read fw=read ;;
+	write) frw=write fw=write ;;
+	esac
+	# Native: fio, libaio, O_DIRECT, same file.
+	out=$(fio --name=n --filename="$file" --direct=1 --ioengine=libaio \
+		--rw="$frw" --bs="$bs" --iodepth="$qd" --runtime="$SECS" \
+		--time_based --size="${MB}M" --norandommap --randrepeat=0 \
+		--output-format=terse --terse-version=3 2>/dev/null)
+	n_iops=$(echo "$out" | awk -F';' '{ print $8 + $49 }')
+	n_kbs=$(echo "$out" | awk -F';' '{ print $7 + $48 }')
+	n_ms=$(echo "$out" | awk -F';' '{ print ($9 > $50 ? $9 : $50) }')
+	n_cpu=$(echo "$out" | awk -F';' '{ u = $88; s = $89; sub("%", "", u);
+		sub("%", "", s); print u + s }')
+	n_us=$(awk -v c="$n_cpu" -v ms="$n_ms" -v i="$n_iops" \
+		'BEGIN { printf "%.2f", (i > 0) ? c / 100 * 1000000 / i : 0 }')
+
+	# Through the daemon, from a simulated guest.
+	devid=$((devid + 16))
+	add_vbd 1 $devid "$file"
+	t0=$(cpu_ticks)
+	res=$(timeout $((SECS + 60)) $X run "$H" 1 -- "$FRONT" -d $devid \
+		-i 256 $FRONT_OPTS -w "$fw" -b "$bs" -Q "$qd" -t "$SECS" -n bench bench 2>&1) || true
+	t1=$(cpu_ticks)
+	del_vbd 1 $devid
+	line=$(echo "$res" | grep '^BENCH') || {
+		echo "bench blk $name: failed: $(echo "$res" | grep FAIL)" >&2
+		return 1
+	}
+	ios=$(echo "$line" | sed 's/.*ios=\([0-9]*\).*/\1/')
+	secs=$(echo "$line" | sed 's/.*secs=\([0-9.]*\).*/\1/')
+	x_iops=$(awk -v i="$ios" -v s="$secs" 'BEGIN { printf "%.0f", i / s }')
+	x_us=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v i="$ios" \
+		'BEGIN { printf "%.2f", (i > 0) ? t / hz * 1000000 / i : 0 }')
+
+	if [ "$bs" = 4k ]; then
+		awk -v n="$name" -v x="$x_iops" -v b="$n_iops" 'BEGIN {
+			printf "bench blk %s: xenbackd %d IOPS, native %d IOPS, ratio %.3f\n",
+				n, x, b, (b > 0) ? x / b : 0 }'
+	else
+		x_mbs=$(awk -v i="$x_iops" 'BEGIN { printf "%.1f", i * 1048576 / 1e6 }')
+		n_mbs=$(awk -v k="$n_kbs" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }')
+		awk -v n="$name" -v x="$x_mbs" -v b="$n_mbs" 'BEGIN {
+			printf "bench blk %s: xenbackd %.1f MB/s, native %.1f MB/s, ratio %.3f\n",
+				n, x, b, (b > 0) ? x / b : 0 }'
+	fi
+	awk -v n="$name" -v x="$x_us" -v b="$n_us" 'BEGIN {
+		printf "bench blk %s-cpu: xenbackd %.2f us/IO, native %.2f us/IO, ratio %.3f\n",
+			n, x, b, (b > 0) ? x / b : 0 }'
+}
+
+for medium in disk tmpfs; do
+	if [ $medium = disk ]; then dir=$tmp; sfx=; else dir=$shm; sfx=-tmpfs; fi
+	f=$dir/bench.img
+	# Written through, so that reads hit real data, not holes.
+	dd if=/dev/urandom of="$f" bs=1M count="$MB" status=none
+	sync
+	run_one randread-4k-qd1$sfx "$f" randread 4k 1
+	run_one randread-4k-qd32$sfx "$f" randread 4k 32
+	run_one randwrite-4k-qd1$sfx "$f" randwrite 4k 1
+	run_one randwrite-4k-qd32$sfx "$f" randwrite 4k 32
+	run_one seqread-1m$sfx "$f" read 1m 4
+	run_one seqwrite-1m$sfx "$f" write 1m 4
+	rm -f "$f"
+done

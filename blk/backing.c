@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * blk/backing.c - the file or block device behind a vbd.
+ *
+ * Opened O_DIRECT (the page cache of dom0 stays out of the guest's data
+ * path, and a write completes only once it reached the device or the
+ * file's backing store); read-only when the toolstack's mode says so.
+ */
+#include "blk/blk.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+static int read_sysfs_u64(unsigned int maj, unsigned int min,
+			  const char *attr, uint64_t *out)
+{
+	char path[128], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/%s", maj, min,
+		 attr);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	*out = strtoull(buf, NULL, 10);
+	return 0;
+}
+
+static int probe_bdev(struct blk_backing *b, const struct stat *st)
+{
+	unsigned int maj = major(st->st_rdev), min = minor(st->st_rdev);
+	uint64_t v;
+	int ssz = 0;
+	unsigned int pbsz = 0;
+
+	if (ioctl(b->fd, BLKGETSIZE64, &b->bytes) < 0)
+		return -errno;
+	if (ioctl(b->fd, BLKSSZGET, &ssz) < 0)
+		return -errno;
+	b->sector_size = (uint32_t)ssz;
+	if (ioctl(b->fd, BLKPBSZGET, &pbsz) < 0 || !pbsz)
+		pbsz = b->sector_size;
+	b->physical_sector_size = pbsz;
+	if (!b->readonly &&
+	    read_sysfs_u64(maj, min, "queue/discard_max_bytes", &v) == 0 &&
+	    v > 0) {
+		b->discard = true;
+		if (read_sysfs_u64(maj, min, "queue/discard_granularity",
+				   &v) == 0 &&
+		    v > 0 && v <= UINT32_MAX)
+			b->discard_granularity = (uint32_t)v;
+		if (read_sysfs_u64(maj, min, "discard_alignment", &v) == 0 &&
+		    v <= UINT32_MAX)
+			b->discard_alignment = (uint32_t)v;
+	}
+	return 0;
+}
+
+/*
+ * The smallest O_DIRECT unit the file's filesystem takes: try a read of
+ * 512 bytes, then of 4096, into an aligned buffer.
+ */
+static uint32_t probe_direct_unit(int fd)
+{
+	static const uint32_t units[] = { 512, 4096 };
+	void *buf;
+	unsigned int i;
+
+	if (posix_memalign(&buf, 4096, 4096))
+		return 4096;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (pread(fd, buf, units[i], 0) >= 0)
+			break;
+		if (errno != EINVAL)
+			break;
+	}
+	free(buf);
+	return i < 2 ? units[i] : 4096;
+}
+
+static int probe_file(struct blk_backing *b, const struct stat *st)
+{
+	b->bytes = (uint64_t)st->st_size;
+	b->sector_size = probe_direct_unit(b->fd);
+	b->physical_sector_size =
+		st->st_blksize > (blksize_t)b->sector_size &&
+				st->st_blksize <= 65536 ?
+			(uint32_t)st->st_blksize :
+			b->sector_size;
+	/*
+	 * Punching a hole beyond the end changes nothing but tells whether
+	 * the filesystem can punch at all.
+	 */
+	if (!b->readonly &&
+	    fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)(b->bytes + 4096) & ~(off_t)4095, 4096) == 0) {
+		b->discard = true;
+		b->discard_granularity = b->physical_sector_size;
+	}
+	return 0;
+}
+
+int blk_backing_open(struct xb_device *dev, struct blk_backing *b,
+		     const char *path, bool readonly)
+{
+	struct stat st;
+	int rc;
+
+	blk_backing_close(b);
+	memset(b, 0, sizeof(*b));
+	b->fd = -1;
+	b->readonly = readonly;
+	if (strlen(path) >= sizeof(b->path)) {
+		xb_dev_err(dev, "backing path too long: %.64s...", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(b->path, path);
+	b->fd = open(path,
+		     (readonly ? O_RDONLY : O_RDWR) | O_DIRECT | O_CLOEXEC);
+	if (b->fd < 0) {
+		rc = -errno;
+		xb_dev_err(dev, "cannot open backing %s: %s", path,
+			   strerror(-rc));
+		return rc;
+	}
+	if (fstat(b->fd, &st) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		b->is_bdev = true;
+		rc = probe_bdev(b, &st);
+	} else if (S_ISREG(st.st_mode)) {
+		rc = probe_file(b, &st);
+	} else {
+		xb_dev_err(dev, "backing %s is neither a file nor a block device",
+			   path);
+		rc = -EINVAL;
+		goto out;
+	}
+	if (rc < 0)
+		goto fail;
+	if (b->sector_size < 512 || b->sector_size > 4096 ||
+	    (b->sector_size & (b->sector_size - 1))) {
+		xb_dev_err(dev, "backing %s: unsupported block size %u", path,
+			   b->sector_size);
+		rc = -EINVAL;
+		goto out;
+	}
+	if (!b->discard_granularity)
+		b->discard_granularity = b->sector_size;
+	return 0;
+fail:
+	xb_dev_err(dev, "backing %s: %s", path, strerror(-rc));
+out:
+	blk_backing_close(b);
+	return rc;
+}
+
+void blk_backing_close(struct blk_backing *b)
+{
+	if (b->fd >= 0)
+		close(b->fd);
+	b->fd = -1;
+}
+
+int blk_backing_size(const struct blk_backing *b, uint64_t *bytes)
+{
+	struct stat st;
+
+	if (b->is_bdev)
+		return ioctl(b->fd, BLKGETSIZE64, bytes) < 0 ? -errno : 0;
+	if (fstat(b->fd, &st) < 0)
+		return -errno;
+	*bytes = (uint64_t)st.st_size;
+	return 0;
+}
+
+int blk_backing_discard(const struct blk_backing *b, uint64_t off,
+			uint64_t len, bool secure)
+{
+	uint64_t range[2] = { off, len };
+
+	if (!len)
+		return 0;
+	if (!b->is_bdev)
+		return fallocate(b->fd,
+				 FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				 (off_t)off, (off_t)len) < 0 ?
+			       -errno :
+			       0;
+	if (secure && b->discard_secure)
+		return ioctl(b->fd, BLKSECDISCARD, range) < 0 ? -errno : 0;
+	return ioctl(b->fd, BLKDISCARD, range) < 0 ? -errno : 0;
+}

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * blk/blk.h - the block backend's internal contract.
+ *
+ * The folder's public face is `blk_kind` (backend/device.h). Inside it:
+ *
+ *   xenbus.c   the kind's callbacks: negotiation with the toolstack and
+ *              the frontend, feature and size nodes, queues set up and
+ *              torn down (main thread);
+ *   backing.c  the file or block device behind a vbd: opening it
+ *              O_DIRECT, its size, block sizes, discard and flush;
+ *   queue.c    the data path of one ring, on its worker thread: requests
+ *              copied out and checked (ring/blkif), guest data moved by
+ *              grant copy between the guest's pages and the queue's own
+ *              aligned buffers, I/O through libaio, batched responses.
+ *
+ * Every per-frontend resource is bounded here, allocated at connect time
+ * and never in the hot path.
+ */
+#ifndef XB_BLK_BLK_H
+#define XB_BLK_BLK_H
+
+#include <libaio.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include <xengnttab.h>
+
+#include "backend/device.h"
+#include "backend/rings.h"
+#include "backend/worker.h"
+#include "ring/blkif.h"
+
+/* ---- bounds ------------------------------------------------------------ */
+
+/* Queues a frontend may ask for (multi-queue-max-queues). */
+#define BLK_MAX_QUEUES 16
+/* Most requests of one queue in flight at once (the rest wait in the ring). */
+#define BLK_QUEUE_MAX_SLOTS 128
+/* Data buffer of one queue, in pages: bounds in-flight bytes per queue. */
+#define BLK_QUEUE_POOL_PAGES 1024
+/* Persistent grants kept mapped per queue (Linux blkback's default). */
+#define BLK_MAX_PGRANTS 1056
+/* Segments per indirect request we offer (Linux blkback's maximum). */
+#define BLK_MAX_INDIRECT_SEGS RING_BLKIF_MAX_INDIRECT_SEGS
+
+/* ---- backing ----------------------------------------------------------- */
+
+struct blk_backing {
+	int fd;			/* O_DIRECT, read-only if readonly */
+	char path[256];
+	bool is_bdev;
+	bool readonly;
+	bool discard;		/* PUNCH_HOLE / BLKDISCARD works */
+	bool discard_secure;	/* BLKSECDISCARD works */
+	uint32_t sector_size;	/* logical block size, bytes */
+	uint32_t physical_sector_size;
+	uint32_t discard_granularity;
+	uint32_t discard_alignment;
+	uint64_t bytes;
+};
+
+#define BLK_BACKING_INIT                                                      \
+	{                                                                     \
+		.fd = -1                                                      \
+	}
+
+/* Opens path O_DIRECT and learns its geometry. Logs the failure. */
+int blk_backing_open(struct xb_device *dev, struct blk_backing *b,
+		     const char *path, bool readonly);
+void blk_backing_close(struct blk_backing *b);
+/* Current size in bytes of the open backing (for resize), or <0. */
+int blk_backing_size(const struct blk_backing *b, uint64_t *bytes);
+/* Punches or discards [off, off + len); secure when asked and offered. */
+int blk_backing_discard(const struct blk_backing *b, uint64_t off,
+			uint64_t len, bool secure);
+
+/* ---- counters (xenbackctl), updated by workers ------------------------- */
+
+struct blk_counters {
+	atomic_uint_fast64_t rd_req, wr_req, flush_req, barrier_req;
+	atomic_uint_fast64_t discard_req, indirect_req;
+	atomic_uint_fast64_t rd_sect, wr_sect, discard_sect;
+	atomic_uint_fast64_t err_req;	  /* answered BLKIF_RSP_ERROR */
+	atomic_uint_fast64_t unsupported; /* answered BLKIF_RSP_EOPNOTSUPP */
+	atomic_uint_fast64_t io_errors;   /* of those, the backing failed */
+	atomic_uint_fast64_t inflight;
+};
+
+/* ---- persistent grants (map mode) --------------------------------------- */
+
+/*
+ * The frontend's grants kept mapped, at most max, least recently used
+ * ones unmapped first when a new one is needed (as blkback's LRU).
+ * Guest-derived: the grant references; they are only looked up.
+ */
+struct blk_pgrant {
+	grant_ref_t gref;
+	void *addr;
+	uint32_t hnext;		/* hash chain */
+	uint32_t prev, next;	/* LRU list, most recent at head */
+};
+
+struct blk_pgrants {
+	struct blk_pgrant *e;
+	uint32_t *bucket;
+	unsigned int nr, max, nbuckets;
+	uint32_t head, tail;
+	uint64_t hits, misses, evictions;
+};
+
+int blk_pgrants_init(struct blk_pgrants *c, unsigned int max);
+/* The page of gref mapped read-write (mapping it now if needed), or NULL. */
+void *blk_pgrants_get(struct blk_pgrants *c, xengnttab_handle *gt,
+		      uint32_t domid, grant_ref_t gref);
+/* Unmaps everything; NULL-safe, idempotent. */
+void blk_pgrants_destroy(struct blk_pgrants *c, xengnttab_handle *gt);
+
+/* ---- one queue (ring) -------------------------------------------------- */
+
+struct blk_dev;
+struct blk_slot;
+
+struct blk_queue {
+	struct blk_dev *bd;
+	unsigned int index;
+	char name[16];			/* worker thread name */
+
+	struct xb_ring_map map;
+	struct xb_evtchn ch;
+	struct ring_blkif ring;
+	struct ring_blkif_limits lim;	/* copy for this worker */
+	struct xb_worker *worker;
+	xengnttab_handle *gt;		/* this queue's grant-copy handle */
+
+	io_context_t aio;
+	int efd;			/* libaio completions */
+	bool dead;			/* rogue frontend: take nothing more */
+	bool stopping;
+
+	/* Request slots: free ones on a stack. */
+	struct blk_slot *slots;
+	unsigned int nr_slots;
+	unsigned int *free_slots;
+	unsigned int nr_free_slots;
+	/* Data pages: pool_pages pages, free ones on a stack. */
+	uint8_t *pool;
+	unsigned int pool_pages;
+	uint32_t *free_pages;
+	unsigned int nr_free_pages;
+	uint8_t *indirect_buf;		/* private copy of indirect pages */
+
+	/* Work of one pass, sized at connect time. */
+	xengnttab_grant_copy_segment_t *copy;
+	struct blk_slot **copy_owner;	/* slot of each copy segment */
+	unsigned int nr_copy, max_copy;
+	struct iocb **submit;
+	unsigned int nr_submit;
+	struct blk_slot **staged;	/* data moved, to submit or answer */
+	unsigned int nr_staged;
+	struct blk_pgrants pgrants;
+	struct io_event *events;
+
+	/* A barrier waits for earlier I/O to finish before it starts. */
+	struct blk_slot *barrier;
+	unsigned int in_use;		/* slots taken */
+};
+
+/* ---- one device -------------------------------------------------------- */
+
+struct blk_dev {
+	struct xb_device *dev;
+	struct blk_backing backing;
+	bool cdrom;
+	bool readonly;
+	bool use_script;	/* wait for physical-device from the script */
+
+	/* Negotiated at connect. */
+	enum ring_blkif_abi abi;
+	unsigned int ring_order;
+	unsigned int nr_queues;
+	bool persistent;	/* both ends use persistent grants */
+	bool data_map;		/* map grants (else grant copy) */
+	struct blk_queue *queues;
+	bool connected;
+
+	/* Device size in 512-byte sectors; resize changes it. */
+	_Atomic uint64_t sectors;
+	struct blk_counters ctr;
+};
+
+/* Sets a queue up on mapped rings and bound channels, and starts it. */
+int blk_queue_start(struct blk_queue *q);
+/* Stops its worker (I/O in flight drained) and frees what start made. */
+void blk_queue_stop(struct blk_queue *q);
+
+#endif

@@ -1,0 +1,822 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * blk/queue.c - the data path of one blkif ring, on its worker thread.
+ *
+ * Life of a request:
+ *
+ *   ring pass  (event channel, or room freed by completions)
+ *     fetch + check            ring/blkif: private copy, validated
+ *     indirect pages           grant-copied into a private buffer, loaded
+ *     writes                   guest pages -> queue pages (grant copy,
+ *                              one batch per pass)
+ *     reads, writes, fdsync    one io_submit per pass
+ *     bad, unsupported,
+ *     discard                  answered in the same pass
+ *   completion (libaio eventfd)
+ *     reads                    queue pages -> guest pages (one batch)
+ *     write + flush            then an fdsync; answered once durable
+ *     answers                  one push per batch, notify if asked
+ *
+ * No guest page is ever under O_DIRECT: I/O runs on the queue's own
+ * page-aligned pool, so a frontend cannot change data during I/O or make
+ * the backend merge non-contiguous frames (XSA-229 class).
+ *
+ * Resources are bounded per queue (blk.h): at most nr_slots requests and
+ * pool_pages pages in flight; a request is fetched only when the largest
+ * one could be served, so a full queue leaves requests in the ring, and the
+ * pass resumes when completions free room.
+ */
+#include "blk/blk.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+enum slot_stage {
+	SLOT_FREE,
+	SLOT_COPY_IN,	/* write data being copied from the guest */
+	SLOT_IO,	/* iocb to submit or in flight */
+	SLOT_COPY_OUT,	/* read data being copied to the guest */
+	SLOT_BARRIER_WAIT,
+};
+
+struct blk_slot {
+	struct ring_blkif_req req;
+	enum slot_stage stage;
+	int16_t status;
+	bool write;		/* data flows guest -> backing */
+	bool sync_after;	/* fdatasync once the data is written */
+	bool sync_only;		/* the iocb is an fdsync */
+	bool copy_failed;
+	unsigned int nr_pages;
+	unsigned int nr_iov;
+	size_t bytes;
+	struct iocb iocb;
+	uint32_t page[BLK_MAX_INDIRECT_SEGS];
+	struct iovec iov[BLK_MAX_INDIRECT_SEGS];
+};
+
+static inline void ctr_add(atomic_uint_fast64_t *c, uint64_t v)
+{
+	atomic_fetch_add_explicit(c, v, memory_order_relaxed);
+}
+
+static inline uint8_t *page_addr(struct blk_queue *q, uint32_t page)
+{
+	return q->pool + (size_t)page * RING_BLKIF_PAGE_SIZE;
+}
+
+static unsigned int max_request_pages(const struct blk_queue *q)
+{
+	return q->lim.max_indirect_segs > BLKIF_MAX_SEGMENTS_PER_REQUEST ?
+		       q->lim.max_indirect_segs :
+		       BLKIF_MAX_SEGMENTS_PER_REQUEST;
+}
+
+/* ------------------------------------------------------------------ */
+/* Slots, pages, answers                                               */
+/* ------------------------------------------------------------------ */
+
+static bool can_take(const struct blk_queue *q)
+{
+	return q->nr_free_slots > 0 &&
+	       q->nr_free_pages >= max_request_pages(q);
+}
+
+static struct blk_slot *slot_get(struct blk_queue *q)
+{
+	struct blk_slot *s = &q->slots[q->free_slots[--q->nr_free_slots]];
+
+	s->nr_pages = 0;
+	s->nr_iov = 0;
+	s->bytes = 0;
+	s->status = BLKIF_RSP_OKAY;
+	s->write = s->sync_after = s->sync_only = s->copy_failed = false;
+	q->in_use++;
+	ctr_add(&q->bd->ctr.inflight, 1);
+	return s;
+}
+
+static void slot_put(struct blk_queue *q, struct blk_slot *s)
+{
+	while (s->nr_pages)
+		q->free_pages[q->nr_free_pages++] = s->page[--s->nr_pages];
+	s->stage = SLOT_FREE;
+	q->free_slots[q->nr_free_slots++] = (unsigned int)(s - q->slots);
+	q->in_use--;
+	atomic_fetch_sub_explicit(&q->bd->ctr.inflight, 1,
+				  memory_order_relaxed);
+}
+
+/* Answers a request and frees its slot; pushed later, in a batch. */
+static void finish(struct blk_queue *q, struct blk_slot *s, int status)
+{
+	struct blk_counters *c = &q->bd->ctr;
+
+	if (status == BLKIF_RSP_ERROR)
+		ctr_add(&c->err_req, 1);
+	else if (status == BLKIF_RSP_EOPNOTSUPP)
+		ctr_add(&c->unsupported, 1);
+	ring_blkif_respond(&q->ring, s->req.id, s->req.operation,
+			   (int16_t)status);
+	slot_put(q, s);
+}
+
+static void push_responses(struct blk_queue *q)
+{
+	if (ring_blkif_push(&q->ring))
+		xb_evtchn_notify(&q->ch);
+}
+
+/* A frontend that broke the ring protocol: take nothing more from it. */
+static void rogue(struct blk_queue *q, const char *why)
+{
+	if (q->dead)
+		return;
+	q->dead = true;
+	xb_device_fail_async(q->bd->dev, -EPROTO, "queue %u: %s", q->index,
+			     why);
+}
+
+/* ------------------------------------------------------------------ */
+/* Grant copy batches                                                  */
+/* ------------------------------------------------------------------ */
+
+static void add_copy(struct blk_queue *q, struct blk_slot *s, unsigned int i)
+{
+	const struct ring_blkif_seg *seg = &s->req.seg[i];
+	xengnttab_grant_copy_segment_t *c = &q->copy[q->nr_copy];
+	uint16_t off = (uint16_t)(seg->first_sect << RING_BLKIF_SECTOR_SHIFT);
+	uint8_t *local = page_addr(q, s->page[i]) + off;
+
+	c->len = (uint16_t)((seg->last_sect - seg->first_sect + 1u)
+			    << RING_BLKIF_SECTOR_SHIFT);
+	c->status = 0;
+	if (s->write) {
+		c->flags = GNTCOPY_source_gref;
+		c->source.foreign.ref = seg->gref;
+		c->source.foreign.offset = off;
+		c->source.foreign.domid = (uint16_t)q->bd->dev->domid;
+		c->dest.virt = local;
+	} else {
+		c->flags = GNTCOPY_dest_gref;
+		c->dest.foreign.ref = seg->gref;
+		c->dest.foreign.offset = off;
+		c->dest.foreign.domid = (uint16_t)q->bd->dev->domid;
+		c->source.virt = local;
+	}
+	q->copy_owner[q->nr_copy++] = s;
+}
+
+/*
+ * Map mode: the guest's pages are mapped (kept, when the frontend uses
+ * persistent grants; else mapped for this request only) and the data is
+ * copied by the CPU between them and the queue's pages. Failure marks
+ * the slot; nothing stays mapped but the bounded persistent set.
+ */
+static void map_copy(struct blk_queue *q, struct blk_slot *s)
+{
+	uint32_t domid = q->bd->dev->domid;
+	unsigned int i, n = s->req.nr_segments;
+	uint32_t refs[BLK_MAX_INDIRECT_SEGS];
+	uint8_t *base = NULL;
+
+	if (!q->bd->persistent) {
+		for (i = 0; i < n; i++)
+			refs[i] = s->req.seg[i].gref;
+		base = xengnttab_map_domain_grant_refs(
+			q->gt, n, domid, refs,
+			s->write ? PROT_READ : PROT_READ | PROT_WRITE);
+		if (!base) {
+			s->copy_failed = true;
+			return;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		const struct ring_blkif_seg *seg = &s->req.seg[i];
+		size_t off = (size_t)seg->first_sect << RING_BLKIF_SECTOR_SHIFT;
+		size_t len = (size_t)(seg->last_sect - seg->first_sect + 1u)
+			     << RING_BLKIF_SECTOR_SHIFT;
+		uint8_t *local = page_addr(q, s->page[i]) + off;
+		uint8_t *guest;
+
+		if (base) {
+			guest = base + (size_t)i * RING_BLKIF_PAGE_SIZE;
+		} else {
+			guest = blk_pgrants_get(&q->pgrants, q->gt, domid,
+						seg->gref);
+			if (!guest) {
+				s->copy_failed = true;
+				break;
+			}
+		}
+		if (s->write)
+			memcpy(local, guest + off, len);
+		else
+			memcpy(guest + off, local, len);
+	}
+	if (base)
+		xengnttab_unmap(q->gt, base, n);
+}
+
+/* Moves a slot's data (either way) and stages it for the batch's end. */
+static void stage_copy(struct blk_queue *q, struct blk_slot *s)
+{
+	unsigned int i;
+
+	s->copy_failed = false;
+	if (q->bd->data_map)
+		map_copy(q, s);
+	else
+		for (i = 0; i < s->req.nr_segments; i++)
+			add_copy(q, s, i);
+	q->staged[q->nr_staged++] = s;
+}
+
+/* Runs the batch; marks the slots whose segments failed. */
+static void run_copies(struct blk_queue *q)
+{
+	unsigned int i;
+
+	if (!q->nr_copy)
+		return;
+	if (xengnttab_grant_copy(q->gt, q->nr_copy, q->copy) < 0) {
+		for (i = 0; i < q->nr_copy; i++)
+			q->copy_owner[i]->copy_failed = true;
+	} else {
+		for (i = 0; i < q->nr_copy; i++)
+			if (q->copy[i].status != GNTST_okay)
+				q->copy_owner[i]->copy_failed = true;
+	}
+	q->nr_copy = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Preparing I/O                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Pages for the segments, and the iovecs over them, merged when adjacent. */
+static void map_to_pool(struct blk_queue *q, struct blk_slot *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->req.nr_segments; i++) {
+		const struct ring_blkif_seg *seg = &s->req.seg[i];
+		size_t off = (size_t)seg->first_sect << RING_BLKIF_SECTOR_SHIFT;
+		size_t len = (size_t)(seg->last_sect - seg->first_sect + 1u)
+			     << RING_BLKIF_SECTOR_SHIFT;
+		uint8_t *base;
+
+		s->page[i] = q->free_pages[--q->nr_free_pages];
+		s->nr_pages++;
+		base = page_addr(q, s->page[i]) + off;
+		if (s->nr_iov &&
+		    (uint8_t *)s->iov[s->nr_iov - 1].iov_base +
+				    s->iov[s->nr_iov - 1].iov_len ==
+			    base) {
+			s->iov[s->nr_iov - 1].iov_len += len;
+		} else {
+			s->iov[s->nr_iov].iov_base = base;
+			s->iov[s->nr_iov].iov_len = len;
+			s->nr_iov++;
+		}
+		s->bytes += len;
+	}
+}
+
+static void prep_data_iocb(struct blk_queue *q, struct blk_slot *s)
+{
+	int fd = q->bd->backing.fd;
+	long long off = (long long)(s->req.sector << RING_BLKIF_SECTOR_SHIFT);
+
+	if (s->nr_iov == 1) {
+		if (s->write)
+			io_prep_pwrite(&s->iocb, fd, s->iov[0].iov_base,
+				       s->iov[0].iov_len, off);
+		else
+			io_prep_pread(&s->iocb, fd, s->iov[0].iov_base,
+				      s->iov[0].iov_len, off);
+	} else if (s->write) {
+		io_prep_pwritev(&s->iocb, fd, s->iov, (int)s->nr_iov, off);
+	} else {
+		io_prep_preadv(&s->iocb, fd, s->iov, (int)s->nr_iov, off);
+	}
+	io_set_eventfd(&s->iocb, q->efd);
+	s->iocb.data = s;
+	s->sync_only = false;
+}
+
+static void prep_sync_iocb(struct blk_queue *q, struct blk_slot *s)
+{
+	io_prep_fdsync(&s->iocb, q->bd->backing.fd);
+	io_set_eventfd(&s->iocb, q->efd);
+	s->iocb.data = s;
+	s->sync_only = true;
+}
+
+static void queue_submit(struct blk_queue *q, struct blk_slot *s)
+{
+	s->stage = SLOT_IO;
+	q->submit[q->nr_submit++] = &s->iocb;
+}
+
+/* Data request: reads go straight to I/O, writes copy in first. */
+static void start_data(struct blk_queue *q, struct blk_slot *s)
+{
+	map_to_pool(q, s);
+	if (s->write) {
+		s->stage = SLOT_COPY_IN;
+		stage_copy(q, s);
+	}
+	prep_data_iocb(q, s);
+	if (!s->write)
+		queue_submit(q, s);
+}
+
+/* Flush or barrier: data first if any, then an fdsync. */
+static void start_sync(struct blk_queue *q, struct blk_slot *s)
+{
+	if (s->req.nr_segments) {
+		s->write = true;
+		s->sync_after = true;
+		start_data(q, s);
+	} else {
+		prep_sync_iocb(q, s);
+		queue_submit(q, s);
+	}
+}
+
+static int load_indirect(struct blk_queue *q, struct blk_slot *s)
+{
+	xengnttab_grant_copy_segment_t c[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
+	unsigned int i, n = s->req.nr_indirect_pages;
+
+	for (i = 0; i < n; i++) {
+		memset(&c[i], 0, sizeof(c[i]));
+		c[i].flags = GNTCOPY_source_gref;
+		c[i].source.foreign.ref = s->req.indirect_grefs[i];
+		c[i].source.foreign.offset = 0;
+		c[i].source.foreign.domid = (uint16_t)q->bd->dev->domid;
+		c[i].dest.virt = q->indirect_buf + (size_t)i * RING_BLKIF_PAGE_SIZE;
+		c[i].len = RING_BLKIF_PAGE_SIZE;
+	}
+	if (xengnttab_grant_copy(q->gt, n, c) < 0)
+		return BLKIF_RSP_ERROR;
+	for (i = 0; i < n; i++)
+		if (c[i].status != GNTST_okay)
+			return BLKIF_RSP_ERROR;
+	return ring_blkif_load_indirect(&s->req, q->indirect_buf, &q->lim);
+}
+
+static void count_request(struct blk_queue *q, const struct ring_blkif_req *r)
+{
+	struct blk_counters *c = &q->bd->ctr;
+
+	if (r->indirect)
+		ctr_add(&c->indirect_req, 1);
+	switch (r->op) {
+	case BLKIF_OP_READ:
+		ctr_add(&c->rd_req, 1);
+		ctr_add(&c->rd_sect, r->nr_sectors);
+		break;
+	case BLKIF_OP_WRITE:
+		ctr_add(&c->wr_req, 1);
+		ctr_add(&c->wr_sect, r->nr_sectors);
+		break;
+	case BLKIF_OP_FLUSH_DISKCACHE:
+		ctr_add(&c->flush_req, 1);
+		ctr_add(&c->wr_sect, r->nr_sectors);
+		break;
+	case BLKIF_OP_WRITE_BARRIER:
+		ctr_add(&c->barrier_req, 1);
+		ctr_add(&c->wr_sect, r->nr_sectors);
+		break;
+	case BLKIF_OP_DISCARD:
+		ctr_add(&c->discard_req, 1);
+		ctr_add(&c->discard_sect, r->nr_sectors);
+		break;
+	}
+}
+
+static void do_discard(struct blk_queue *q, struct blk_slot *s)
+{
+	bool secure = s->req.discard_flag & BLKIF_DISCARD_SECURE;
+	int rc;
+
+	rc = blk_backing_discard(&q->bd->backing,
+				 s->req.sector << RING_BLKIF_SECTOR_SHIFT,
+				 s->req.nr_sectors << RING_BLKIF_SECTOR_SHIFT,
+				 secure);
+	if (rc < 0) {
+		ctr_add(&q->bd->ctr.io_errors, 1);
+		xb_dev_log_ratelimited(q->bd->dev, LOG_WARNING,
+				       "queue %u: discard failed: %s", q->index,
+				       strerror(-rc));
+	}
+	finish(q, s, rc < 0 ? BLKIF_RSP_ERROR : BLKIF_RSP_OKAY);
+}
+
+/* Fetch one request into a slot, check it and set it going. */
+static void take_request(struct blk_queue *q)
+{
+	struct blk_slot *s = slot_get(q);
+	int st;
+
+	ring_blkif_fetch(&q->ring, &s->req);
+	st = ring_blkif_check(&s->req, &q->lim);
+	if (st == BLKIF_RSP_OKAY && s->req.indirect)
+		st = load_indirect(q, s);
+	if (st != BLKIF_RSP_OKAY) {
+		if (st == BLKIF_RSP_ERROR)
+			xb_dev_log_ratelimited(
+				q->bd->dev, LOG_WARNING,
+				"queue %u: bad request op %u/%u segs %u "
+				"sector %" PRIu64 " refused",
+				q->index, s->req.operation, s->req.op,
+				s->req.nr_segments, s->req.sector);
+		finish(q, s, st);
+		return;
+	}
+	count_request(q, &s->req);
+	switch (s->req.op) {
+	case BLKIF_OP_READ:
+		start_data(q, s);
+		break;
+	case BLKIF_OP_WRITE:
+		s->write = true;
+		start_data(q, s);
+		break;
+	case BLKIF_OP_FLUSH_DISKCACHE:
+		start_sync(q, s);
+		break;
+	case BLKIF_OP_WRITE_BARRIER:
+		/* Earlier requests finish first; later ones wait (ordering). */
+		if (q->in_use > 1) {
+			s->stage = SLOT_BARRIER_WAIT;
+			q->barrier = s;
+		} else {
+			start_sync(q, s);
+		}
+		break;
+	case BLKIF_OP_DISCARD:
+		do_discard(q, s);
+		break;
+	default:
+		finish(q, s, BLKIF_RSP_EOPNOTSUPP);
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Submission                                                          */
+/* ------------------------------------------------------------------ */
+
+static void io_failed(struct blk_queue *q, struct blk_slot *s, int err)
+{
+	ctr_add(&q->bd->ctr.io_errors, 1);
+	xb_dev_log_ratelimited(q->bd->dev, LOG_WARNING,
+			       "queue %u: I/O at sector %" PRIu64 " failed: %s",
+			       q->index, s->req.sector, strerror(err));
+	finish(q, s, BLKIF_RSP_ERROR);
+}
+
+/* A grant the frontend gave us was refused: its request fails. */
+static void copy_error(struct blk_queue *q, struct blk_slot *s)
+{
+	xb_dev_log_ratelimited(q->bd->dev, LOG_WARNING,
+			       "queue %u: request %" PRIu64 ": a grant of the "
+			       "frontend cannot be used",
+			       q->index, s->req.id);
+	finish(q, s, BLKIF_RSP_ERROR);
+}
+
+/*
+ * End of a pass or of a completion batch: copy write data in, move the
+ * copied writes to the submit list, copy read data out and answer those,
+ * then one io_submit for everything.
+ */
+static void flush_batch(struct blk_queue *q)
+{
+	struct blk_slot *owner;
+	unsigned int i;
+	long done = 0;
+
+	run_copies(q);
+	for (i = 0; i < q->nr_staged; i++) {
+		owner = q->staged[i];
+		if (owner->stage == SLOT_COPY_IN) {
+			if (owner->copy_failed)
+				copy_error(q, owner);
+			else
+				queue_submit(q, owner);
+		} else if (owner->stage == SLOT_COPY_OUT) {
+			if (owner->copy_failed)
+				copy_error(q, owner);
+			else
+				finish(q, owner, BLKIF_RSP_OKAY);
+		}
+	}
+	q->nr_staged = 0;
+	while (done < (long)q->nr_submit) {
+		long rc = io_submit(q->aio, (long)q->nr_submit - done,
+				    q->submit + done);
+
+		if (rc > 0) {
+			done += rc;
+			continue;
+		}
+		if (rc == -EINTR || rc == -EAGAIN)
+			continue;
+		/* The first iocb was refused: answer it, go on. */
+		owner = q->submit[done]->data;
+		if (owner->sync_only && rc == -EINVAL) {
+			/* No AIO fsync on this backing: do it here. */
+			finish(q, owner,
+			       fdatasync(q->bd->backing.fd) < 0 ?
+				       BLKIF_RSP_ERROR :
+				       BLKIF_RSP_OKAY);
+		} else {
+			io_failed(q, owner, (int)-rc);
+		}
+		done++;
+	}
+	q->nr_submit = 0;
+}
+
+static void maybe_start_barrier(struct blk_queue *q)
+{
+	struct blk_slot *b = q->barrier;
+
+	if (b && q->in_use == 1) {
+		q->barrier = NULL;
+		start_sync(q, b);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Ring pass                                                           */
+/* ------------------------------------------------------------------ */
+
+static void queue_pass(struct blk_queue *q)
+{
+	for (;;) {
+		int n;
+
+		if (q->dead || q->stopping)
+			break;
+		n = ring_blkif_pending(&q->ring);
+		if (n < 0) {
+			rogue(q, "producer index beyond the ring size");
+			break;
+		}
+		q->lim.sectors = atomic_load_explicit(&q->bd->sectors,
+						      memory_order_relaxed);
+		while (n-- > 0 && !q->barrier && can_take(q))
+			take_request(q);
+		flush_batch(q);
+		push_responses(q);
+		/* Out of room or ordered behind a barrier: completions resume. */
+		if (q->barrier || !can_take(q))
+			break;
+		if (n >= 0)
+			continue;
+		if (!ring_blkif_final_check(&q->ring))
+			break;
+	}
+}
+
+static void on_evtchn(void *arg, uint32_t events)
+{
+	struct blk_queue *q = arg;
+
+	(void)events;
+	xb_evtchn_ack(&q->ch);
+	queue_pass(q);
+}
+
+static void complete_one(struct blk_queue *q, struct blk_slot *s, long res)
+{
+	if (res < 0) {
+		io_failed(q, s, (int)-res);
+		return;
+	}
+	if (!s->sync_only && (size_t)res != s->bytes) {
+		io_failed(q, s, EIO); /* short transfer: backing shrank */
+		return;
+	}
+	if (s->sync_after) {
+		s->sync_after = false;
+		prep_sync_iocb(q, s);
+		queue_submit(q, s);
+		return;
+	}
+	if (!s->write && !s->sync_only) {
+		s->stage = SLOT_COPY_OUT;
+		stage_copy(q, s);
+		return;
+	}
+	finish(q, s, BLKIF_RSP_OKAY);
+}
+
+static void on_aio(void *arg, uint32_t events)
+{
+	struct blk_queue *q = arg;
+	struct timespec zero = { 0, 0 };
+	uint64_t cnt;
+	int n, i;
+
+	(void)events;
+	if (read(q->efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+		xb_dev_log_ratelimited(q->bd->dev, LOG_ERR,
+				       "queue %u: eventfd: %s", q->index,
+				       strerror(errno));
+	for (;;) {
+		n = io_getevents(q->aio, 0, (long)q->nr_slots, q->events,
+				 &zero);
+		if (n == -EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (i = 0; i < n; i++)
+			complete_one(q, q->events[i].data,
+				     (long)q->events[i].res);
+		flush_batch(q);
+		maybe_start_barrier(q);
+		flush_batch(q);
+	}
+	push_responses(q);
+	queue_pass(q);
+}
+
+/* Worker's drain hook: stop taking requests, report what is in flight. */
+static unsigned int queue_drain(void *arg)
+{
+	struct blk_queue *q = arg;
+
+	q->stopping = true;
+	return q->in_use;
+}
+
+/* ------------------------------------------------------------------ */
+/* Set-up and tear-down (main thread)                                  */
+/* ------------------------------------------------------------------ */
+
+static void queue_free_resources(struct blk_queue *q)
+{
+	if (q->aio) {
+		io_destroy(q->aio);
+		q->aio = 0;
+	}
+	if (q->efd >= 0)
+		close(q->efd);
+	q->efd = -1;
+	if (q->pool)
+		munmap(q->pool, (size_t)q->pool_pages * RING_BLKIF_PAGE_SIZE);
+	q->pool = NULL;
+	free(q->indirect_buf);
+	free(q->slots);
+	free(q->free_slots);
+	free(q->free_pages);
+	free(q->copy);
+	free(q->copy_owner);
+	free(q->submit);
+	free(q->staged);
+	free(q->events);
+	q->indirect_buf = NULL;
+	q->slots = NULL;
+	q->free_slots = NULL;
+	q->free_pages = NULL;
+	q->copy = NULL;
+	q->copy_owner = NULL;
+	q->submit = NULL;
+	q->staged = NULL;
+	q->events = NULL;
+	/* Every persistent grant is unmapped when the queue goes (XSA-371). */
+	blk_pgrants_destroy(&q->pgrants, q->gt);
+	if (q->gt)
+		xengnttab_close(q->gt);
+	q->gt = NULL;
+}
+
+static int queue_alloc(struct blk_queue *q)
+{
+	unsigned int i, ents = ring_blkif_nr_ents(q->bd->abi, q->bd->ring_order);
+	size_t pool_bytes;
+
+	q->nr_slots = ents < BLK_QUEUE_MAX_SLOTS ? ents : BLK_QUEUE_MAX_SLOTS;
+	q->pool_pages = BLK_QUEUE_POOL_PAGES;
+	pool_bytes = (size_t)q->pool_pages * RING_BLKIF_PAGE_SIZE;
+	/* Untouched pages cost nothing; the LIFO free stack reuses hot ones. */
+	q->pool = mmap(NULL, pool_bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q->pool == MAP_FAILED) {
+		q->pool = NULL;
+		return -ENOMEM;
+	}
+	if (posix_memalign((void **)&q->indirect_buf, RING_BLKIF_PAGE_SIZE,
+			   RING_BLKIF_MAX_INDIRECT_PAGES *
+				   RING_BLKIF_PAGE_SIZE)) {
+		q->indirect_buf = NULL;
+		return -ENOMEM;
+	}
+	q->max_copy = q->pool_pages;
+	q->slots = calloc(q->nr_slots, sizeof(*q->slots));
+	q->free_slots = calloc(q->nr_slots, sizeof(*q->free_slots));
+	q->free_pages = calloc(q->pool_pages, sizeof(*q->free_pages));
+	q->copy = calloc(q->max_copy, sizeof(*q->copy));
+	q->copy_owner = calloc(q->max_copy, sizeof(*q->copy_owner));
+	q->submit = calloc(q->nr_slots, sizeof(*q->submit));
+	q->staged = calloc(q->nr_slots, sizeof(*q->staged));
+	q->events = calloc(q->nr_slots, sizeof(*q->events));
+	if (!q->slots || !q->free_slots || !q->free_pages || !q->copy ||
+	    !q->copy_owner || !q->submit || !q->events || !q->staged)
+		return -ENOMEM;
+	for (i = 0; i < q->nr_slots; i++)
+		q->free_slots[i] = q->nr_slots - 1 - i;
+	q->nr_free_slots = q->nr_slots;
+	/* Low pages on top, so consecutive takes are adjacent. */
+	for (i = 0; i < q->pool_pages; i++)
+		q->free_pages[i] = q->pool_pages - 1 - i;
+	q->nr_free_pages = q->pool_pages;
+	q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (q->efd < 0)
+		return -errno;
+	if (io_setup((int)q->nr_slots, &q->aio) < 0) {
+		q->aio = 0;
+		return -EAGAIN;
+	}
+	q->gt = xengnttab_open(NULL, 0);
+	if (!q->gt)
+		return -errno ? -errno : -EIO;
+	if (q->bd->data_map) {
+		/* The persistent set, plus one request mapped at a time. */
+		xengnttab_set_max_grants(q->gt, BLK_MAX_PGRANTS +
+						 BLK_MAX_INDIRECT_SEGS);
+		if (q->bd->persistent &&
+		    blk_pgrants_init(&q->pgrants, BLK_MAX_PGRANTS) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int blk_queue_start(struct blk_queue *q)
+{
+	struct xb_device *dev = q->bd->dev;
+	int rc;
+
+	q->efd = -1;
+	q->dead = q->stopping = false;
+	q->barrier = NULL;
+	q->in_use = 0;
+	q->nr_copy = q->nr_submit = q->nr_staged = 0;
+	memset(&q->pgrants, 0, sizeof(q->pgrants));
+	rc = queue_alloc(q);
+	if (rc < 0) {
+		xb_dev_err(dev, "queue %u: cannot allocate its resources: %s",
+			   q->index, strerror(-rc));
+		goto fail;
+	}
+	ring_blkif_attach(&q->ring, q->bd->abi, q->map.addr,
+			  q->bd->ring_order);
+	snprintf(q->name, sizeof(q->name), "vbd%u.%uq%u", dev->domid,
+		 dev->devid, q->index);
+	q->worker = xb_worker_new(dev, q->name, queue_drain, q);
+	if (!q->worker) {
+		rc = -errno;
+		xb_dev_err(dev, "queue %u: cannot create its worker: %s",
+			   q->index, strerror(-rc));
+		goto fail;
+	}
+	rc = xb_worker_add_fd(q->worker, q->ch.fd, EPOLLIN, on_evtchn, q);
+	if (rc == 0)
+		rc = xb_worker_add_fd(q->worker, q->efd, EPOLLIN, on_aio, q);
+	if (rc == 0)
+		rc = xb_worker_start(q->worker);
+	if (rc < 0) {
+		xb_dev_err(dev, "queue %u: cannot start its worker: %s",
+			   q->index, strerror(-rc));
+		goto fail;
+	}
+	return 0;
+fail:
+	xb_worker_free(q->worker);
+	q->worker = NULL;
+	queue_free_resources(q);
+	return rc;
+}
+
+void blk_queue_stop(struct blk_queue *q)
+{
+	/* Joins the worker once every request in flight was answered. */
+	xb_worker_free(q->worker);
+	q->worker = NULL;
+	queue_free_resources(q);
+	xb_evtchn_unbind(&q->ch);
+	xb_ring_unmap(&q->map);
+}

@@ -1,0 +1,603 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * blk/xenbus.c - the vbd device kind: negotiation with the toolstack and
+ * the frontend, on the main thread.
+ *
+ *   probe         mode, device-type, script; advertise what does not
+ *                 depend on the backing (indirect segments, ring order,
+ *                 queues, persistent grants) -> InitWait at once, as libxl
+ *                 gives a backend 10 s
+ *   hotplug_done  the block script wrote physical-device, or there is no
+ *                 script and params names the backing
+ *   connect       open the backing, read the frontend's rings, channels
+ *                 and protocol, start a worker per queue, publish the
+ *                 backing's features and size, as blkback does before
+ *                 Connected
+ *   disconnect    stop the queues (I/O in flight answered first)
+ *   remove        close the backing
+ */
+#include "blk/blk.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+static unsigned int max_queues(void)
+{
+	int n = get_nprocs();
+
+	if (n < 4)
+		n = 4;
+	return n > BLK_MAX_QUEUES ? BLK_MAX_QUEUES : (unsigned int)n;
+}
+
+/* ------------------------------------------------------------------ */
+/* probe                                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * How guest data moves: "copy" (grant copy into the daemon's buffers,
+ * the default: see docs/blk.md) or "map" (grants mapped, persistently
+ * when the frontend agrees), from $XENBACKD_BLK_DATA.
+ */
+static bool data_path_is_map(struct xb_device *dev)
+{
+	const char *v = getenv("XENBACKD_BLK_DATA");
+
+	if (!v || !*v || !strcmp(v, "copy"))
+		return false;
+	if (!strcmp(v, "map"))
+		return true;
+	xb_dev_warn(dev, "XENBACKD_BLK_DATA='%.16s' is neither copy nor map: "
+			 "using copy",
+		    v);
+	return false;
+}
+
+static int read_mode(struct blk_dev *bd)
+{
+	struct xb_device *dev = bd->dev;
+	char *mode = NULL, *type = NULL, *script = NULL;
+	int rc;
+
+	rc = xb_be_read_str(dev, "mode", &mode);
+	if (rc == -ENOENT) {
+		/* libxl writes it with the rest of the directory. */
+		return -EAGAIN;
+	}
+	if (rc < 0) {
+		xb_device_fail(dev, rc, "backend node mode: %s",
+			       xb_read_error(rc));
+		return rc;
+	}
+	if (mode[0] != 'r' && mode[0] != 'w') {
+		xb_device_fail(dev, -EINVAL,
+			       "backend node mode is '%.16s', not r or w",
+			       mode);
+		free(mode);
+		return -EINVAL;
+	}
+	bd->readonly = mode[0] == 'r';
+	free(mode);
+
+	rc = xb_be_read_str(dev, "device-type", &type);
+	if (rc == 0) {
+		bd->cdrom = !strcmp(type, "cdrom");
+		free(type);
+	}
+	/* A cdrom is never written, whatever the mode says. */
+	if (bd->cdrom)
+		bd->readonly = true;
+
+	rc = xb_be_read_str(dev, "script", &script);
+	bd->use_script = rc == 0 && script[0] != '\0';
+	free(script);
+	return 0;
+}
+
+static int blk_probe(struct xb_device *dev)
+{
+	struct blk_dev *bd = dev->priv;
+	int rc;
+
+	if (!bd) {
+		bd = calloc(1, sizeof(*bd));
+		if (!bd)
+			return -ENOMEM;
+		bd->dev = dev;
+		bd->backing = (struct blk_backing)BLK_BACKING_INIT;
+		dev->priv = bd;
+	}
+	rc = read_mode(bd);
+	if (rc < 0)
+		return rc;
+	bd->data_map = data_path_is_map(dev);
+	rc = xb_be_write(dev, "feature-max-indirect-segments", "%u",
+			 BLK_MAX_INDIRECT_SEGS);
+	if (rc == 0)
+		rc = xb_be_write(dev, "max-ring-page-order", "%u",
+				 RING_BLKIF_MAX_PAGE_ORDER);
+	if (rc == 0)
+		rc = xb_be_write(dev, "multi-queue-max-queues", "%u",
+				 max_queues());
+	if (rc < 0) {
+		xb_device_fail(dev, rc, "cannot write feature nodes");
+		return rc;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* hotplug and backing                                                 */
+/* ------------------------------------------------------------------ */
+
+static bool blk_hotplug_done(struct xb_device *dev)
+{
+	struct blk_dev *bd = dev->priv;
+	char *v = NULL;
+	bool done;
+
+	if (!bd)
+		return false;
+	if (bd->use_script) {
+		done = xb_be_read_str(dev, "physical-device", &v) == 0;
+	} else {
+		done = xb_be_read_str(dev, "params", &v) == 0 && v[0];
+	}
+	free(v);
+	return done;
+}
+
+/* "fe:0" as the block script writes it: hex major and minor. */
+static int parse_physical_device(const char *s, unsigned int *maj,
+				 unsigned int *min)
+{
+	char *end;
+	unsigned long a, b;
+
+	a = strtoul(s, &end, 16);
+	if (end == s || *end != ':')
+		return -EINVAL;
+	s = end + 1;
+	b = strtoul(s, &end, 16);
+	if (end == s || *end || a > 0xfff || b > 0xfffff)
+		return -EINVAL;
+	*maj = (unsigned int)a;
+	*min = (unsigned int)b;
+	return 0;
+}
+
+static int open_from_physical_device(struct blk_dev *bd, const char *pd)
+{
+	struct xb_device *dev = bd->dev;
+	unsigned int maj, min;
+	char *path = NULL, buf[64];
+	struct stat st;
+	int rc;
+
+	if (parse_physical_device(pd, &maj, &min) < 0) {
+		xb_device_fail(dev, -EINVAL,
+			       "backend node physical-device '%.32s' is not "
+			       "major:minor",
+			       pd);
+		return -EINVAL;
+	}
+	rc = xb_be_read_str(dev, "physical-device-path", &path);
+	if (rc < 0) {
+		snprintf(buf, sizeof(buf), "/dev/block/%u:%u", maj, min);
+		path = strdup(buf);
+		if (!path)
+			return -ENOMEM;
+	}
+	rc = blk_backing_open(dev, &bd->backing, path, bd->readonly);
+	if (rc < 0) {
+		xb_device_fail(dev, rc, "cannot open backing %s", path);
+		free(path);
+		return rc;
+	}
+	if (fstat(bd->backing.fd, &st) < 0 || !S_ISBLK(st.st_mode) ||
+	    major(st.st_rdev) != maj || minor(st.st_rdev) != min) {
+		xb_device_fail(dev, -EINVAL,
+			       "backing %s is not device %u:%u named by "
+			       "physical-device",
+			       path, maj, min);
+		blk_backing_close(&bd->backing);
+		free(path);
+		return -EINVAL;
+	}
+	free(path);
+	return 0;
+}
+
+static int open_backing(struct blk_dev *bd)
+{
+	struct xb_device *dev = bd->dev;
+	char *v = NULL;
+	int rc;
+
+	if (bd->backing.fd >= 0)
+		return 0;
+	rc = xb_be_read_str(dev, "physical-device", &v);
+	if (rc == 0) {
+		rc = open_from_physical_device(bd, v);
+		free(v);
+	} else if (!bd->use_script) {
+		rc = xb_be_read_str(dev, "params", &v);
+		if (rc < 0 || !v[0]) {
+			xb_device_fail(dev, rc < 0 ? rc : -EINVAL,
+				       "backend node params: %s",
+				       rc < 0 ? xb_read_error(rc) : "empty");
+			free(v);
+			return rc < 0 ? rc : -EINVAL;
+		}
+		rc = blk_backing_open(dev, &bd->backing, v, bd->readonly);
+		if (rc < 0)
+			xb_device_fail(dev, rc, "cannot open backing %s", v);
+		free(v);
+	} else {
+		return -EAGAIN; /* the script has not run yet */
+	}
+	if (rc < 0)
+		return rc;
+	atomic_store(&bd->sectors,
+		     bd->backing.bytes >> RING_BLKIF_SECTOR_SHIFT);
+	xb_dev_info(dev,
+		    "backing %s: %" PRIu64 " bytes, block %u/%u%s%s%s",
+		    bd->backing.path, bd->backing.bytes,
+		    bd->backing.sector_size, bd->backing.physical_sector_size,
+		    bd->readonly ? ", read-only" : "",
+		    bd->cdrom ? ", cdrom" : "",
+		    bd->backing.discard ? ", discard" : "");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* connect                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Grant references of queue qi: "ring-ref" for a one-page ring, else
+ * "ring-ref0".."ring-ref<N-1>", under "queue-<qi>/" with several queues.
+ * ring-page-order itself is a top-level node (blkif.h).
+ */
+static int read_ring_refs(struct blk_dev *bd, unsigned int qi,
+			  grant_ref_t *refs)
+{
+	struct xb_device *dev = bd->dev;
+	unsigned int i, n = 1u << bd->ring_order, ref;
+	char node[64], dir[16] = "";
+	int rc;
+
+	if (bd->nr_queues > 1)
+		snprintf(dir, sizeof(dir), "queue-%u/", qi);
+	for (i = 0; i < n; i++) {
+		if (bd->ring_order == 0)
+			snprintf(node, sizeof(node), "%sring-ref", dir);
+		else
+			snprintf(node, sizeof(node), "%sring-ref%u", dir, i);
+		rc = xb_fe_read_uint(dev, node, UINT32_MAX, &ref);
+		if (rc == -ENOENT && bd->ring_order == 0) {
+			snprintf(node, sizeof(node), "%sring-ref0", dir);
+			rc = xb_fe_read_uint(dev, node, UINT32_MAX, &ref);
+		}
+		if (rc < 0) {
+			xb_device_fail(dev, rc, "frontend node %s: %s", node,
+				       xb_read_error(rc));
+			return rc;
+		}
+		refs[i] = ref;
+	}
+	return 0;
+}
+
+static int read_frontend(struct blk_dev *bd)
+{
+	struct xb_device *dev = bd->dev;
+	char *proto = NULL;
+	int rc;
+
+	rc = xb_fe_read_uint_def(dev, "multi-queue-num-queues", max_queues(),
+				 1, &bd->nr_queues);
+	if (rc == 0 && bd->nr_queues == 0)
+		rc = -ERANGE;
+	if (rc < 0) {
+		xb_device_fail(dev, rc, "frontend node multi-queue-num-queues: %s",
+			       xb_read_error(rc));
+		return rc;
+	}
+	rc = xb_fe_read_uint_def(dev, "ring-page-order",
+				 RING_BLKIF_MAX_PAGE_ORDER, 0, &bd->ring_order);
+	if (rc < 0) {
+		xb_device_fail(dev, rc, "frontend node ring-page-order: %s",
+			       xb_read_error(rc));
+		return rc;
+	}
+	rc = xb_fe_read_str(dev, "protocol", &proto);
+	if (rc < 0 && rc != -ENOENT) {
+		xb_device_fail(dev, rc, "frontend node protocol: %s",
+			       xb_read_error(rc));
+		return rc;
+	}
+	if (ring_blkif_abi_from_protocol(rc == 0 ? proto : NULL, &bd->abi)) {
+		xb_device_fail(dev, -EINVAL,
+			       "frontend node protocol '%.32s' is unknown",
+			       proto);
+		free(proto);
+		return -EINVAL;
+	}
+	free(proto);
+	/*
+	 * Persistent grants are used when both ends want them: the frontend
+	 * says so, and the device moves data by mapping grants.
+	 */
+	rc = xb_fe_read_flag(dev, "feature-persistent", &bd->persistent);
+	if (rc < 0)
+		bd->persistent = false;
+	bd->persistent = bd->persistent && bd->data_map;
+	return 0;
+}
+
+static int start_queue(struct blk_dev *bd, struct blk_queue *q)
+{
+	struct xb_device *dev = bd->dev;
+	grant_ref_t refs[RING_BLKIF_MAX_PAGES];
+	evtchn_port_t port;
+	char node[64];
+	int rc;
+
+	q->bd = bd;
+	q->map = (struct xb_ring_map)XB_RING_MAP_INIT;
+	q->ch = (struct xb_evtchn)XB_EVTCHN_INIT;
+	q->efd = -1;
+	q->lim.sectors = atomic_load(&bd->sectors);
+	q->lim.sector_size = bd->backing.sector_size;
+	q->lim.max_indirect_segs = BLK_MAX_INDIRECT_SEGS;
+	q->lim.readonly = bd->readonly;
+	q->lim.flush = !bd->readonly;
+	q->lim.barrier = !bd->readonly;
+	q->lim.discard = bd->backing.discard && !bd->readonly;
+
+	rc = read_ring_refs(bd, q->index, refs);
+	if (rc < 0)
+		return rc;
+	if (bd->nr_queues > 1)
+		snprintf(node, sizeof(node), "queue-%u/event-channel",
+			 q->index);
+	else
+		snprintf(node, sizeof(node), "event-channel");
+	rc = xb_evtchn_read_port(dev, node, &port);
+	if (rc < 0) {
+		xb_device_fail(dev, rc, "frontend node %s: %s", node,
+			       xb_read_error(rc));
+		return rc;
+	}
+	rc = xb_ring_map(dev, &q->map, refs, 1u << bd->ring_order);
+	if (rc < 0) {
+		xb_device_fail(dev, rc, "cannot map the ring of queue %u",
+			       q->index);
+		return rc;
+	}
+	rc = xb_evtchn_bind(dev, &q->ch, port);
+	if (rc < 0) {
+		xb_ring_unmap(&q->map);
+		xb_device_fail(dev, rc,
+			       "cannot bind the event channel of queue %u",
+			       q->index);
+		return rc;
+	}
+	rc = blk_queue_start(q);
+	if (rc < 0) {
+		xb_evtchn_unbind(&q->ch);
+		xb_ring_unmap(&q->map);
+		xb_device_fail(dev, rc, "cannot start queue %u", q->index);
+		return rc;
+	}
+	return 0;
+}
+
+static void stop_queues(struct blk_dev *bd)
+{
+	unsigned int i;
+
+	if (!bd->queues)
+		return;
+	for (i = 0; i < bd->nr_queues; i++)
+		if (bd->queues[i].bd)
+			blk_queue_stop(&bd->queues[i]);
+	free(bd->queues);
+	bd->queues = NULL;
+}
+
+/* What the frontend reads once we are Connected (blkback's connect()). */
+static int write_connect_nodes(struct blk_dev *bd)
+{
+	struct xb_device *dev = bd->dev;
+	const struct blk_backing *b = &bd->backing;
+	unsigned int info = 0;
+	bool discard = b->discard && !bd->readonly;
+	int rc;
+
+	if (bd->cdrom)
+		info |= VDISK_CDROM | VDISK_REMOVABLE;
+	if (bd->readonly)
+		info |= VDISK_READONLY;
+	rc = xb_be_write(dev, "feature-flush-cache", "%d", !bd->readonly);
+	if (rc == 0)
+		rc = xb_be_write(dev, "feature-barrier", "%d", !bd->readonly);
+	if (rc == 0)
+		rc = xb_be_write(dev, "feature-discard", "%d", discard);
+	if (rc == 0 && discard)
+		rc = xb_be_write(dev, "discard-granularity", "%u",
+				 b->discard_granularity);
+	if (rc == 0 && discard)
+		rc = xb_be_write(dev, "discard-alignment", "%u",
+				 b->discard_alignment);
+	if (rc == 0 && discard)
+		rc = xb_be_write(dev, "discard-secure", "%d",
+				 b->discard_secure);
+	if (rc == 0)
+		rc = xb_be_write(dev, "feature-persistent", "%d",
+				 bd->data_map);
+	if (rc == 0)
+		rc = xb_be_write(dev, "sectors", "%" PRIu64,
+				 (uint64_t)atomic_load(&bd->sectors));
+	if (rc == 0)
+		rc = xb_be_write(dev, "info", "%u", info);
+	if (rc == 0)
+		rc = xb_be_write(dev, "sector-size", "%u", b->sector_size);
+	if (rc == 0)
+		rc = xb_be_write(dev, "physical-sector-size", "%u",
+				 b->physical_sector_size);
+	if (rc < 0)
+		xb_device_fail(dev, rc, "cannot write the device's nodes");
+	return rc;
+}
+
+static int blk_connect(struct xb_device *dev)
+{
+	struct blk_dev *bd = dev->priv;
+	unsigned int i;
+	int rc;
+
+	if (!bd)
+		return -EINVAL;
+	if (bd->connected)
+		return 0;
+	rc = open_backing(bd);
+	if (rc < 0)
+		return rc;
+	rc = read_frontend(bd);
+	if (rc < 0)
+		return rc;
+	bd->queues = calloc(bd->nr_queues, sizeof(*bd->queues));
+	if (!bd->queues)
+		return -ENOMEM;
+	for (i = 0; i < bd->nr_queues; i++) {
+		bd->queues[i].index = i;
+		rc = start_queue(bd, &bd->queues[i]);
+		if (rc < 0) {
+			bd->queues[i].bd = NULL;
+			stop_queues(bd);
+			return rc;
+		}
+	}
+	rc = write_connect_nodes(bd);
+	if (rc < 0) {
+		stop_queues(bd);
+		return rc;
+	}
+	bd->connected = true;
+	xb_dev_info(dev, "connected: %u queue(s), ring order %u, %s, %s%s",
+		    bd->nr_queues, bd->ring_order,
+		    ring_blkif_abi_name(bd->abi),
+		    bd->data_map ? "grant map" : "grant copy",
+		    bd->persistent ? ", persistent grants" : "");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* disconnect, remove, changes, describe                               */
+/* ------------------------------------------------------------------ */
+
+static void blk_disconnect(struct xb_device *dev)
+{
+	struct blk_dev *bd = dev->priv;
+
+	if (!bd)
+		return;
+	stop_queues(bd);
+	bd->connected = false;
+}
+
+static void blk_remove(struct xb_device *dev)
+{
+	struct blk_dev *bd = dev->priv;
+
+	if (!bd)
+		return;
+	blk_disconnect(dev);
+	blk_backing_close(&bd->backing);
+	free(bd);
+	dev->priv = NULL;
+}
+
+static void blk_backend_changed(struct xb_device *dev, const char *node)
+{
+	struct blk_dev *bd = dev->priv;
+	char *v = NULL;
+
+	if (!bd || strcmp(node, "mode"))
+		return;
+	/* The mode is fixed once the backing is open, as in blkback. */
+	if (bd->backing.fd >= 0 && xb_be_read_str(dev, "mode", &v) == 0 &&
+	    (v[0] == 'r') != bd->readonly && !bd->cdrom)
+		xb_dev_warn(dev, "mode changed to '%.8s' while open: ignored",
+			    v);
+	free(v);
+}
+
+static void blk_describe(struct xb_device *dev, struct xb_desc *out)
+{
+	struct blk_dev *bd = dev->priv;
+	struct blk_counters *c;
+
+	if (!bd)
+		return;
+	c = &bd->ctr;
+	if (bd->backing.fd >= 0)
+		xb_desc_backing(out, "%s", bd->backing.path);
+	xb_desc_info(out, "mode", "%s", bd->readonly ? "r" : "w");
+	if (bd->cdrom)
+		xb_desc_info(out, "type", "cdrom");
+	xb_desc_info(out, "sectors", "%" PRIu64,
+		     (uint64_t)atomic_load(&bd->sectors));
+	if (bd->connected) {
+		xb_desc_info(out, "queues", "%u", bd->nr_queues);
+		xb_desc_info(out, "ring-page-order", "%u", bd->ring_order);
+		xb_desc_info(out, "protocol", "%s",
+			     ring_blkif_abi_name(bd->abi));
+		xb_desc_info(out, "data", "%s",
+			     bd->data_map ? "grant-map" : "grant-copy");
+		if (bd->persistent)
+			xb_desc_feature(out, "persistent");
+		xb_desc_feature(out, "indirect");
+		if (!bd->readonly) {
+			xb_desc_feature(out, "flush");
+			xb_desc_feature(out, "barrier");
+		}
+		if (bd->backing.discard && !bd->readonly)
+			xb_desc_feature(out, "discard");
+	}
+#define CTR(name) xb_desc_counter(out, #name, atomic_load(&c->name))
+	CTR(rd_req);
+	CTR(wr_req);
+	CTR(flush_req);
+	CTR(barrier_req);
+	CTR(discard_req);
+	CTR(indirect_req);
+	CTR(rd_sect);
+	CTR(wr_sect);
+	CTR(discard_sect);
+	CTR(err_req);
+	CTR(unsupported);
+	CTR(io_errors);
+	CTR(inflight);
+#undef CTR
+}
+
+const struct xb_kind blk_kind = {
+	.type = "vbd",
+	.probe = blk_probe,
+	.hotplug_done = blk_hotplug_done,
+	.connect = blk_connect,
+	.disconnect = blk_disconnect,
+	.remove = blk_remove,
+	.backend_changed = blk_backend_changed,
+	.describe = blk_describe,
+};

@@ -1,0 +1,767 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * blk_sim_front - a simulated guest driving the real xenbackd through the
+ * blkif frontend of tests/xensim/front. Run as a domain of a simulated
+ * host (xensim run HOST DOMID -- blk_sim_front ...); prints PASS/FAIL
+ * lines. Scenarios:
+ *
+ *   verify    whole-disk write then read-verify, random sizes and offsets,
+ *             queues round-robin; 32 in flight; flush; barrier
+ *   readonly  info says read-only, reads work, writes are refused
+ *   cdrom     info says cdrom and read-only
+ *   discard   a discarded range reads back as zeros
+ *   eio       writes the backing cannot store and reads past its end
+ *             get BLKIF_RSP_ERROR, the rest works
+ *   hostile   one malformed request per class, each answered; the device
+ *             goes on working
+ *   rogue     a producer index beyond the ring: the backend closes the
+ *             device
+ *   vanish    requests in flight, then the guest exits at once
+ *   bench     load for `make bench` (-w randread|randwrite|read|write
+ *             -b bytes -Q depth -t seconds)
+ *
+ * Options: -d devid -q queues -o ring-order -a 32|64|native -i max-indirect
+ *          -p (persistent) -S expected-sectors -s seed -n name
+ *          -B sector-that-cannot-be-written -T backing-file-to-cut-short
+ */
+#include "tests/xensim/front/blkfront.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *name = "blk";
+static int failures;
+
+#define REPORT(ok, what, ...)                                          \
+	do {                                                           \
+		if (ok) {                                              \
+			printf("PASS: %s: %s\n", name, what);          \
+		} else {                                               \
+			printf("FAIL: %s: %s: ", name, what);          \
+			printf(__VA_ARGS__);                           \
+			printf("\n");                                  \
+			failures++;                                    \
+		}                                                      \
+		fflush(stdout);                                        \
+	} while (0)
+
+static uint64_t rng_state = 88172645463325252ull;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static void fill_pattern(uint8_t *p, size_t n, uint64_t tag)
+{
+	size_t i;
+
+	for (i = 0; i < n; i += 8) {
+		uint64_t v = tag * 0x9e3779b97f4a7c15ull + i;
+
+		memcpy(p + i, &v, 8);
+	}
+}
+
+/* Largest transfer in sectors the frontend may send in one request. */
+static unsigned int max_sectors(const struct blkfront *bf)
+{
+	unsigned int segs = BLKIF_MAX_SEGMENTS_PER_REQUEST;
+	unsigned int ind = bf->o.max_indirect < bf->max_indirect_segs ?
+				   bf->o.max_indirect :
+				   bf->max_indirect_segs;
+
+	if (ind > segs)
+		segs = ind;
+	return segs * 8 - 7; /* leave room for a first_sect up to 7 */
+}
+
+/* ------------------------------------------------------------------ */
+
+static int scenario_verify(struct blkfront *bf, uint64_t expect_sectors)
+{
+	uint64_t sectors = bf->sectors, s;
+	size_t disk = (size_t)sectors * 512;
+	uint8_t *shadow = malloc(disk), *buf = malloc(1 << 20);
+	unsigned int maxs = max_sectors(bf), bs = bf->sector_size / 512;
+	unsigned int i, nq = bf->o.nr_queues, bad = 0, reqs = 0;
+	int st;
+
+	if (!shadow || !buf)
+		return -ENOMEM;
+	if (expect_sectors)
+		REPORT(sectors == expect_sectors, "size seen by the frontend",
+		       "sectors %" PRIu64 ", want %" PRIu64, sectors,
+		       expect_sectors);
+	/* Write the whole disk in random-size chunks. */
+	for (s = 0; s < sectors && !bad;) {
+		unsigned int n = 1 + (unsigned int)(rnd() % maxs);
+		unsigned int f = bs == 1 ? (unsigned int)(rnd() % 8) : 0;
+
+		if (bs > 1)
+			n = (n + bs - 1) / bs * bs;
+		if (n + f > maxs + 7)
+			n = maxs + 7 - f;
+		if (s + n > sectors)
+			n = (unsigned int)(sectors - s);
+		fill_pattern(shadow + s * 512, (size_t)n * 512, rnd());
+		st = blkfront_io(bf, reqs % nq, BLKIF_OP_WRITE, s,
+				 shadow + s * 512, (size_t)n * 512, f);
+		if (st != BLKIF_RSP_OKAY) {
+			REPORT(0, "whole-disk write then read-verify", "write at %" PRIu64
+			       " of %u sectors: %d", s, n, st);
+			bad = 1;
+		}
+		s += n;
+		reqs++;
+	}
+	/* Random reads of random sizes, compared with what was written. */
+	for (i = 0; i < 400 && !bad; i++) {
+		unsigned int n = 1 + (unsigned int)(rnd() % maxs);
+		unsigned int f = bs == 1 ? (unsigned int)(rnd() % 8) : 0;
+
+		if (bs > 1)
+			n = (n + bs - 1) / bs * bs;
+		if (n + f > maxs + 7)
+			n = maxs + 7 - f;
+		if (n > sectors)
+			n = (unsigned int)sectors;
+		s = rnd() % (sectors - n + 1);
+		s = s / bs * bs;
+		st = blkfront_io(bf, i % nq, BLKIF_OP_READ, s, buf,
+				 (size_t)n * 512, f);
+		if (st != BLKIF_RSP_OKAY ||
+		    memcmp(buf, shadow + s * 512, (size_t)n * 512)) {
+			REPORT(0, "whole-disk write then read-verify",
+			       "read at %" PRIu64 " of %u sectors: status %d%s",
+			       s, n, st, st == 0 ? ", data differs" : "");
+			bad = 1;
+		}
+	}
+	/* And the whole disk once, front to back. */
+	for (s = 0; s < sectors && !bad; s += 64) {
+		unsigned int n = sectors - s < 64 ? (unsigned int)(sectors - s) :
+						    64;
+
+		st = blkfront_io(bf, 0, BLKIF_OP_READ, s, buf, (size_t)n * 512,
+				 0);
+		if (st != BLKIF_RSP_OKAY ||
+		    memcmp(buf, shadow + s * 512, (size_t)n * 512)) {
+			REPORT(0, "whole-disk write then read-verify",
+			       "sequential read at %" PRIu64 ": %d", s, st);
+			bad = 1;
+		}
+	}
+	if (!bad)
+		REPORT(1, "whole-disk write then read-verify", "-");
+
+	/* 32 requests in flight on queue 0, 4 KiB each, random places. */
+	{
+		enum { N = 32 };
+		uint64_t sec[N];
+		uint8_t *b[N];
+		int16_t stv[N];
+		unsigned int k;
+		int rc;
+
+		for (k = 0; k < N; k++) {
+			b[k] = malloc(4096);
+			/* Distinct 4 KiB blocks, so order does not matter. */
+			sec[k] = ((rnd() % (sectors / 8 / N)) * N + k) * 8;
+			fill_pattern(b[k], 4096, rnd());
+			memcpy(shadow + sec[k] * 512, b[k], 4096);
+		}
+		rc = blkfront_io_batch(bf, 0, BLKIF_OP_WRITE, sec, b, 4096, N,
+				       stv);
+		for (k = 0; k < N && rc == 0; k++)
+			if (stv[k] != BLKIF_RSP_OKAY)
+				rc = -EIO;
+		if (rc == 0) {
+			for (k = 0; k < N; k++)
+				memset(b[k], 0, 4096);
+			rc = blkfront_io_batch(bf, 0, BLKIF_OP_READ, sec, b,
+					       4096, N, stv);
+			for (k = 0; k < N && rc == 0; k++)
+				if (stv[k] != BLKIF_RSP_OKAY ||
+				    memcmp(b[k], shadow + sec[k] * 512, 4096))
+					rc = -EIO;
+		}
+		REPORT(rc == 0, "32 requests in flight", "rc %d", rc);
+		for (k = 0; k < N; k++)
+			free(b[k]);
+	}
+
+	REPORT(bf->feat_flush, "feature-flush-cache offered", "absent");
+	st = blkfront_io(bf, 0, BLKIF_OP_FLUSH_DISKCACHE, 0, NULL, 0, 0);
+	REPORT(st == BLKIF_RSP_OKAY, "flush", "status %d", st);
+	fill_pattern(buf, 8192, 77);
+	st = blkfront_io(bf, nq - 1, BLKIF_OP_FLUSH_DISKCACHE, 16, buf, 8192,
+			 0);
+	memcpy(shadow + 16 * 512, buf, 8192);
+	REPORT(st == BLKIF_RSP_OKAY, "write with flush", "status %d", st);
+	fill_pattern(buf, 4096, 78);
+	st = blkfront_io(bf, 0, BLKIF_OP_WRITE_BARRIER, 64, buf, 4096, 0);
+	memcpy(shadow + 64 * 512, buf, 4096);
+	REPORT(st == BLKIF_RSP_OKAY && bf->feat_barrier, "barrier write",
+	       "status %d", st);
+	st = blkfront_io(bf, 0, BLKIF_OP_READ, 16, buf, 64 * 512, 0);
+	REPORT(st == BLKIF_RSP_OKAY && !memcmp(buf, shadow + 16 * 512,
+					       64 * 512),
+	       "flush and barrier data read back", "status %d", st);
+	free(buf);
+	free(shadow);
+	return 0;
+}
+
+static void scenario_readonly(struct blkfront *bf, bool cdrom)
+{
+	uint8_t buf[4096];
+	int st;
+
+	REPORT(bf->info & VDISK_READONLY, "info says read-only", "info %u",
+	       bf->info);
+	if (cdrom)
+		REPORT(bf->info & VDISK_CDROM, "info says cdrom", "info %u",
+		       bf->info);
+	st = blkfront_io(bf, 0, BLKIF_OP_READ, 0, buf, sizeof(buf), 0);
+	REPORT(st == BLKIF_RSP_OKAY, "read from read-only disk", "status %d",
+	       st);
+	st = blkfront_io(bf, 0, BLKIF_OP_WRITE, 0, buf, sizeof(buf), 0);
+	REPORT(st == BLKIF_RSP_ERROR, "write to read-only disk refused",
+	       "status %d", st);
+	REPORT(!bf->feat_discard && !bf->feat_flush,
+	       "no flush or discard offered", "flush %d discard %d",
+	       bf->feat_flush, bf->feat_discard);
+}
+
+static void scenario_discard(struct blkfront *bf)
+{
+	size_t len = 1 << 20;
+	uint8_t *buf = malloc(len), *zero = calloc(1, len);
+	uint64_t at = 2048, nr = len / 512;
+	uint64_t gran = 0;
+	unsigned int i;
+	int st, bad = 0;
+
+	REPORT(bf->feat_discard, "feature-discard offered", "absent");
+	blkfront_backend_u64(bf, "discard-granularity", &gran);
+	REPORT(gran >= 512, "discard-granularity published", "%" PRIu64,
+	       gran);
+	for (i = 0; i < len / 32768 && !bad; i++) {
+		fill_pattern(buf, 32768, i + 1);
+		st = blkfront_io(bf, 0, BLKIF_OP_WRITE, at + i * 64, buf,
+				 32768, 0);
+		bad = st != BLKIF_RSP_OKAY;
+	}
+	REPORT(!bad, "data written before discard", "status %d", st);
+	st = blkfront_discard(bf, 0, at, nr, false);
+	REPORT(st == BLKIF_RSP_OKAY, "discard 1 MiB", "status %d", st);
+	for (i = 0, bad = 0; i < len / 32768 && !bad; i++) {
+		st = blkfront_io(bf, 0, BLKIF_OP_READ, at + i * 64, buf,
+				 32768, 0);
+		bad = st != BLKIF_RSP_OKAY || memcmp(buf, zero, 32768);
+	}
+	REPORT(!bad, "discarded range reads as zeros", "status %d", st);
+	st = blkfront_discard(bf, 0, bf->sectors - 8, 16, false);
+	REPORT(st == BLKIF_RSP_ERROR, "discard past the end refused",
+	       "status %d", st);
+	st = blkfront_discard(bf, 0, 0, 8, true);
+	REPORT(st == BLKIF_RSP_OKAY, "secure discard flag ignored when not offered",
+	       "status %d", st);
+	free(buf);
+	free(zero);
+}
+
+/*
+ * The backing fails: writes into unallocated space of a full filesystem
+ * (ENOSPC), then reads past the end of a backing file cut short by the
+ * operator (truncate_path): each gets BLKIF_RSP_ERROR, the rest works.
+ */
+static void scenario_eio(struct blkfront *bf, uint64_t bad_sector,
+			 const char *truncate_path)
+{
+	uint8_t buf[4096];
+	int st;
+
+	memset(buf, 0x5a, sizeof(buf));
+	st = blkfront_io(bf, 0, BLKIF_OP_WRITE, bad_sector, buf, 4096, 0);
+	REPORT(st == BLKIF_RSP_ERROR, "write the backing cannot store: error",
+	       "status %d", st);
+	st = blkfront_io(bf, 0, BLKIF_OP_WRITE, 0, buf, 4096, 0);
+	REPORT(st == BLKIF_RSP_OKAY, "write to allocated space still works",
+	       "status %d", st);
+	st = blkfront_io(bf, 0, BLKIF_OP_READ, 0, buf, 4096, 0);
+	REPORT(st == BLKIF_RSP_OKAY && buf[100] == 0x5a,
+	       "read still works", "status %d", st);
+	if (!truncate_path)
+		return;
+	if (truncate(truncate_path, 1 << 20) < 0) {
+		REPORT(0, "backing cut short", "%s", strerror(errno));
+		return;
+	}
+	st = blkfront_io(bf, 0, BLKIF_OP_READ, 4096, buf, 4096, 0);
+	REPORT(st == BLKIF_RSP_ERROR, "read past a shrunk backing: error",
+	       "status %d", st);
+	st = blkfront_io(bf, 0, BLKIF_OP_READ, 0, buf, 4096, 0);
+	REPORT(st == BLKIF_RSP_OKAY, "read before the cut still works",
+	       "status %d", st);
+}
+
+/* ------------------------------------------------------------------ */
+/* hostile requests                                                    */
+/* ------------------------------------------------------------------ */
+
+struct raw64 {
+	struct ring_blkif_x86_64_request r;
+};
+
+static int16_t raw_request(struct blkfront *bf, const void *slot, uint64_t id,
+			   uint8_t *rsp_slot_copy)
+{
+	uint64_t rid;
+	uint8_t op;
+	int16_t st;
+	struct blkfront_queue *q = &bf->q[0];
+	uint32_t idx = q->req_prod_pvt;
+
+	blkfront_put_raw(bf, 0, slot, blkfront_slot_size(bf));
+	blkfront_push(bf, 0);
+	if (blkfront_get_response(bf, 0, 10000, &rid, &op, &st) < 0)
+		return 99;
+	if (rsp_slot_copy)
+		memcpy(rsp_slot_copy,
+		       (uint8_t *)q->sring + 64 +
+			       (size_t)(idx & (q->nr_ents - 1)) *
+				       blkfront_slot_size(bf),
+		       16);
+	return rid == id ? st : 98;
+}
+
+static bool still_works(struct blkfront *bf)
+{
+	uint8_t buf[4096];
+
+	return blkfront_io(bf, 0, BLKIF_OP_READ, 0, buf, sizeof(buf), 0) ==
+	       BLKIF_RSP_OKAY;
+}
+
+static struct ring_blkif_x86_64_request good_read(struct blkfront *bf,
+						  uint64_t id, int gref)
+{
+	struct ring_blkif_x86_64_request r;
+
+	(void)bf;
+	memset(&r, 0, sizeof(r));
+	r.operation = BLKIF_OP_READ;
+	r.nr_segments = 1;
+	r.id = id;
+	r.sector_number = 0;
+	r.seg[0].gref = (uint32_t)gref;
+	r.seg[0].first_sect = 0;
+	r.seg[0].last_sect = 7;
+	return r;
+}
+
+static void scenario_hostile(struct blkfront *bf)
+{
+	int gref = blkfront_grant_page(bf, 100);
+	struct ring_blkif_x86_64_request r;
+	struct ring_blkif_x86_64_request_indirect ind;
+	uint8_t rsp[16];
+	int16_t st;
+
+	if (bf->o.abi == RING_BLKIF_ABI_X86_32) {
+		REPORT(0, "hostile", "run with the 64-bit ABI");
+		return;
+	}
+	r = good_read(bf, 0xffffffffffffff01ull, gref);
+	st = raw_request(bf, &r, r.id, rsp);
+	REPORT(st == BLKIF_RSP_OKAY, "hand-made good request", "status %d", st);
+	/* XSA-216: padding of the response carries nothing of the backend. */
+	REPORT(rsp[9] == 0 && rsp[12] == 0 && rsp[13] == 0 && rsp[14] == 0 &&
+		       rsp[15] == 0,
+	       "response padding zeroed (XSA-216)",
+	       "bytes %02x %02x %02x %02x %02x", rsp[9], rsp[12], rsp[13],
+	       rsp[14], rsp[15]);
+
+	r = good_read(bf, 2, gref);
+	r.nr_segments = 12;
+	st = raw_request(bf, &r, 2, NULL);
+	REPORT(st == BLKIF_RSP_ERROR && still_works(bf),
+	       "12 segments: error, device goes on", "status %d", st);
+
+	r = good_read(bf, 3, gref);
+	r.nr_segments = 0;
+	st = raw_request(bf, &r, 3, NULL);
+	REPORT(st == BLKIF_RSP_ERROR && still_works(bf),
+	       "read without segments: error", "status %d", st);
+
+	r = good_read(bf, 4, gref);
+	r.seg[0].last_sect = 8;
+	st = raw_request(bf, &r, 4, NULL);
+	REPORT(st == BLKIF_RSP_ERROR && still_works(bf),
+	       "segment beyond its page: error", "status %d", st);
+
+	r = good_read(bf, 5, gref);
+	r.seg[0].first_sect = 6;
+	r.seg[0].last_sect = 2;
+	st = raw_request(bf, &r, 5, NULL);
+	REPORT(st == BLKIF_RSP_ERROR && still_works(bf),
+	       "first_sect after last_sect: error", "status %d", st);
+
+	r = good_read(bf, 6, gref);
+	r.sector_number = bf->sectors - 4;
+	st = raw_request(bf, &r, 6, NULL);
+	REPORT(st == BLKIF_RSP_ERROR && still_works(bf),
+	       "read across the end: error", "status %d", st);
+
+	r = good_read(bf, 7, gref);
+	r.sector_number = UINT64_MAX - 3;
+	st = raw_request(bf, &r, 7, NULL);
+	REPORT(st == BLKIF_RSP_ERROR && still_works(bf),
+	       "sector overflow: error", "status %d", st);
+
+	r = good_read(bf, 8, gref);
+	r.operation = 77;
+	st = raw_request(bf, &r, 8, NULL);
+	REPORT(st == BLKIF_RSP_EOPNOTSUPP && still_works(bf),
+	       "unknown operation: EOPNOTSUPP", "status %d", st);
+
+	r = good_read(bf, 9, gref);
+	r.operation = BLKIF_OP_RESERVED_1;
+	st = raw_request(bf, &r, 9, NULL);
+	REPORT(st == BLKIF_RSP_EOPNOTSUPP && still_works(bf),
+	       "reserved operation: EOPNOTSUPP", "status %d", st);
+
+	r = good_read(bf, 10, 0x7fffff);
+	st = raw_request(bf, &r, 10, NULL);
+	REPORT(st == BLKIF_RSP_ERROR && still_works(bf),
+	       "grant never given: error", "status %d", st);
+
+	{
+		/* A read into a page granted read-only. */
+		int ro = xsg_grant_access(bf->g, bf->backend_id,
+					  bf->pool_frame + 200, true);
+
+		r = good_read(bf, 11, ro);
+		st = raw_request(bf, &r, 11, NULL);
+		REPORT(st == BLKIF_RSP_ERROR && still_works(bf),
+		       "read into a read-only grant: error", "status %d", st);
+		xsg_end_access(bf->g, (uint32_t)ro);
+	}
+
+	memset(&ind, 0, sizeof(ind));
+	ind.operation = BLKIF_OP_INDIRECT;
+	ind.indirect_op = BLKIF_OP_READ;
+	ind.nr_segments = 300;
+	ind.id = 12;
+	ind.indirect_grefs[0] = (uint32_t)gref;
+	{
+		uint8_t slot[112] = { 0 };
+
+		memcpy(slot, &ind, sizeof(ind));
+		st = raw_request(bf, slot, 12, NULL);
+	}
+	REPORT(st == BLKIF_RSP_ERROR && still_works(bf),
+	       "indirect with 300 segments: error", "status %d", st);
+
+	ind.nr_segments = 4;
+	ind.id = 13;
+	ind.indirect_grefs[0] = 0x7ffff0;
+	{
+		uint8_t slot[112] = { 0 };
+
+		memcpy(slot, &ind, sizeof(ind));
+		st = raw_request(bf, slot, 13, NULL);
+	}
+	REPORT(st == BLKIF_RSP_ERROR && still_works(bf),
+	       "indirect page not granted: error", "status %d", st);
+
+	{
+		/* Indirect page whose segments are malformed. */
+		uint8_t *page = blkfront_page(bf, 300);
+		int pg = blkfront_grant_page(bf, 300);
+		struct blkif_request_segment s = { (uint32_t)gref, 3, 9 };
+		uint8_t slot[112] = { 0 };
+
+		memcpy(page, &s, 8);
+		ind.nr_segments = 1;
+		ind.id = 14;
+		ind.indirect_grefs[0] = (uint32_t)pg;
+		memcpy(slot, &ind, sizeof(ind));
+		st = raw_request(bf, slot, 14, NULL);
+		REPORT(st == BLKIF_RSP_ERROR && still_works(bf),
+		       "indirect segment beyond its page: error", "status %d",
+		       st);
+	}
+
+	{
+		struct ring_blkif_x86_64_request_discard d;
+		uint8_t slot[112] = { 0 };
+
+		memset(&d, 0, sizeof(d));
+		d.operation = BLKIF_OP_DISCARD;
+		d.id = 15;
+		d.sector_number = 8;
+		d.nr_sectors = UINT64_MAX - 4;
+		memcpy(slot, &d, sizeof(d));
+		st = raw_request(bf, slot, 15, NULL);
+		REPORT((st == BLKIF_RSP_ERROR || st == BLKIF_RSP_EOPNOTSUPP) &&
+			       still_works(bf),
+		       "discard length overflow: refused", "status %d", st);
+	}
+}
+
+/* A producer index far beyond the ring: the device must be shut down. */
+static void scenario_rogue(struct blkfront *bf)
+{
+	struct blkfront_queue *q = &bf->q[0];
+	int rc;
+
+	REPORT(still_works(bf), "device works before", "no");
+	blkfront_set_req_prod(bf, 0, q->rsp_cons + q->nr_ents + 5);
+	rc = blkfront_wait_backend_state(bf, 6, 10000);
+	REPORT(rc == 0, "producer beyond the ring: backend closes the device",
+	       "backend state %d", blkfront_backend_state(bf));
+}
+
+/* Requests in flight, then gone without a word. */
+static void scenario_vanish(struct blkfront *bf)
+{
+	enum { N = 24 };
+	unsigned int k;
+
+	for (k = 0; k < N; k++) {
+		struct ring_blkif_x86_64_request r;
+		int gref = blkfront_grant_page(bf, k);
+
+		memset(&r, 0, sizeof(r));
+		r.operation = k % 2 ? BLKIF_OP_WRITE : BLKIF_OP_READ;
+		r.nr_segments = 1;
+		r.id = 1000 + k;
+		r.sector_number = (uint64_t)k * 8;
+		r.seg[0].gref = (uint32_t)gref;
+		r.seg[0].last_sect = 7;
+		blkfront_put_raw(bf, 0, &r, blkfront_slot_size(bf));
+	}
+	blkfront_push(bf, 0);
+	printf("PASS: %s: %d requests left in flight\n", name, N);
+	fflush(stdout);
+	_exit(0);
+}
+
+/*
+ * Load for `make bench`: qd requests of bs bytes kept in flight on queue
+ * 0 for secs seconds, random (rand*) or sequential offsets; prints
+ * "BENCH ios=N secs=S".
+ */
+static void scenario_bench(struct blkfront *bf, const char *w, size_t bs,
+			   unsigned int qd, double secs)
+{
+	bool rnd_off = !strncmp(w, "rand", 4);
+	uint8_t op = strstr(w, "write") ? BLKIF_OP_WRITE : BLKIF_OP_READ;
+	unsigned int per = (unsigned int)((bs + 4095) / 4096), k;
+	uint64_t blocks = bf->sectors / (bs / 512), next = 0, ios = 0;
+	struct blkfront_req *r = calloc(qd, sizeof(*r));
+	uint64_t *ids = calloc(qd, sizeof(*ids));
+	struct timespec t0, t1;
+	double el = 0;
+	int failed = 0;
+
+	if (!r || !ids || (size_t)per * qd > BLKFRONT_POOL_PAGES || !blocks) {
+		REPORT(0, "bench", "bad parameters");
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (k = 0; k < qd; k++) {
+		r[k].op = op;
+		r[k].bytes = bs;
+		r[k].page0 = k * per;
+		r[k].ind_idx = k;
+		r[k].ind_gref = -1;
+		r[k].sector = (rnd_off ? rnd() % blocks : next++ % blocks) *
+			      (bs / 512);
+		ids[k] = (uint64_t)blkfront_submit(bf, 0, &r[k]);
+	}
+	blkfront_push(bf, 0);
+	while (!failed) {
+		uint64_t id;
+		uint8_t o;
+		int16_t st;
+
+		if (blkfront_get_response(bf, 0, 10000, &id, &o, &st) < 0 ||
+		    st != BLKIF_RSP_OKAY) {
+			failed = 1;
+			break;
+		}
+		for (k = 0; k < qd && ids[k] != id; k++)
+			;
+		if (k == qd) {
+			failed = 1;
+			break;
+		}
+		blkfront_complete(bf, &r[k]);
+		ios++;
+		if ((ios & 63) == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			el = (double)(t1.tv_sec - t0.tv_sec) +
+			     (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+			if (el >= secs)
+				break;
+		}
+		r[k].sector = (rnd_off ? rnd() % blocks : next++ % blocks) *
+			      (bs / 512);
+		ids[k] = (uint64_t)blkfront_submit(bf, 0, &r[k]);
+		blkfront_push(bf, 0);
+	}
+	/* Drain what is still in flight before disconnecting. */
+	for (k = 0; k + 1 < qd && !failed; k++) {
+		uint64_t id;
+		uint8_t o;
+		int16_t st;
+
+		if (blkfront_get_response(bf, 0, 10000, &id, &o, &st) < 0)
+			break;
+	}
+	REPORT(!failed, "bench run", "I/O failed after %" PRIu64, ios);
+	printf("BENCH ios=%" PRIu64 " secs=%.3f\n", ios, el);
+	free(r);
+	free(ids);
+}
+
+int main(int argc, char **argv)
+{
+	struct blkfront_opts o = { .nr_queues = 1, .timeout_ms = 15000 };
+	uint64_t expect = 0, bad_sector = 0;
+	const char *truncate_path = NULL, *workload = "randread";
+	size_t bs = 4096;
+	unsigned int qd = 1;
+	double secs = 3;
+	unsigned int devid = 51712;
+	struct blkfront *bf;
+	struct xsg *g;
+	const char *sc;
+	int c, rc;
+
+	while ((c = getopt(argc, argv, "d:q:o:a:i:pS:s:n:B:T:w:b:Q:t:")) != -1) {
+		switch (c) {
+		case 'd':
+			devid = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'q':
+			o.nr_queues = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'o':
+			o.ring_order = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'a':
+			o.abi = !strcmp(optarg, "32") ? RING_BLKIF_ABI_X86_32 :
+				!strcmp(optarg, "64") ? RING_BLKIF_ABI_X86_64 :
+							RING_BLKIF_ABI_NATIVE;
+			break;
+		case 'i':
+			o.max_indirect = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'p':
+			o.persistent = true;
+			break;
+		case 'S':
+			expect = strtoull(optarg, NULL, 0);
+			break;
+		case 's':
+			rng_state ^= strtoull(optarg, NULL, 0) * 2654435761u;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'B':
+			bad_sector = strtoull(optarg, NULL, 0);
+			break;
+		case 'T':
+			truncate_path = optarg;
+			break;
+		case 'w':
+			workload = optarg;
+			break;
+		case 'b': {
+			char *end;
+
+			bs = strtoul(optarg, &end, 0);
+			if (*end == 'k' || *end == 'K')
+				bs <<= 10;
+			else if (*end == 'm' || *end == 'M')
+				bs <<= 20;
+			break;
+		}
+		case 'Q':
+			qd = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 't':
+			secs = strtod(optarg, NULL);
+			break;
+		default:
+			fprintf(stderr, "usage: see the source\n");
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "scenario?\n");
+		return 2;
+	}
+	sc = argv[optind];
+	g = xsg_open();
+	if (!g) {
+		printf("FAIL: %s: guest library: %s\n", name, strerror(errno));
+		return 1;
+	}
+	bf = blkfront_open(g, devid);
+	if (!bf) {
+		printf("FAIL: %s: frontend %u: %s\n", name, devid,
+		       strerror(errno));
+		return 1;
+	}
+	rc = blkfront_connect(bf, &o);
+	REPORT(rc == 0, "connect", "%s (backend state %d)", strerror(-rc),
+	       blkfront_backend_state(bf));
+	if (rc)
+		return 1;
+
+	if (!strcmp(sc, "verify"))
+		scenario_verify(bf, expect);
+	else if (!strcmp(sc, "readonly"))
+		scenario_readonly(bf, false);
+	else if (!strcmp(sc, "cdrom"))
+		scenario_readonly(bf, true);
+	else if (!strcmp(sc, "discard"))
+		scenario_discard(bf);
+	else if (!strcmp(sc, "eio"))
+		scenario_eio(bf, bad_sector, truncate_path);
+	else if (!strcmp(sc, "hostile"))
+		scenario_hostile(bf);
+	else if (!strcmp(sc, "rogue"))
+		scenario_rogue(bf);
+	else if (!strcmp(sc, "bench"))
+		scenario_bench(bf, workload, bs, qd, secs);
+	else if (!strcmp(sc, "vanish"))
+		scenario_vanish(bf);
+	else
+		REPORT(0, sc, "unknown scenario");
+
+	if (strcmp(sc, "rogue")) {
+		rc = blkfront_disconnect(bf);
+		REPORT(rc == 0, "disconnect: backend Closed", "state %d",
+		       blkfront_backend_state(bf));
+	}
+	blkfront_free(bf);
+	xsg_close(g);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,228 @@
+#!/bin/sh
+# sim-blk.sh: the block backend on the simulated Xen host, with the real
+# xenbackd binary and simulated guests running tests/xensim/front's
+# blkfront (build/tests/blk/blk_sim_front). PASS:/FAIL: lines.
+#
+# The toolstack's part (backend and frontend directories, as libxl writes
+# them, without a hotplug script: params names the backing) is done here
+# with the real xenstore-* tools as dom0.
+set -u
+B=${B:-build}
+XSB=${XENSIM_BUILD:-$B/xensim}
+X=$XSB/xensim
+FRONT=$B/tests/blk/blk_sim_front
+DAEMON=$B/xenbackd
+CTL=$B/xenbackctl
+tmp=$(mktemp -d /tmp/xb-blk.XXXX)
+H=$tmp/h
+dpid=
+mounted=
+cleanup() {
+	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
+	timeout 30 $X stop "$H" >/dev/null 2>&1
+	[ -n "$mounted" ] && umount "$mounted"
+	if [ -n "${BLK_SIM_KEEP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT INT TERM
+
+# BLK_SIM_DATA=map runs everything with the daemon mapping grants.
+DATA=${BLK_SIM_DATA:-copy}
+P=; [ "$DATA" = copy ] || P="$DATA: "
+pass() { echo "PASS: $P$1"; }
+fail() {
+	echo "FAIL: $P$1 ${2:-}"
+	echo "--- daemon log (tail)"
+	tail -n 30 "$tmp/daemon.log" 2>/dev/null | sed 's/^/   | /'
+}
+as0() { timeout 20 $X run "$H" 0 -- "$@"; }
+# guest DOMID ARGS... : run the frontend as that domain, bounded in time
+guest() {
+	d=$1; shift
+	timeout 120 $X run "$H" "$d" -- "$FRONT" "$@"
+}
+
+# add_vbd DOMID DEVID PARAMS MODE [TYPE]: what libxl writes for a disk
+add_vbd() {
+	d=$1 v=$2 params=$3 mode=$4 type=${5:-disk}
+	be=/local/domain/0/backend/vbd/$d/$v
+	fe=/local/domain/$d/device/vbd/$v
+	as0 xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 \
+		"$fe/state" 1 "$fe/virtual-device" "$v" \
+		"$fe/device-type" "$type" &&
+	as0 xenstore-chmod -r "$fe" "n$d" r0 &&
+	as0 xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$d" \
+		"$be/online" 1 "$be/params" "$params" "$be/mode" "$mode" \
+		"$be/device-type" "$type" "$be/removable" 0 "$be/state" 1 &&
+	as0 xenstore-chmod -r "$be" n0 "r$d"
+}
+# del_vbd DOMID DEVID: the toolstack removes both directories
+del_vbd() {
+	as0 xenstore-rm "/local/domain/0/backend/vbd/$1/$2" 2>/dev/null
+	as0 xenstore-rm "/local/domain/$1/device/vbd/$2" 2>/dev/null
+}
+be_state() {
+	as0 xenstore-read "/local/domain/0/backend/vbd/$1/$2/state" 2>/dev/null
+}
+# wait_be_state DOMID DEVID STATE: up to 10 s
+wait_be_state() {
+	i=0
+	while [ "$(be_state "$1" "$2")" != "$3" ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && return 1
+		sleep 0.1
+	done
+}
+# run_guest NAME DOMID ARGS...: a scenario; its lines are passed through
+run_guest() {
+	n=$1; shift
+	t0=$(date +%s.%N)
+	if ! guest "$@" -n "$P$n" >"$tmp/$n.out" 2>&1; then
+		cat "$tmp/$n.out"
+		grep -q '^FAIL:' "$tmp/$n.out" ||
+			fail "$n" "(frontend exited non-zero)"
+		return 1
+	fi
+	cat "$tmp/$n.out"
+	[ -n "${BLK_SIM_TIMES:-}" ] && echo "time $n: $(echo "$(date +%s.%N) - $t0" | bc)"
+	return 0
+}
+nfds() { ls /proc/"$dpid"/fd 2>/dev/null | wc -l; }
+
+# ---- host, guests, daemon ----------------------------------------------
+if ! timeout 30 $X start "$H" >"$tmp/start.log" 2>&1; then
+	fail "simulated host starts" "($(tail -n 3 "$tmp/start.log"))"
+	exit 1
+fi
+for d in 1 2 3; do
+	timeout 30 $X create "$H" $d --mem 64 >/dev/null 2>&1 ||
+		{ fail "create domain $d"; exit 1; }
+done
+
+SIZE_MB=16
+SECTORS=$((SIZE_MB * 2048))
+for f in d1 d2 d3 d4 ro cd disc hostile rogue v1 v2; do
+	truncate -s ${SIZE_MB}M "$tmp/$f.img"
+done
+head -c 1048576 /dev/urandom >"$tmp/seed" && dd if="$tmp/seed" \
+	of="$tmp/ro.img" conv=notrunc status=none
+
+(eval "$($X env "$H" 0)" && XENBACKD_BLK_DATA=$DATA exec "$DAEMON" --foreground --kinds vbd --log-target stderr \
+	--log-level debug --control-socket "$tmp/ctl.sock") \
+	>"$tmp/daemon.log" 2>&1 &
+dpid=$!
+sleep 0.3
+if kill -0 "$dpid" 2>/dev/null; then pass "daemon runs on the simulated host"
+else fail "daemon runs on the simulated host"; exit 1; fi
+
+# ---- InitWait at once, features advertised ---------------------------
+add_vbd 1 51712 "$tmp/d1.img" w
+if wait_be_state 1 51712 2; then pass "vbd reaches InitWait"
+else fail "vbd reaches InitWait" "(state $(be_state 1 51712))"; fi
+ok=1
+for n in feature-max-indirect-segments max-ring-page-order \
+	multi-queue-max-queues; do
+	as0 xenstore-read /local/domain/0/backend/vbd/1/51712/$n \
+		>/dev/null 2>&1 || ok=0
+done
+[ $ok = 1 ] && pass "probe advertises indirect, ring order, queues" ||
+	fail "probe advertises indirect, ring order, queues"
+
+# ---- data integrity across ABIs, rings, queues -------------------------
+run_guest verify-native-q1 1 -d 51712 -S $SECTORS -i 32 -s 1 verify
+add_vbd 1 51728 "$tmp/d2.img" w
+run_guest verify-x86_32-order2-q2 1 -d 51728 -a 32 -o 2 -q 2 -s 2 verify
+add_vbd 2 51712 "$tmp/d3.img" w
+run_guest verify-x86_64-order4-q4-indirect256 2 -d 51712 -a 64 -o 4 -q 4 \
+	-i 256 -s 3 verify
+add_vbd 2 51728 "$tmp/d4.img" w
+run_guest verify-order1-q3-indirect64-persistent 2 -d 51728 -o 1 -q 3 -i 64 \
+	-p -s 4 verify
+
+# The data is really in the backing file.
+if cmp -s -n 4096 "$tmp/d1.img" /dev/zero; then
+	fail "data reached the backing file" "(first block still zero)"
+else pass "data reached the backing file"; fi
+
+# ---- read-only, cdrom ------------------------------------------------------
+add_vbd 1 51744 "$tmp/ro.img" r
+run_guest readonly 1 -d 51744 readonly
+if cmp -s -n 1048576 "$tmp/ro.img" "$tmp/seed"; then
+	pass "read-only backing unchanged"
+else fail "read-only backing unchanged"; fi
+add_vbd 1 51760 "$tmp/cd.img" r cdrom
+run_guest cdrom 1 -d 51760 cdrom
+
+# ---- discard punches a hole -----------------------------------------------
+add_vbd 2 51744 "$tmp/disc.img" w
+run_guest discard 2 -d 51744 discard
+blocks=$(stat -c %b "$tmp/disc.img")
+if [ "$blocks" -lt 2048 ]; then pass "discard punched a hole in the file"
+else fail "discard punched a hole in the file" "($blocks blocks left)"; fi
+
+# ---- the backing fails ------------------------------------------------
+# A 16 MiB sparse image on a full 1 MiB tmpfs: writes into its holes fail
+# with ENOSPC; then the image is cut short under the daemon.
+mkdir "$tmp/small"
+if mount -t tmpfs -o size=1m xb-blk "$tmp/small" 2>/dev/null; then
+	mounted="$tmp/small"
+	truncate -s 16M "$tmp/small/eio.img"
+	dd if=/dev/zero of="$tmp/small/eio.img" bs=64k count=1 conv=notrunc \
+		status=none
+	dd if=/dev/zero of="$tmp/small/filler" bs=64k status=none 2>/dev/null
+	add_vbd 2 51776 "$tmp/small/eio.img" w
+	run_guest eio 2 -d 51776 -B 8192 -T "$tmp/small/eio.img" eio
+else
+	echo "SKIP: eio: cannot mount a small tmpfs here"
+fi
+
+# ---- hostile requests answered; rogue frontend contained --------------
+add_vbd 3 51712 "$tmp/hostile.img" w
+run_guest hostile 3 -d 51712 -a 64 hostile
+add_vbd 3 51728 "$tmp/rogue.img" w
+# Another guest works through the rogue's shutdown.
+run_guest verify-during-rogue 2 -d 51712 -a 64 -o 4 -q 4 -i 256 -s 5 verify &
+other=$!
+run_guest rogue 3 -d 51728 rogue
+if as0 xenstore-read /local/domain/0/backend/vbd/3/51728/error \
+	>/dev/null 2>&1; then pass "rogue device has an error node"
+else fail "rogue device has an error node"; fi
+wait $other
+if kill -0 "$dpid" 2>/dev/null; then pass "daemon survives hostile guests"
+else fail "daemon survives hostile guests"; fi
+
+# ---- a guest dying with I/O in flight -------------------------------------
+fds_before=$(nfds)
+add_vbd 3 51744 "$tmp/v1.img" w
+run_guest vanish 3 -d 51744 vanish
+timeout 30 $X destroy "$H" 3 >/dev/null 2>&1
+del_vbd 3 51744
+del_vbd 3 51728
+del_vbd 3 51712
+sleep 1
+fds_after=$(nfds)
+if [ "$fds_after" -le "$fds_before" ]; then
+	pass "guest destroyed with I/O in flight: no fd left open"
+else
+	fail "guest destroyed with I/O in flight: no fd left open" \
+		"($fds_before before, $fds_after after)"
+fi
+if kill -0 "$dpid" 2>/dev/null; then pass "daemon survives a dying guest"
+else fail "daemon survives a dying guest"; fi
+add_vbd 2 51760 "$tmp/v2.img" w
+run_guest verify-after-death 2 -d 51760 -s 6 verify
+# Every device of guest 2 is closed: none of its grants is mapped by the
+# daemon any more (only xenstored's map of its xenstore ring remains).
+maps=$($X list "$H" | awk '$1 == 2 { print $5 }')
+if [ "$maps" = 1 ]; then pass "no grant of a closed device stays mapped"
+else fail "no grant of a closed device stays mapped" "(maps $maps)"; fi
+
+kill "$dpid"
+wait "$dpid"
+rc=$?
+dpid=
+if [ $rc -eq 0 ]; then pass "daemon stops cleanly"
+else fail "daemon stops cleanly" "(exit $rc)"; fi
+if grep -q 'AddressSanitizer\|runtime error' "$tmp/daemon.log"; then
+	fail "no sanitizer report"
+fi
+exit 0

@@ -1,0 +1,103 @@
+/*
+ * fuzz_parse.c - libFuzzer target for everything the daemon core parses
+ * from outside: xenstore values (numbers, states), frontend paths, watch
+ * event paths, and the configuration file. The first byte picks the
+ * parser; invariants are checked on every accepted input.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/config.h"
+#include "xenstore/xbs.h"
+
+static void check(int cond)
+{
+	if (!cond)
+		abort();
+}
+
+static void fuzz_uint(const char *s)
+{
+	uint64_t v, max = strlen(s) & 1 ? 1000 : UINT64_MAX;
+	char back[32];
+
+	if (xbs_parse_uint(s, max, &v))
+		return;
+	/* Accepted means canonical digits whose value is within max. */
+	check(v <= max);
+	snprintf(back, sizeof(back), "%llu", (unsigned long long)v);
+	check(strlen(s) >= strlen(back));
+	check(strspn(s, "0123456789") == strlen(s));
+}
+
+static void fuzz_frontend_path(const char *s)
+{
+	if (!xbs_valid_frontend_path(s, 5))
+		return;
+	check(!strncmp(s, "/local/domain/5/", 16));
+	check(!strstr(s, "//") && !strstr(s, "..") && !strstr(s, "/./"));
+	check(s[strlen(s) - 1] != '/');
+	check(strlen(s) <= XBS_FRONTEND_PATH_MAX);
+}
+
+static void fuzz_device_path(const char *s)
+{
+	unsigned int domid, devid;
+	const char *node;
+
+	if (xbs_split_device_path(s, &domid, &devid, &node))
+		return;
+	check(domid <= XBS_DOMID_MAX);
+	check(node > s && node < s + strlen(s) + 1 && *node);
+	check(node[-1] == '/');
+}
+
+static void fuzz_config(const char *data, size_t len)
+{
+	struct xb_config cfg;
+	char err[XB_CONFIG_ERR_MAX];
+
+	xb_config_defaults(&cfg);
+	if (xb_config_parse(&cfg, data, len, "fuzz.conf", err, sizeof(err))) {
+		check(strlen(err) > 0 && !strchr(err, '\n'));
+		return;
+	}
+	check(cfg.nr_kinds <= XB_CONFIG_MAX_KINDS);
+	for (unsigned int i = 0; i < cfg.nr_kinds; i++)
+		check(strlen(cfg.kinds[i]) > 0 &&
+		      strlen(cfg.kinds[i]) < XB_KIND_NAME_MAX);
+	check(cfg.control_socket[0] == '/');
+	check(cfg.log_level >= LOG_ERR && cfg.log_level <= LOG_DEBUG);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *s;
+
+	if (size < 1)
+		return 0;
+	if (data[0] % 4 == 3) {
+		fuzz_config((const char *)data + 1, size - 1);
+		return 0;
+	}
+	s = malloc(size);
+	if (!s)
+		return 0;
+	memcpy(s, data + 1, size - 1);
+	s[size - 1] = '\0';
+	switch (data[0] % 4) {
+	case 0:
+		fuzz_uint(s);
+		break;
+	case 1:
+		fuzz_frontend_path(s);
+		break;
+	case 2:
+		fuzz_device_path(s);
+		break;
+	}
+	free(s);
+	return 0;
+}

@@ -1,0 +1,738 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * blkfront.c - a blkif frontend for simulated guests (see blkfront.h).
+ */
+#include "tests/xensim/front/blkfront.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <xenstore.h>
+
+#define PAGE RING_BLKIF_PAGE_SIZE
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------------------ */
+/* xenstore                                                            */
+/* ------------------------------------------------------------------ */
+
+static char *xs_get(struct blkfront *bf, const char *dir, const char *node)
+{
+	char path[256];
+	unsigned int len;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, node);
+	return xs_read(bf->xs, XBT_NULL, path, &len);
+}
+
+static int xs_put(struct blkfront *bf, const char *node, const char *fmt,
+		  ...) __attribute__((format(printf, 3, 4)));
+static int xs_put(struct blkfront *bf, const char *node, const char *fmt, ...)
+{
+	char path[256], val[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s/%s", bf->fe, node);
+	return xs_write(bf->xs, XBT_NULL, path, val, strlen(val)) ? 0 : -errno;
+}
+
+static int be_u64(struct blkfront *bf, const char *node, uint64_t *out)
+{
+	char *v = xs_get(bf, bf->be, node);
+	char *end;
+
+	if (!v)
+		return -ENOENT;
+	*out = strtoull(v, &end, 10);
+	free(v);
+	return 0;
+}
+
+static unsigned int be_uint_def(struct blkfront *bf, const char *node,
+				unsigned int def)
+{
+	uint64_t v;
+
+	return be_u64(bf, node, &v) == 0 ? (unsigned int)v : def;
+}
+
+int blkfront_backend_u64(struct blkfront *bf, const char *node,
+			 uint64_t *out)
+{
+	return be_u64(bf, node, out);
+}
+
+int blkfront_backend_state(struct blkfront *bf)
+{
+	uint64_t s;
+	int rc = be_u64(bf, "state", &s);
+
+	return rc < 0 ? rc : (int)s;
+}
+
+int blkfront_wait_backend_state(struct blkfront *bf, int want, int ms)
+{
+	int64_t end = now_ms() + ms;
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+	for (;;) {
+		if (blkfront_backend_state(bf) == want)
+			return 0;
+		if (now_ms() >= end)
+			return -ETIMEDOUT;
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* set-up                                                              */
+/* ------------------------------------------------------------------ */
+
+struct blkfront *blkfront_open(struct xsg *g, unsigned int devid)
+{
+	struct blkfront *bf = calloc(1, sizeof(*bf));
+	char *v;
+	unsigned int i;
+
+	if (!bf)
+		return NULL;
+	bf->g = g;
+	bf->devid = devid;
+	bf->xs = xsg_xs_open(g);
+	if (!bf->xs)
+		goto fail;
+	snprintf(bf->fe, sizeof(bf->fe), "/local/domain/%u/device/vbd/%u",
+		 xsg_domid(g), devid);
+	v = xs_get(bf, bf->fe, "backend");
+	if (!v)
+		goto fail;
+	snprintf(bf->be, sizeof(bf->be), "%s", v);
+	free(v);
+	v = xs_get(bf, bf->fe, "backend-id");
+	bf->backend_id = v ? (unsigned int)strtoul(v, NULL, 10) : 0;
+	free(v);
+	bf->pool = xsg_alloc_pages(g, BLKFRONT_POOL_PAGES, &bf->pool_frame);
+	bf->ind = xsg_alloc_pages(g, BLKFRONT_IND_PAGES, &bf->ind_frame);
+	if (!bf->pool || !bf->ind)
+		goto fail;
+	for (i = 0; i < BLKFRONT_POOL_PAGES; i++)
+		bf->pool_gref[i] = -1;
+	bf->next_id = 1;
+	return bf;
+fail:
+	blkfront_free(bf);
+	return NULL;
+}
+
+size_t blkfront_slot_size(const struct blkfront *bf)
+{
+	return bf->o.abi == RING_BLKIF_ABI_X86_32 ?
+		       sizeof(struct ring_blkif_x86_32_request) :
+		       sizeof(struct ring_blkif_x86_64_request);
+}
+
+static int setup_queue(struct blkfront *bf, struct blkfront_queue *q)
+{
+	unsigned int i;
+	int port;
+
+	q->nr_pages = 1u << bf->o.ring_order;
+	q->sring = xsg_alloc_pages(bf->g, q->nr_pages, &q->first_frame);
+	if (!q->sring)
+		return -ENOMEM;
+	/* SHARED_RING_INIT */
+	memset(q->sring, 0, 64);
+	((uint32_t *)q->sring)[1] = 1;
+	((uint32_t *)q->sring)[3] = 1;
+	q->nr_ents = ring_blkif_nr_ents(bf->o.abi, bf->o.ring_order);
+	q->req_prod_pvt = q->rsp_cons = 0;
+	for (i = 0; i < q->nr_pages; i++) {
+		q->grefs[i] = xsg_grant_access(bf->g, bf->backend_id,
+					       q->first_frame + i, false);
+		if (q->grefs[i] < 0)
+			return q->grefs[i];
+	}
+	port = xsg_evtchn_alloc_unbound(bf->g, bf->backend_id);
+	if (port < 0)
+		return port;
+	q->port = (uint32_t)port;
+	return 0;
+}
+
+static int write_queue_nodes(struct blkfront *bf, unsigned int qi)
+{
+	struct blkfront_queue *q = &bf->q[qi];
+	char dir[32] = "", node[64];
+	unsigned int i;
+	int rc = 0;
+
+	if (bf->o.nr_queues > 1)
+		snprintf(dir, sizeof(dir), "queue-%u/", qi);
+	for (i = 0; i < q->nr_pages && !rc; i++) {
+		if (bf->o.ring_order == 0)
+			snprintf(node, sizeof(node), "%sring-ref", dir);
+		else
+			snprintf(node, sizeof(node), "%sring-ref%u", dir, i);
+		rc = xs_put(bf, node, "%d", q->grefs[i]);
+	}
+	snprintf(node, sizeof(node), "%sevent-channel", dir);
+	if (!rc)
+		rc = xs_put(bf, node, "%u", q->port);
+	return rc;
+}
+
+int blkfront_connect(struct blkfront *bf, const struct blkfront_opts *o)
+{
+	int timeout = o->timeout_ms > 0 ? o->timeout_ms : 10000;
+	unsigned int i;
+	uint64_t v;
+	int rc;
+
+	bf->o = *o;
+	if (!bf->o.nr_queues)
+		bf->o.nr_queues = 1;
+	/* A new frontend instance starts over (reconnect after Closed). */
+	rc = xs_put(bf, "state", "1");
+	if (rc)
+		return rc;
+	rc = blkfront_wait_backend_state(bf, 2, timeout);
+	if (rc < 0)
+		return rc;
+	bf->max_queues = be_uint_def(bf, "multi-queue-max-queues", 1);
+	bf->max_ring_order = be_uint_def(bf, "max-ring-page-order", 0);
+	bf->max_indirect_segs = be_uint_def(bf,
+					    "feature-max-indirect-segments", 0);
+	if (bf->o.nr_queues > BLKFRONT_MAX_QUEUES)
+		return -EINVAL;
+	for (i = 0; i < bf->o.nr_queues; i++) {
+		rc = setup_queue(bf, &bf->q[i]);
+		if (rc < 0)
+			return rc;
+	}
+	if (bf->o.ring_order)
+		rc = xs_put(bf, "ring-page-order", "%u", bf->o.ring_order);
+	for (i = 0; i < bf->o.nr_queues && !rc; i++)
+		rc = write_queue_nodes(bf, i);
+	if (!rc && bf->o.nr_queues > 1)
+		rc = xs_put(bf, "multi-queue-num-queues", "%u",
+			    bf->o.nr_queues);
+	if (!rc && bf->o.abi != RING_BLKIF_ABI_NATIVE)
+		rc = xs_put(bf, "protocol", "%s",
+			    ring_blkif_abi_name(bf->o.abi));
+	if (!rc)
+		rc = xs_put(bf, "feature-persistent", "%d", bf->o.persistent);
+	if (!rc)
+		rc = xs_put(bf, "state", "3");
+	if (rc)
+		return rc;
+	rc = blkfront_wait_backend_state(bf, 4, timeout);
+	if (rc < 0)
+		return rc;
+	if (be_u64(bf, "sectors", &bf->sectors) < 0)
+		return -EPROTO;
+	bf->info = be_uint_def(bf, "info", 0);
+	bf->sector_size = be_uint_def(bf, "sector-size", 512);
+	bf->physical_sector_size = be_uint_def(bf, "physical-sector-size",
+					       bf->sector_size);
+	bf->feat_flush = be_uint_def(bf, "feature-flush-cache", 0);
+	bf->feat_barrier = be_uint_def(bf, "feature-barrier", 0);
+	bf->feat_discard = be_uint_def(bf, "feature-discard", 0);
+	bf->feat_persistent = be_u64(bf, "feature-persistent", &v) == 0 && v;
+	return xs_put(bf, "state", "4");
+}
+
+int blkfront_disconnect(struct blkfront *bf)
+{
+	int rc;
+
+	/* As xen-blkfront: Closing, backend Closing, Closed, backend Closed. */
+	xs_put(bf, "state", "5");
+	rc = blkfront_wait_backend_state(bf, 5, 10000);
+	if (rc == -ETIMEDOUT && blkfront_backend_state(bf) == 6)
+		rc = 0;
+	xs_put(bf, "state", "6");
+	if (rc == 0)
+		rc = blkfront_wait_backend_state(bf, 6, 10000);
+	return rc;
+}
+
+void blkfront_free(struct blkfront *bf)
+{
+	unsigned int i, j;
+
+	if (!bf)
+		return;
+	for (i = 0; i < BLKFRONT_POOL_PAGES; i++)
+		if (bf->pool_gref[i] >= 0)
+			xsg_end_access(bf->g, (uint32_t)bf->pool_gref[i]);
+	for (i = 0; i < BLKFRONT_MAX_QUEUES; i++) {
+		struct blkfront_queue *q = &bf->q[i];
+
+		if (!q->sring)
+			continue;
+		for (j = 0; j < q->nr_pages; j++)
+			if (q->grefs[j] > 0)
+				xsg_end_access(bf->g, (uint32_t)q->grefs[j]);
+		if (q->port)
+			xsg_evtchn_close(bf->g, q->port);
+	}
+	if (bf->xs)
+		xs_close(bf->xs);
+	free(bf);
+}
+
+/* ------------------------------------------------------------------ */
+/* ring access                                                         */
+/* ------------------------------------------------------------------ */
+
+static uint8_t *slot_addr(struct blkfront *bf, struct blkfront_queue *q,
+			  uint32_t idx)
+{
+	return (uint8_t *)q->sring + 64 +
+	       (size_t)(idx & (q->nr_ents - 1)) * blkfront_slot_size(bf);
+}
+
+void blkfront_put_raw(struct blkfront *bf, unsigned int qi, const void *slot,
+		      size_t len)
+{
+	struct blkfront_queue *q = &bf->q[qi];
+
+	memcpy(slot_addr(bf, q, q->req_prod_pvt), slot, len);
+	q->req_prod_pvt++;
+}
+
+void blkfront_set_req_prod(struct blkfront *bf, unsigned int qi,
+			   uint32_t prod)
+{
+	struct blkfront_queue *q = &bf->q[qi];
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n((uint32_t *)q->sring, prod, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	xsg_evtchn_notify(bf->g, q->port);
+}
+
+void blkfront_push(struct blkfront *bf, unsigned int qi)
+{
+	blkfront_set_req_prod(bf, qi, bf->q[qi].req_prod_pvt);
+}
+
+int blkfront_get_response(struct blkfront *bf, unsigned int qi, int ms,
+			  uint64_t *id, uint8_t *op, int16_t *status)
+{
+	struct blkfront_queue *q = &bf->q[qi];
+	volatile uint32_t *hdr = q->sring;
+	int64_t end = now_ms() + ms;
+
+	for (;;) {
+		uint32_t prod = __atomic_load_n(&hdr[2], __ATOMIC_ACQUIRE);
+
+		if (prod != q->rsp_cons) {
+			uint8_t *s = slot_addr(bf, q, q->rsp_cons);
+
+			memcpy(id, s, 8);
+			*op = s[8];
+			memcpy(status, s + 10, 2);
+			q->rsp_cons++;
+			return 0;
+		}
+		/* Ask for an event on the next response, then re-check. */
+		hdr[3] = q->rsp_cons + 1;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&hdr[2], __ATOMIC_ACQUIRE) != q->rsp_cons)
+			continue;
+		int left = (int)(end - now_ms());
+		if (left <= 0)
+			return -ETIMEDOUT;
+		xsg_evtchn_wait(bf->g, left > 50 ? 50 : left);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* requests                                                            */
+/* ------------------------------------------------------------------ */
+
+static int grant_page(struct blkfront *bf, unsigned int i, bool ro)
+{
+	int gref;
+
+	if (bf->pool_gref[i] >= 0) {
+		if (bf->o.persistent || bf->pool_gref_ro[i] == ro)
+			return bf->pool_gref[i];
+		xsg_end_access(bf->g, (uint32_t)bf->pool_gref[i]);
+		bf->pool_gref[i] = -1;
+	}
+	/* Persistent grants are always rw (blkif.h note 8). */
+	if (bf->o.persistent)
+		ro = false;
+	gref = xsg_grant_access(bf->g, bf->backend_id, bf->pool_frame + i, ro);
+	if (gref >= 0) {
+		bf->pool_gref[i] = gref;
+		bf->pool_gref_ro[i] = ro;
+	}
+	return gref;
+}
+
+int blkfront_grant_page(struct blkfront *bf, unsigned int i)
+{
+	return grant_page(bf, i, false);
+}
+
+void *blkfront_page(struct blkfront *bf, unsigned int i)
+{
+	return bf->pool + (size_t)i * PAGE;
+}
+
+static void release_pages(struct blkfront *bf, unsigned int first,
+			  unsigned int n)
+{
+	unsigned int i;
+
+	if (bf->o.persistent)
+		return;
+	for (i = first; i < first + n; i++) {
+		if (bf->pool_gref[i] >= 0)
+			xsg_end_access(bf->g, (uint32_t)bf->pool_gref[i]);
+		bf->pool_gref[i] = -1;
+	}
+}
+
+struct built {
+	unsigned int nseg;
+	struct ring_blkif_seg seg[RING_BLKIF_MAX_INDIRECT_SEGS];
+};
+
+/*
+ * Lays bytes out over pool pages [page0, ...): the first segment starts
+ * at sector first_sect of its page, later ones at 0. Copies buf in for
+ * writes.
+ */
+static int build_segments(struct blkfront *bf, struct built *b,
+			  unsigned int page0, const uint8_t *wbuf,
+			  size_t bytes, unsigned int first_sect, bool ro)
+{
+	size_t done = 0;
+	unsigned int f = first_sect;
+
+	b->nseg = 0;
+	while (done < bytes) {
+		unsigned int pg = page0 + b->nseg;
+		size_t room = (size_t)(8 - f) * 512;
+		size_t len = bytes - done < room ? bytes - done : room;
+		int gref;
+
+		if (b->nseg >= RING_BLKIF_MAX_INDIRECT_SEGS ||
+		    pg >= BLKFRONT_POOL_PAGES)
+			return -E2BIG;
+		if (wbuf)
+			memcpy(bf->pool + (size_t)pg * PAGE + f * 512,
+			       wbuf + done, len);
+		gref = grant_page(bf, pg, ro);
+		if (gref < 0)
+			return gref;
+		b->seg[b->nseg].gref = (uint32_t)gref;
+		b->seg[b->nseg].first_sect = (uint8_t)f;
+		b->seg[b->nseg].last_sect = (uint8_t)(f + len / 512 - 1);
+		b->nseg++;
+		done += len;
+		f = 0;
+	}
+	return 0;
+}
+
+/* Encodes a request in the ring's ABI into slot (slot size bytes). */
+static void encode_rw(struct blkfront *bf, uint8_t *slot, uint8_t op,
+		      uint64_t id, uint64_t sector, const struct built *b,
+		      int ind_gref)
+{
+	unsigned int i;
+
+	memset(slot, 0, blkfront_slot_size(bf));
+	if (bf->o.abi == RING_BLKIF_ABI_X86_32) {
+		if (ind_gref >= 0) {
+			struct ring_blkif_x86_32_request_indirect r = { 0 };
+
+			r.operation = BLKIF_OP_INDIRECT;
+			r.indirect_op = op;
+			r.nr_segments = (uint16_t)b->nseg;
+			r.id = id;
+			r.sector_number = sector;
+			r.handle = (uint16_t)bf->devid;
+			r.indirect_grefs[0] = (uint32_t)ind_gref;
+			memcpy(slot, &r, sizeof(r));
+			return;
+		}
+		struct ring_blkif_x86_32_request r = { 0 };
+		r.operation = op;
+		r.nr_segments = (uint8_t)b->nseg;
+		r.handle = (uint16_t)bf->devid;
+		r.id = id;
+		r.sector_number = sector;
+		for (i = 0; i < b->nseg; i++) {
+			struct blkif_request_segment s = {
+				b->seg[i].gref, b->seg[i].first_sect,
+				b->seg[i].last_sect
+			};
+			memcpy((uint8_t *)&r + offsetof(struct ring_blkif_x86_32_request, seg) + i * 8, &s, 8);
+		}
+		memcpy(slot, &r, sizeof(r));
+		return;
+	}
+	if (ind_gref >= 0) {
+		struct ring_blkif_x86_64_request_indirect r = { 0 };
+
+		r.operation = BLKIF_OP_INDIRECT;
+		r.indirect_op = op;
+		r.nr_segments = (uint16_t)b->nseg;
+		r.id = id;
+		r.sector_number = sector;
+		r.handle = (uint16_t)bf->devid;
+		r.indirect_grefs[0] = (uint32_t)ind_gref;
+		memcpy(slot, &r, sizeof(r));
+		return;
+	}
+	struct ring_blkif_x86_64_request r = { 0 };
+	r.operation = op;
+	r.nr_segments = (uint8_t)b->nseg;
+	r.handle = (uint16_t)bf->devid;
+	r.id = id;
+	r.sector_number = sector;
+	for (i = 0; i < b->nseg; i++) {
+		struct blkif_request_segment s = { b->seg[i].gref,
+						   b->seg[i].first_sect,
+						   b->seg[i].last_sect };
+		memcpy((uint8_t *)&r +
+			       offsetof(struct ring_blkif_x86_64_request, seg) +
+			       i * 8,
+		       &s, 8);
+	}
+	memcpy(slot, &r, sizeof(r));
+}
+
+static int indirect_limit(const struct blkfront *bf)
+{
+	unsigned int m = bf->o.max_indirect < bf->max_indirect_segs ?
+				 bf->o.max_indirect :
+				 bf->max_indirect_segs;
+
+	return (int)m;
+}
+
+/* Puts one request for [page0..) on queue q; returns its id or -errno. */
+static int64_t queue_request(struct blkfront *bf, unsigned int qi, uint8_t op,
+			     uint64_t sector, const uint8_t *wbuf,
+			     size_t bytes, unsigned int first_sect,
+			     unsigned int page0, unsigned int ind_idx,
+			     unsigned int *nseg_out, int *ind_gref_out)
+{
+	struct built *b = malloc(sizeof(*b));
+	uint8_t slot[sizeof(struct ring_blkif_x86_64_request)];
+	bool ro = op != BLKIF_OP_READ;
+	int ind_gref = -1, rc;
+	uint64_t id = bf->next_id++;
+
+	if (!b)
+		return -ENOMEM;
+	rc = build_segments(bf, b, page0, wbuf, bytes, first_sect, ro);
+	if (rc < 0) {
+		free(b);
+		return rc;
+	}
+	if (b->nseg > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
+		unsigned int i;
+
+		if ((int)b->nseg > indirect_limit(bf) ||
+		    (op != BLKIF_OP_READ && op != BLKIF_OP_WRITE)) {
+			free(b);
+			return -E2BIG;
+		}
+		/* Indirect page: one per request in flight (ind_idx). */
+		ind_idx %= BLKFRONT_IND_PAGES;
+		for (i = 0; i < b->nseg; i++) {
+			struct blkif_request_segment s = {
+				b->seg[i].gref, b->seg[i].first_sect,
+				b->seg[i].last_sect
+			};
+			memcpy(bf->ind + (size_t)ind_idx * PAGE + i * 8, &s, 8);
+		}
+		ind_gref = xsg_grant_access(bf->g, bf->backend_id,
+					    bf->ind_frame + ind_idx, true);
+		if (ind_gref < 0) {
+			free(b);
+			return ind_gref;
+		}
+	}
+	encode_rw(bf, slot, op, id, sector, b, ind_gref);
+	blkfront_put_raw(bf, qi, slot, blkfront_slot_size(bf));
+	*nseg_out = b->nseg;
+	*ind_gref_out = ind_gref;
+	free(b);
+	return (int64_t)id;
+}
+
+static int await(struct blkfront *bf, unsigned int qi, uint64_t want,
+		 int16_t *status)
+{
+	uint64_t id;
+	uint8_t op;
+	int rc;
+
+	rc = blkfront_get_response(bf, qi, 20000, &id, &op, status);
+	if (rc < 0)
+		return rc;
+	return id == want ? 0 : -EPROTO;
+}
+
+int blkfront_io(struct blkfront *bf, unsigned int qi, uint8_t op,
+		uint64_t sector, void *buf, size_t bytes,
+		unsigned int first_sect)
+{
+	unsigned int nseg = 0;
+	int ind_gref = -1, rc;
+	int16_t st;
+	int64_t id;
+
+	id = queue_request(bf, qi, op, sector,
+			   op == BLKIF_OP_READ ? NULL : buf, bytes, first_sect,
+			   0, 0, &nseg, &ind_gref);
+	if (id < 0)
+		return (int)id;
+	blkfront_push(bf, qi);
+	rc = await(bf, qi, (uint64_t)id, &st);
+	if (ind_gref >= 0)
+		xsg_end_access(bf->g, (uint32_t)ind_gref);
+	if (rc == 0 && op == BLKIF_OP_READ && st == BLKIF_RSP_OKAY) {
+		size_t done = 0;
+		unsigned int i, f = first_sect;
+
+		for (i = 0; done < bytes; i++) {
+			size_t room = (size_t)(8 - f) * 512;
+			size_t len = bytes - done < room ? bytes - done : room;
+
+			memcpy((uint8_t *)buf + done,
+			       bf->pool + (size_t)i * PAGE + f * 512, len);
+			done += len;
+			f = 0;
+		}
+	}
+	release_pages(bf, 0, nseg);
+	return rc < 0 ? rc : st;
+}
+
+int blkfront_discard(struct blkfront *bf, unsigned int qi, uint64_t sector,
+		     uint64_t nr, bool secure)
+{
+	uint8_t slot[sizeof(struct ring_blkif_x86_64_request)] = { 0 };
+	uint64_t id = bf->next_id++;
+	int16_t st;
+	int rc;
+
+	if (bf->o.abi == RING_BLKIF_ABI_X86_32) {
+		struct ring_blkif_x86_32_request_discard d = { 0 };
+
+		d.operation = BLKIF_OP_DISCARD;
+		d.flag = secure ? BLKIF_DISCARD_SECURE : 0;
+		d.id = id;
+		d.sector_number = sector;
+		d.nr_sectors = nr;
+		memcpy(slot, &d, sizeof(d));
+	} else {
+		struct ring_blkif_x86_64_request_discard d = { 0 };
+
+		d.operation = BLKIF_OP_DISCARD;
+		d.flag = secure ? BLKIF_DISCARD_SECURE : 0;
+		d.id = id;
+		d.sector_number = sector;
+		d.nr_sectors = nr;
+		memcpy(slot, &d, sizeof(d));
+	}
+	blkfront_put_raw(bf, qi, slot, blkfront_slot_size(bf));
+	blkfront_push(bf, qi);
+	rc = await(bf, qi, id, &st);
+	return rc < 0 ? rc : st;
+}
+
+int blkfront_io_batch(struct blkfront *bf, unsigned int qi, uint8_t op,
+		      const uint64_t *sector, uint8_t *const *buf,
+		      size_t bytes_each, unsigned int n, int16_t *st)
+{
+	unsigned int per = (unsigned int)((bytes_each + PAGE - 1) / PAGE);
+	uint64_t *ids = calloc(n, sizeof(*ids));
+	unsigned int i, got = 0, nseg, f;
+	int ind, rc = 0;
+
+	if (!ids)
+		return -ENOMEM;
+	if (bytes_each % PAGE || per > BLKIF_MAX_SEGMENTS_PER_REQUEST ||
+	    (size_t)per * n > BLKFRONT_POOL_PAGES || n > bf->q[qi].nr_ents) {
+		free(ids);
+		return -E2BIG;
+	}
+	for (i = 0; i < n; i++) {
+		int64_t id = queue_request(bf, qi, op, sector[i],
+					   op == BLKIF_OP_READ ? NULL : buf[i],
+					   bytes_each, 0, i * per, i, &nseg, &ind);
+		if (id < 0) {
+			free(ids);
+			return (int)id;
+		}
+		ids[i] = (uint64_t)id;
+	}
+	blkfront_push(bf, qi);
+	while (got < n) {
+		uint64_t id;
+		uint8_t o;
+		int16_t s;
+
+		rc = blkfront_get_response(bf, qi, 20000, &id, &o, &s);
+		if (rc < 0)
+			break;
+		for (i = 0; i < n; i++)
+			if (ids[i] == id)
+				break;
+		if (i == n) {
+			rc = -EPROTO;
+			break;
+		}
+		st[i] = s;
+		got++;
+		if (op == BLKIF_OP_READ && s == BLKIF_RSP_OKAY)
+			for (f = 0; f < per; f++)
+				memcpy(buf[i] + (size_t)f * PAGE,
+				       bf->pool + (size_t)(i * per + f) * PAGE,
+				       PAGE);
+	}
+	release_pages(bf, 0, per * n);
+	free(ids);
+	return rc;
+}
+
+int64_t blkfront_submit(struct blkfront *bf, unsigned int qi,
+			struct blkfront_req *r)
+{
+	return queue_request(bf, qi, r->op, r->sector, r->wbuf, r->bytes, 0,
+			     r->page0, r->ind_idx, &r->nseg, &r->ind_gref);
+}
+
+void blkfront_complete(struct blkfront *bf, struct blkfront_req *r)
+{
+	if (r->ind_gref >= 0)
+		xsg_end_access(bf->g, (uint32_t)r->ind_gref);
+	r->ind_gref = -1;
+	release_pages(bf, r->page0, r->nseg);
+	r->nseg = 0;
+}
