@@ -19,7 +19,10 @@ finish() {
 }
 trap finish EXIT
 
-pass() { echo "PASS: $1"; [ -n "${NET_TIMING:-}" ] && date +%T >&2; }
+pass() {
+	echo "PASS: $1"
+	[ -z "${NET_TIMING:-}" ] || date +%T >&2
+}
 fail() { echo "FAIL: $1 ${2:-}"; FAILED=1; }
 # check NAME CMD...: PASS if CMD succeeds.
 check() {
@@ -261,3 +264,4 @@ check "domain destroyed while traffic flows: Closed, then vif and TAP gone" \
 	destroyed7
 still_serving() { daemon_alive && ping_ok "$G6" 6 "$(net_host_ip 6 0)"; }
 check "daemon alive, other guests served after all of the above" still_serving
+exit 0
