@@ -157,11 +157,12 @@ int xsg_end_access(struct xsg *g, uint32_t gref)
 int xsg_grant_raw(struct xsg *g, uint32_t gref, uint32_t domid,
 		  uint32_t frame, uint16_t flags)
 {
+	struct xsim_dom *d = xsim_dom(g->host, g->slot);
+
 	if (gref >= XSIM_NR_GRANTS)
 		return -EINVAL;
 	if (gref >= XSIM_NR_RESERVED_GRANTS)
-		atomic_fetch_or(&xsim_dom(g->host, g->slot)->gref_used[gref / 64],
-				1ull << (gref % 64));
+		atomic_fetch_or(&d->gref_used[gref / 64], 1ull << (gref % 64));
 	xsim_grant_write(g->host, g->slot, gref, domid, frame, flags);
 	return 0;
 }

@@ -133,7 +133,8 @@ static void test_refusals(xenevtchn_handle *x)
 
 	rc = xenevtchn_bind_interdomain(x, dom, other);
 	t_check(rc == -1 && errno == EINVAL,
-		"binding a port offered to another domain: EINVAL", "rc %d", rc);
+		"binding a port offered to another domain: EINVAL", "rc %d",
+		rc);
 	rc = xenevtchn_bind_interdomain(x, 77, 1);
 	t_check(rc == -1 && errno == ESRCH,
 		"binding to a missing domain: ESRCH", "rc %d errno %d", rc,
@@ -187,7 +188,8 @@ static void test_restart(void)
 	if (pid == 0) {
 		xenevtchn_handle *c = xenevtchn_open(NULL, 0);
 
-		_exit(c && xenevtchn_bind_interdomain(c, dom, gport) > 0 ? 0 : 1);
+		_exit(c && xenevtchn_bind_interdomain(c, dom, gport) > 0 ? 0
+									: 1);
 	}
 	waitpid(pid, &st, 0);
 	x = xenevtchn_open(NULL, 0);
