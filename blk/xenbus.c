@@ -333,13 +333,13 @@ static int read_frontend(struct blk_dev *bd)
 	}
 	free(proto);
 	/*
-	 * Persistent grants are used when both ends want them: the frontend
-	 * says so, and the device moves data by mapping grants.
+	 * We always offer persistent grants: the protocol is the frontend
+	 * keeping its pages granted. Grant copy serves them as any grant;
+	 * map mode then keeps them mapped.
 	 */
 	rc = xb_fe_read_flag(dev, "feature-persistent", &bd->persistent);
 	if (rc < 0)
 		bd->persistent = false;
-	bd->persistent = bd->persistent && bd->data_map;
 	return 0;
 }
 
@@ -442,8 +442,7 @@ static int write_connect_nodes(struct blk_dev *bd)
 		rc = xb_be_write(dev, "discard-secure", "%d",
 				 b->discard_secure);
 	if (rc == 0)
-		rc = xb_be_write(dev, "feature-persistent", "%d",
-				 bd->data_map);
+		rc = xb_be_write(dev, "feature-persistent", "%d", 1);
 	if (rc == 0)
 		rc = xb_be_write(dev, "sectors", "%" PRIu64,
 				 (uint64_t)atomic_load(&bd->sectors));

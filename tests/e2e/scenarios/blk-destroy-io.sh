@@ -1,0 +1,48 @@
+# blk-destroy-io: `xl destroy` of a guest in the middle of heavy disk I/O
+# leaves nothing behind: no backend directory, no device in xenbackd, no
+# loop device, no grant still mapped by the daemon and no fd left open.
+E2E_MODES="xenbackd"
+
+guest() {
+	g_disk xvda 30
+	while :; do
+		dd if=/dev/zero of=/dev/xvda bs=256k count=200 oflag=direct \
+			2>/dev/null
+		dd if=/dev/xvda of=/dev/null bs=256k count=200 iflag=direct \
+			2>/dev/null
+	done
+}
+
+# Grant mappings and fds of the daemon.
+bdi_maps() { grep -c gntdev "/proc/$(e2e_xenbackd_pid)/maps"; }
+bdi_fds() { ls "/proc/$(e2e_xenbackd_pid)/fd" | wc -l; }
+# Write requests the daemon served, over all its devices.
+bdi_wr() {
+	e2e_ctl --json | grep -o '"wr_req": *[0-9]*' |
+		awk -F: '{ s += $2 } END { print s + 0 }'
+}
+
+dom0() {
+	local img d fds0 maps0 wr0 wr1
+	fds0=$(bdi_fds)
+	maps0=$(bdi_maps)
+	img=$(e2e_disk bdio 64)
+	echo "disk = [ 'format=raw,vdev=xvda,access=rw,target=$img' ]" |
+		e2e_guest_cfg bdio
+	e2e_create bdio
+	d=$(e2e_domid bdio)
+	e2e_wait 60 e2e_xs_is "$(e2e_be "$d" vbd 51712)/state" 4 ||
+		fail "xvda never Connected"
+	# I/O is flowing: the daemon's write counter moves.
+	wr0=$(bdi_wr)
+	e2e_wait 60 eval '[ "$(bdi_wr)" -gt "$wr0" ]' ||
+		fail "no write reached the daemon"
+	wr1=$(bdi_wr)
+	echo "write requests seen before destroy: $wr1"
+	e2e_destroy bdio
+	e2e_released "$d" "$img"
+	e2e_wait 10 eval '[ "$(bdi_maps)" -le "$maps0" ]' ||
+		fail "the daemon still maps $(bdi_maps) grant pages (had $maps0)"
+	e2e_wait 10 eval '[ "$(bdi_fds)" -le "$fds0" ]' ||
+		fail "the daemon has $(bdi_fds) fds open (had $fds0)"
+}
