@@ -36,6 +36,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 enum slot_stage {
@@ -563,6 +564,28 @@ static void maybe_start_barrier(struct blk_queue *q)
 /* Ring pass                                                           */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Online resize, as blkback notices it: while serving requests, look at
+ * the backing's size now and then; a change is published by the main
+ * thread (kicked()), the new size reaching this worker through
+ * bd->sectors.
+ */
+static void check_size(struct blk_queue *q)
+{
+	struct timespec ts;
+	uint64_t bytes;
+	int64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (now - q->resize_checked_ms < 500)
+		return;
+	q->resize_checked_ms = now;
+	if (blk_backing_size(&q->bd->backing, &bytes) == 0 &&
+	    bytes >> RING_BLKIF_SECTOR_SHIFT != q->lim.sectors)
+		xb_device_kick_async(q->bd->dev);
+}
+
 static void queue_pass(struct blk_queue *q)
 {
 	for (;;) {
@@ -577,6 +600,7 @@ static void queue_pass(struct blk_queue *q)
 		}
 		q->lim.sectors = atomic_load_explicit(&q->bd->sectors,
 						      memory_order_relaxed);
+		check_size(q);
 		while (n-- > 0 && !q->barrier && can_take(q))
 			take_request(q);
 		flush_batch(q);
