@@ -27,6 +27,10 @@
  *                    Connected. <0: the device fails. -EAGAIN: stay in
  *                    InitWait and try again on the next frontend change.
  *                    The kind unwinds what it made before returning <0.
+ *                    The frontend may be Connected already, its ring in
+ *                    use (the daemon restarted after a crash): attach at
+ *                    the ring's current indices (requests are answered up
+ *                    to the shared rsp_prod), never assume a fresh ring.
  *   disconnect       frontend Closing/Closed, hot-unplug, frontend domain
  *                    dead, daemon stopping, or after a failure: stop the
  *                    workers (in-flight I/O finished or failed first, see

@@ -16,6 +16,10 @@
  * dispatching its fds (so completions arrive and are answered or failed)
  * and asks again after every round. When it returns 0 the thread ends, and
  * only then may the kind unmap the ring and unbind the channel.
+ *
+ * The fds are level-triggered: while stopping, a callback must still
+ * consume what woke it (xb_evtchn_ack() the channel even if it takes no
+ * request) or remove its fd, or the drain rounds spin.
  */
 #ifndef XB_BACKEND_WORKER_H
 #define XB_BACKEND_WORKER_H
