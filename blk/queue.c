@@ -524,15 +524,19 @@ static void flush_batch(struct blk_queue *q)
 		}
 	}
 	q->nr_staged = 0;
+	unsigned int retries = 0;
+
 	while (done < (long)q->nr_submit) {
 		long rc = io_submit(q->aio, (long)q->nr_submit - done,
 				    q->submit + done);
 
 		if (rc > 0) {
 			done += rc;
+			retries = 0;
 			continue;
 		}
-		if (rc == -EINTR || rc == -EAGAIN)
+		/* Transient: retry a little, never spin. */
+		if ((rc == -EINTR || rc == -EAGAIN) && ++retries <= 3)
 			continue;
 		/* The first iocb was refused: answer it, go on. */
 		owner = q->submit[done]->data;
@@ -771,7 +775,8 @@ static int queue_alloc(struct blk_queue *q)
 	q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (q->efd < 0)
 		return -errno;
-	if (io_setup((int)q->nr_slots, &q->aio) < 0) {
+	/* Room for every slot's iocb, with the kernel's per-CPU batching. */
+	if (io_setup((int)q->nr_slots * 2 + 8, &q->aio) < 0) {
 		q->aio = 0;
 		return -EAGAIN;
 	}

@@ -16,6 +16,8 @@ guest() {
 # Grant mappings and fds of the daemon.
 bdi_maps() { grep -c gntdev "/proc/$(e2e_xenbackd_pid)/maps"; }
 bdi_fds() { ls "/proc/$(e2e_xenbackd_pid)/fd" | wc -l; }
+# The daemon's CPU time in clock ticks.
+bdi_cpu() { awk '{ print $14 + $15 }' "/proc/$(e2e_xenbackd_pid)/stat"; }
 # Write requests the daemon served, over all its devices.
 bdi_wr() {
 	e2e_ctl --json | grep -o '"wr_req": *[0-9]*' |
@@ -23,7 +25,7 @@ bdi_wr() {
 }
 
 dom0() {
-	local img d fds0 maps0 wr0 wr1
+	local img d fds0 maps0 wr0 wr1 c0 c1
 	fds0=$(bdi_fds)
 	maps0=$(bdi_maps)
 	img=$(e2e_disk bdio 64)
@@ -45,4 +47,10 @@ dom0() {
 		fail "the daemon still maps $(bdi_maps) grant pages (had $maps0)"
 	e2e_wait 10 eval '[ "$(bdi_fds)" -le "$fds0" ]' ||
 		fail "the daemon has $(bdi_fds) fds open (had $fds0)"
+	# And it is idle again: under 0.5 s of CPU in the next 5 s.
+	c0=$(bdi_cpu)
+	sleep 5
+	c1=$(bdi_cpu)
+	echo "daemon CPU ticks in 5 s after destroy: $((c1 - c0))"
+	[ $((c1 - c0)) -lt 50 ] || fail "the daemon keeps busy: $((c1 - c0)) ticks in 5 s"
 }

@@ -14,7 +14,7 @@ guest() {
 	echo "$line"
 	echo "$line" | grep -q "flush diskcache: enabled" ||
 		g_fail "flush not enabled: $line"
-	echo "$line" | grep -q "persistent_grants: enabled" ||
+	echo "$line" | grep -q "persistent grants: enabled" ||
 		g_fail "persistent grants not enabled: $line"
 	echo "$line" | grep -q "indirect descriptors: enabled" ||
 		g_fail "indirect descriptors not enabled: $line"
