@@ -7,16 +7,16 @@ E2E_MODES="xenbackd kernel"
 guest() {
 	g_disk xvda 30
 	g_disk xvdb 90
-	dd if=/dev/urandom of=/tmp/p bs=1M count=4 2>/dev/null
+	dd if=/dev/urandom of=/tmp/p bs=1M count=1 2>/dev/null
 	dd if=/tmp/p of=/dev/xvdb bs=1M oflag=direct 2>/dev/null ||
 		g_fail "write to the attached disk failed"
-	dd if=/dev/xvdb of=/tmp/b bs=1M count=4 iflag=direct 2>/dev/null
+	dd if=/dev/xvdb of=/tmp/b bs=1M count=1 iflag=direct 2>/dev/null
 	cmp /tmp/p /tmp/b || g_fail "attached disk reads back other data"
 	# Tell dom0 through the disk itself: "DONE" at 8 MiB.
 	printf DONE | dd of=/dev/xvdb bs=512 seek=16384 conv=sync,fsync \
 		oflag=direct 2>/dev/null
 	g_wait 60 test ! -b /dev/xvdb || g_fail "xvdb still present after detach"
-	dd if=/dev/xvda of=/dev/null bs=1M count=4 iflag=direct 2>/dev/null ||
+	dd if=/dev/xvda of=/dev/null bs=1M count=1 iflag=direct 2>/dev/null ||
 		g_fail "xvda stopped working"
 }
 

@@ -1,15 +1,18 @@
-# blk-destroy-io: `xl destroy` of a guest in the middle of heavy disk I/O
+# blk-destroy-io: `xl destroy` of a guest in the middle of disk I/O
 # leaves nothing behind: no backend directory, no device in xenbackd, no
 # loop device, no grant still mapped by the daemon and no fd left open.
 E2E_MODES="xenbackd"
 
 guest() {
 	g_disk xvda 30
+	# Requests in flight all the time, without starving the emulator.
 	while :; do
-		dd if=/dev/zero of=/dev/xvda bs=256k count=200 oflag=direct \
+		dd if=/dev/zero of=/dev/xvda bs=64k count=16 oflag=direct \
+			2>/dev/null &
+		dd if=/dev/xvda of=/dev/null bs=64k count=16 iflag=direct \
 			2>/dev/null
-		dd if=/dev/xvda of=/dev/null bs=256k count=200 iflag=direct \
-			2>/dev/null
+		wait
+		sleep 0.1
 	done
 }
 

@@ -8,12 +8,12 @@ guest() {
 	g_disk xvda 30
 	n=$(ls /sys/block/xvda/mq | wc -l)
 	[ "$n" = 2 ] || g_fail "xvda has $n hardware queues, want 2"
-	dd if=/dev/urandom of=/tmp/p bs=1M count=8 2>/dev/null
-	dd if=/tmp/p of=/dev/xvda bs=64k oflag=direct 2>/dev/null &
-	taskset 2 dd if=/dev/xvda of=/dev/null bs=64k count=256 iflag=direct \
-		2>/dev/null || g_fail "read on the second CPU failed"
+	dd if=/dev/urandom of=/tmp/p bs=1M count=2 2>/dev/null
+	taskset 1 dd if=/tmp/p of=/dev/xvda bs=64k oflag=direct 2>/dev/null &
+	taskset 2 dd if=/dev/xvda of=/dev/null bs=64k count=32 skip=64 \
+		iflag=direct 2>/dev/null || g_fail "read on the second CPU failed"
 	wait || g_fail "write failed"
-	dd if=/dev/xvda of=/tmp/b bs=1M count=8 iflag=direct 2>/dev/null
+	dd if=/dev/xvda of=/tmp/b bs=1M count=2 iflag=direct 2>/dev/null
 	cmp /tmp/p /tmp/b || g_fail "data differs"
 }
 
