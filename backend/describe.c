@@ -124,14 +124,14 @@ static void render_table(struct xb_dev_impl *di, struct xb_desc *d,
 				       d->features[i]);
 		fprintf(out, "%*s", len < 24 ? 24 - len : 0, "");
 	}
-	fputc(' ', out);
+	fprintf(out, " rings=%u channels=%u ",
+		__atomic_load_n(&di->ring_pages, __ATOMIC_RELAXED),
+		__atomic_load_n(&di->channels, __ATOMIC_RELAXED));
 	for (unsigned int i = 0; i < d->nr_info; i++)
 		fprintf(out, "%s=%s ", d->info[i].key, d->info[i].value);
 	for (unsigned int i = 0; i < d->nr_counters; i++)
 		fprintf(out, "%s=%" PRIu64 " ", d->counters[i].name,
 			d->counters[i].value);
-	if (!d->nr_info && !d->nr_counters)
-		fputc('-', out);
 	fputc('\n', out);
 }
 
@@ -161,7 +161,10 @@ static void render_json(struct xb_dev_impl *di, struct xb_desc *d,
 		fputs(i ? ", " : "", out);
 		json_str(out, d->features[i]);
 	}
-	fprintf(out, "], \"info\": {");
+	fprintf(out, "], \"ring_pages_mapped\": %u, \"channels_bound\": %u",
+		__atomic_load_n(&di->ring_pages, __ATOMIC_RELAXED),
+		__atomic_load_n(&di->channels, __ATOMIC_RELAXED));
+	fprintf(out, ", \"info\": {");
 	for (unsigned int i = 0; i < d->nr_info; i++) {
 		fputs(i ? ", " : "", out);
 		json_str(out, d->info[i].key);

@@ -36,7 +36,13 @@
  *                    workers (in-flight I/O finished or failed first, see
  *                    backend/worker.h), unmap rings, unbind channels.
  *                    Idempotent: called also when not connected.
- *   remove           the device is gone: release what probe made.
+ *   remove           the device is gone: release what probe made. When
+ *                    dev->daemon_stopping is set, the daemon is stopping
+ *                    and the directory stays for its successor, which
+ *                    will probe the device again while the toolstack's
+ *                    hotplug state (bridge membership, hotplug-status)
+ *                    is kept: a kind may leave such host-side state in
+ *                    place (e.g. a persistent TAP) for it to adopt.
  *   backend_changed  (optional) a node of the backend directory changed
  *                    (node is relative to it, e.g. "hotplug-status"),
  *                    including nodes the daemon wrote itself.
@@ -96,6 +102,8 @@ struct xb_device {
 	xengnttab_handle *gnttab;
 	struct xbs *xs;			/* main thread only */
 	void *priv;			/* the kind's */
+	/* Set while the daemon stops (SIGTERM): see remove() above. */
+	bool daemon_stopping;
 };
 
 /* ---- typed reads of the frontend's and the backend's nodes ----------- */

@@ -7,12 +7,14 @@
 
 #include <pthread.h>
 #include <stdbool.h>
-#include <xenctrl.h>
 
 #include "backend/backend.h"
 #include "backend/device.h"
 #include "backend/log.h"
 #include "backend/loop.h"
+
+/* xenctrl.h must come before other Xen headers; only registry.c needs it. */
+typedef struct xc_interface_core xc_interface;
 
 #define XB_MAX_KINDS 8
 #define XB_DEV_BUCKETS 64
@@ -37,6 +39,10 @@ struct xb_dev_impl {
 	bool gone;		/* being freed */
 	bool error_written;	/* our "error" node exists */
 	bool in_callback;	/* inside a kind callback */
+
+	/* Through backend/rings.h, for xenbackctl (atomics). */
+	unsigned int ring_pages;
+	unsigned int channels;
 
 	char fe_token[XBS_PATH_MAX];
 	/* "=value" (or "" if absent) when path validation failed. */

@@ -3,6 +3,8 @@
  * mark-and-sweep, dispatch of xenstore watch events to devices, frontend
  * domains' death, and the daemon-wide operations of backend.h.
  */
+#include <xenctrl.h> /* first: it defines what other Xen headers need */
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -510,6 +512,7 @@ void xb_backend_shutdown(struct xb_backend *be)
 	for (i = 0; i < XB_DEV_BUCKETS; i++) {
 		for (di = be->buckets[i]; di; di = next) {
 			next = di->hnext;
+			di->d.daemon_stopping = true;
 			xb_dev_destroy(di, true);
 		}
 	}

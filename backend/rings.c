@@ -3,6 +3,7 @@
  * channels (see rings.h).
  */
 #include "backend/rings.h"
+#include "backend/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -137,6 +138,8 @@ int xb_ring_map(struct xb_device *dev, struct xb_ring_map *m,
 	m->addr = addr;
 	m->nr_pages = nr;
 	m->gnttab = dev->gnttab;
+	m->dev = dev;
+	__atomic_add_fetch(&dev_impl(dev)->ring_pages, nr, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -145,6 +148,9 @@ void xb_ring_unmap(struct xb_ring_map *m)
 	if (!m || !m->addr)
 		return;
 	xengnttab_unmap(m->gnttab, m->addr, m->nr_pages);
+	if (m->dev)
+		__atomic_sub_fetch(&dev_impl(m->dev)->ring_pages, m->nr_pages,
+				   __ATOMIC_RELAXED);
 	m->addr = NULL;
 	m->nr_pages = 0;
 }
@@ -189,6 +195,7 @@ int xb_evtchn_bind(struct xb_device *dev, struct xb_evtchn *ch,
 	}
 	ch->local_port = port;
 	ch->remote_port = remote_port;
+	ch->dev = dev;
 	ch->fd = xenevtchn_fd(ch->xce);
 	fl = fcntl(ch->fd, F_GETFL);
 	if (fl < 0 || fcntl(ch->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
@@ -198,6 +205,7 @@ int xb_evtchn_bind(struct xb_device *dev, struct xb_evtchn *ch,
 		xenevtchn_unbind(ch->xce, ch->local_port);
 		goto fail;
 	}
+	__atomic_add_fetch(&dev_impl(dev)->channels, 1, __ATOMIC_RELAXED);
 	return 0;
 fail:
 	xenevtchn_close(ch->xce);
@@ -211,6 +219,9 @@ void xb_evtchn_unbind(struct xb_evtchn *ch)
 		return;
 	xenevtchn_unbind(ch->xce, ch->local_port);
 	xenevtchn_close(ch->xce);
+	if (ch->dev)
+		__atomic_sub_fetch(&dev_impl(ch->dev)->channels, 1,
+				   __ATOMIC_RELAXED);
 	*ch = (struct xb_evtchn)XB_EVTCHN_INIT;
 }
 

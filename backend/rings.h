@@ -27,6 +27,12 @@
 /* Highest event channel port (FIFO ABI: 2^17 ports). */
 #define XB_EVTCHN_PORT_MAX ((1U << 17) - 1)
 
+/*
+ * The core counts the ring pages mapped and channels bound through these
+ * helpers per device; xenbackctl shows them ("ring_pages_mapped",
+ * "channels_bound"), so a leak after disconnect is visible.
+ */
+
 /* ---- grant references of a ring ------------------------------------- */
 
 /*
@@ -50,6 +56,7 @@ struct xb_ring_map {
 	void *addr;		/* nr_pages contiguous pages, read-write */
 	unsigned int nr_pages;
 	xengnttab_handle *gnttab;
+	struct xb_device *dev;	/* counts the device's mapped ring pages */
 };
 
 #define XB_RING_MAP_INIT                                                     \
@@ -77,6 +84,7 @@ struct xb_evtchn {
 	evtchn_port_t local_port;
 	evtchn_port_t remote_port;
 	int fd;			/* readable when the frontend notified */
+	struct xb_device *dev;	/* counts the device's bound channels */
 };
 
 #define XB_EVTCHN_INIT                                                       \

@@ -11,7 +11,7 @@ TEST="xenstore-utils clang llvm libclang-rt-14-dev valgrind iproute2 fio \
       dpkg-dev procps psmisc util-linux"
 # Real Xen under qemu (tests/e2e): the emulator and the tools to pack an
 # initramfs; the Xen and Linux packages themselves are fetched, not installed.
-E2E="qemu-system-x86 cpio gzip xz-utils"
+E2E="qemu-system-x86 cpio gzip xz-utils kmod"
 
 want="$BUILD"
 for group in "$@"; do

@@ -178,7 +178,9 @@ static bool t_multipage(struct ctx *c)
 	       gcmd(c, "pages 1") &&
 	       (!strcmp(c->g.last, "ok 4") ||
 		fail(c, "backend mapped '%s' pages, want 4", c->g.last)) &&
-	       ctl_has(c, true, "\"ring-pages\": \"4\"");
+	       ctl_has(c, true, "\"ring-pages\": \"4\"") &&
+	       ctl_has(c, true,
+		       "\"ring_pages_mapped\": 4, \"channels_bound\": 1");
 }
 
 static bool t_hotplug_wait(struct ctx *c)
@@ -201,6 +203,8 @@ static bool t_close_reconnect(struct ctx *c)
 	       gcmd(c, "connect 1") && gcmd(c, "ping 1") &&
 	       /* close ends grant access: fails while still mapped */
 	       gcmd(c, "close 1") && wait_state(c, 5, 1, "6") &&
+	       ctl_has(c, true,
+		       "\"ring_pages_mapped\": 0, \"channels_bound\": 0") &&
 	       gcmd(c, "state 1 1") && wait_state(c, 5, 1, "2") &&
 	       gcmd(c, "connect 1") && gcmd(c, "ping 1") &&
 	       ctl_has(c, false, "Connected");
@@ -260,6 +264,9 @@ static bool t_domain_destroyed(struct ctx *c)
 		    !sim_read(&c->h, BE(5, 1)) ||
 		    fail(c, "device of the dead domain not Closed"));
 	ok = ok && log_once(c, "frontend domain 5 is gone");
+	ok = ok && ctl_has(c, true, "\"name\": \"xbt/5/1\", \"state\": \"Closed\"");
+	ok = ok && ctl_has(c, true,
+			   "\"ring_pages_mapped\": 0, \"channels_bound\": 0");
 	/* The other guest is unaffected. */
 	ok = ok && (sim_guest_cmd(&g6, "ping 1") ||
 		    fail(c, "guest 6 ping after 5 died: %s", g6.last));
@@ -553,6 +560,37 @@ static bool t_real_vbd(struct ctx *c)
 	       node_is(c, sim_path("%s/state", be), "6");
 }
 
+/* The real daemon binary with net/'s kind; the TAP gets a name of ours. */
+static bool t_real_vif(struct ctx *c)
+{
+	const char *be = "/local/domain/0/backend/vif/5/0";
+	char vifname[32], node[48], cmd[96];
+	bool ok;
+
+	snprintf(vifname, sizeof(vifname), "xbc%u", (unsigned)getpid() % 100000);
+	snprintf(node, sizeof(node), "vifname=%s", vifname);
+	if (!setup(c, true))
+		return false;
+	ok = sim_add_device(&c->h, "vif", 5, 0, node, "mac=00:16:3e:00:00:05",
+			    "handle=0", "type=vif", "hotplug-status=",
+			    "script=/etc/xen/scripts/vif-bridge", NULL) &&
+	     (sim_wait(&c->h, sim_path("%s/state", be), "2", 10000) ||
+	      fail(c, "vif not in InitWait within libxl's 10 s"));
+	snprintf(cmd, sizeof(cmd), "ip link show %s >/dev/null 2>&1", vifname);
+	ok = ok && (system(cmd) == 0 ||
+		    fail(c, "no network device %s before InitWait", vifname));
+	ok = ok && ctl_has(c, true, "\"kind\": \"vif\"");
+	ok = ok && (sim_daemon_stop(&c->d, 10000) == 0 || fail(c, "exit status"));
+	ok = ok && node_is(c, sim_path("%s/state", be), "6");
+	/* Whether the TAP outlives the daemon is net/'s choice. */
+	if (system(cmd) == 0) {
+		snprintf(cmd, sizeof(cmd), "ip link del %s", vifname);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", vifname);
+	}
+	return ok;
+}
+
 static int count_fds(pid_t pid)
 {
 	char cmd[128], buf[32] = "";
@@ -703,6 +741,7 @@ static const struct {
 	{ "without --foreground: in the background once ready", t_background, false },
 	{ "xenstored gone: the daemon stops with status 1 (to be restarted)", t_xenstore_gone, false },
 	{ "xenbackd serves vbd: InitWait as libxl needs, Closed on SIGTERM", t_real_vbd, true },
+	{ "xenbackd serves vif: its TAP exists at InitWait, Closed on SIGTERM", t_real_vif, true },
 	{ "100 connect/disconnect cycles, devices and a domain coming and going: no leak", t_cycles, true },
 };
 

@@ -665,7 +665,8 @@ int xsim_bridge_main(const char *host, uint32_t domid, int ready_fd)
 	for (;;) {
 		struct client *map[MAX_CLIENTS];
 
-		pfd[0] = (struct pollfd){ .fd = br.listen_fd, .events = POLLIN };
+		pfd[0] = (struct pollfd){ .fd = br.listen_fd,
+					  .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = br.ev->fd, .events = POLLIN };
 		n = 2;
 		for (i = 0; i < MAX_CLIENTS; i++) {

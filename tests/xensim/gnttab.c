@@ -115,9 +115,12 @@ int xengnttab_close(xengnttab_handle *g)
 
 	if (!g)
 		return 0;
+	/* As with Linux's gntdev, closing the handle does not unmap: a
+	 * mapping lives (and keeps its grants pinned) until it is unmapped
+	 * or the process ends, when the pins are reaped. */
 	for (m = g->maps; m; m = next) {
 		next = m->next;
-		unmap_one(g, m);
+		free(m);
 	}
 	close(g->fd);
 	pthread_mutex_destroy(&g->mutex);
@@ -340,7 +343,8 @@ static uint8_t *cached_domain(struct xsim_host *h, uint32_t domid, int *slot)
 		d = xsim_dom(h, copy_cache.slot);
 		if (atomic_load_explicit(&d->state, memory_order_acquire) ==
 			    XSIM_DOM_ALIVE &&
-		    d->domid == domid && d->generation == copy_cache.generation) {
+		    d->domid == domid &&
+		    d->generation == copy_cache.generation) {
 			*slot = copy_cache.slot;
 			return copy_cache.base;
 		}
@@ -406,7 +410,8 @@ int xengnttab_grant_copy(xengnttab_handle *g, uint32_t count,
 		int16_t st;
 
 		if ((!sg && !dg) ||
-		    (sg && s->source.foreign.offset + s->len > XSIM_PAGE_SIZE) ||
+		    (sg &&
+		     s->source.foreign.offset + s->len > XSIM_PAGE_SIZE) ||
 		    (dg && s->dest.foreign.offset + s->len > XSIM_PAGE_SIZE)) {
 			errno = EINVAL;
 			return -1;

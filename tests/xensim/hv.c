@@ -190,11 +190,13 @@ int xsim_dom_slot_any(struct xsim_hv *hv, uint32_t domid)
 {
 	int i;
 
-	for (i = 0; i < XSIM_MAX_DOMS; i++)
-		if (atomic_load_explicit(&hv->doms[i].state,
-					 memory_order_acquire) != XSIM_DOM_FREE &&
-		    hv->doms[i].domid == domid)
+	for (i = 0; i < XSIM_MAX_DOMS; i++) {
+		uint32_t st = atomic_load_explicit(&hv->doms[i].state,
+						   memory_order_acquire);
+
+		if (st != XSIM_DOM_FREE && hv->doms[i].domid == domid)
 			return i;
+	}
 	return -1;
 }
 

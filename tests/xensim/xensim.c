@@ -7,6 +7,7 @@
  *   xensim destroy HOST DOMID
  *   xensim shutdown HOST DOMID [REASON] the guest shut down (not gone)
  *   xensim list HOST
+ *   xensim grants HOST DOMID           a domain's grant entries and pins
  *   xensim stop HOST                   everything ended and removed
  *   xensim env HOST [DOMID]            export lines for a shell
  *   xensim run HOST DOMID -- CMD...    run CMD as that domain
@@ -701,6 +702,32 @@ static int cmd_list(void)
 	return 0;
 }
 
+/* `xensim grants HOST DOMID`: a domain's valid grant entries and their
+ * pins, for debugging a backend or a frontend. */
+static int cmd_grants(uint32_t domid)
+{
+	struct xsim_host *h = attach(0);
+	struct xsim_dom *d;
+	uint32_t r;
+	int slot = xsim_dom_slot_any(h->hv, domid);
+
+	if (slot < 0)
+		die("no domain %u", domid);
+	d = &h->hv->doms[slot];
+	printf("%-6s %-6s %-6s %-8s %-6s %-6s\n", "ref", "flags", "domid",
+	       "frame", "r-pins", "w-pins");
+	for (r = 0; r < XSIM_NR_GRANTS; r++) {
+		grant_entry_v1_t e = d->gnttab[r];
+		uint32_t pin = atomic_load(&d->pin[r]);
+
+		if (!e.flags && !pin)
+			continue;
+		printf("%-6u %#-6x %-6u %-8u %-6u %-6u\n", r, e.flags, e.domid,
+		       e.frame, pin & 0xffff, pin >> 16);
+	}
+	return 0;
+}
+
 /* ---- stop ---- */
 
 static int rm_entry(const char *path, const struct stat *st, int flag,
@@ -823,6 +850,7 @@ static void usage(void)
 		"       xensim destroy HOST DOMID\n"
 		"       xensim shutdown HOST DOMID [REASON]\n"
 		"       xensim list HOST\n"
+		"       xensim grants HOST DOMID\n"
 		"       xensim stop HOST\n"
 		"       xensim env HOST [DOMID]\n"
 		"       xensim run HOST DOMID -- CMD [ARG...]\n");
@@ -879,6 +907,8 @@ int main(int argc, char **argv)
 				    argc == 5 ? atoi(argv[4]) : 0);
 	if (!strcmp(cmd, "destroy") && argc == 4)
 		return cmd_destroy(parse_domid(argv[3], false));
+	if (!strcmp(cmd, "grants") && argc == 4)
+		return cmd_grants(parse_domid(argv[3], true));
 	if (!strcmp(cmd, "list") && argc == 3)
 		return cmd_list();
 	if (!strcmp(cmd, "run") && argc >= 6 && !strcmp(argv[4], "--"))

@@ -64,7 +64,8 @@ check-build: xensim
 
 # The simulation's own tests.
 XS_T := $(XS_B)/tests
-XS_TESTS := $(XS_T)/t_grant $(XS_T)/t_evtchn $(XS_T)/t_xs $(XS_T)/t_ctrl
+XS_TESTS := $(XS_T)/t_grant $(XS_T)/t_evtchn $(XS_T)/t_xs $(XS_T)/t_ctrl \
+            $(XS_T)/b_sim
 
 $(XS_T)/%: $(XS_B)/obj/t/%.o $(XS_B)/obj/t/tcommon.o $(XS_B)/libxsg.a
 	@mkdir -p $(dir $@)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <xen/event_channel.h>
@@ -132,7 +133,8 @@ static void test_refusals(xenevtchn_handle *x)
 
 	rc = xenevtchn_bind_interdomain(x, dom, other);
 	t_check(rc == -1 && errno == EINVAL,
-		"binding a port offered to another domain: EINVAL", "rc %d", rc);
+		"binding a port offered to another domain: EINVAL", "rc %d",
+		rc);
 	rc = xenevtchn_bind_interdomain(x, 77, 1);
 	t_check(rc == -1 && errno == ESRCH,
 		"binding to a missing domain: ESRCH", "rc %d errno %d", rc,
@@ -174,6 +176,30 @@ static void test_two_handles(void)
 	guest_call(&gu, G_CLOSE, gb, 0, 0, 0);
 }
 
+/* A backend killed with a port bound, and restarted: its new instance
+ * binds the guest's port again (the dead one's end was closed). */
+static void test_restart(void)
+{
+	long gport = guest_call(&gu, G_UNBOUND, 0, 0, 0, 0);
+	xenevtchn_handle *x;
+	int st, port;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		xenevtchn_handle *c = xenevtchn_open(NULL, 0);
+
+		_exit(c && xenevtchn_bind_interdomain(c, dom, gport) > 0 ? 0
+									: 1);
+	}
+	waitpid(pid, &st, 0);
+	x = xenevtchn_open(NULL, 0);
+	port = x ? xenevtchn_bind_interdomain(x, dom, gport) : -1;
+	t_check(WIFEXITED(st) && !WEXITSTATUS(st) && port > 0,
+		"a port whose binder died can be bound again", "port %d", port);
+	xenevtchn_close(x);
+	guest_call(&gu, G_CLOSE, gport, 0, 0, 0);
+}
+
 int main(int argc, char **argv)
 {
 	xenevtchn_handle *x;
@@ -190,6 +216,7 @@ int main(int argc, char **argv)
 	test_bind_and_roundtrip(x);
 	test_refusals(x);
 	test_two_handles();
+	test_restart();
 	t_check(xenevtchn_bind_virq(x, VIRQ_DOM_EXC) == -1 && errno == EEXIST,
 		"VIRQ_DOM_EXC is xenstored's already (EEXIST)", "errno %d",
 		errno);

@@ -1,0 +1,460 @@
+# lib.sh: dom0's side of the e2e harness, sourced by /init and by every
+# scenario's dom0() function (busybox sh).
+#
+# Markers on the console, read by the host's run.sh:
+#   @@E2E <uptime> STAGE <what>        boot progress, with timings
+#   @@E2E <uptime> BEGIN <scenario>
+#   @@E2E <uptime> PASS <scenario>
+#   @@E2E <uptime> FAIL <scenario> <why>
+#   @@E2E <uptime> NOTFOR <scenario> <mode>   not run in this mode
+#   @@E2E <uptime> END <N passed, N failed>
+#   @@E2E <uptime> ABORT <why>         dom0 could not get ready
+# A scenario's own output and, on failure, its diagnostics are printed
+# between BEGIN and PASS/FAIL with the prefix "| ".
+
+E2E_DIR=/tmp/e2e
+E2E_XL_TIMEOUT=60
+E2E_SCENARIO_TIMEOUT=${E2E_SCENARIO_TIMEOUT:-180}
+E2E_GUEST_KERNEL=/e2e/guest/vmlinux
+E2E_GUEST_INITRD=/e2e/guest/initrd.cpio
+E2E_DAEMON_LOG=/var/log/xenbackd.log
+E2E_NOTIFY_LOG=/var/log/xenbackd.notify
+mkdir -p "$E2E_DIR"
+
+e2e_uptime() { cut -d' ' -f1 /proc/uptime; }
+e2e_mark() { echo "@@E2E $(e2e_uptime) $*" >/dev/console; }
+e2e_abort() {
+	if [ -s "$E2E_DAEMON_LOG" ]; then
+		echo "-- xenbackd's log"
+		tail -n 40 "$E2E_DAEMON_LOG"
+		echo "-- its sd_notify messages"
+		tail -n 10 "$E2E_NOTIFY_LOG"
+	fi >/dev/console 2>&1
+	e2e_mark ABORT "$*"
+	sync
+	poweroff -f
+}
+
+# Kernel command line: e2e.mode=kernel|xenbackd, e2e.only=a,b,c
+e2e_params() {
+	E2E_MODE=xenbackd
+	E2E_ONLY=
+	for w in $(cat /proc/cmdline); do
+		case "$w" in
+		e2e.mode=*) E2E_MODE=${w#e2e.mode=} ;;
+		e2e.only=*) E2E_ONLY=$(echo "${w#e2e.only=}" | tr ',' ' ') ;;
+		esac
+	done
+}
+
+# ---- the daemon -------------------------------------------------------
+
+# The command line of units/xenbackd.service's ExecStart, as installed
+# with SBINDIR=/usr/sbin (systemd's "-" and "@" prefixes dropped).
+e2e_unit_cmdline() {
+	sed 's|@SBINDIR@|/usr/sbin|g' /e2e/xenbackd.service |
+		sed -n 's/^ExecStart=[-@:+!]*//p' | head -n 1
+}
+
+# Start xenbackd as its unit does, its log to a file copied to the console
+# ("xenbackd| " lines), its sd_notify messages to $E2E_NOTIFY_LOG; wait for
+# READY=1 (10 s). Its pid goes to /run/xenbackd.pid and, once it exits,
+# its exit code to /run/xenbackd.rc (processes started by any shell, so a
+# scenario can stop and start it).
+e2e_start_xenbackd() {
+	local cmd i
+	[ -x /usr/sbin/xenbackd ] || { echo "no /usr/sbin/xenbackd"; return 1; }
+	[ -r /e2e/xenbackd.service ] || { echo "no xenbackd.service"; return 1; }
+	e2e_assert_no_kernel_backends || return 1
+	cmd=$(e2e_unit_cmdline)
+	[ -n "$cmd" ] || { echo "no ExecStart in xenbackd.service"; return 1; }
+	touch "$E2E_DAEMON_LOG"
+	if [ ! -e /run/e2e-log-tail.pid ]; then
+		tail -n 0 -F "$E2E_DAEMON_LOG" 2>/dev/null |
+			awk '{ print "xenbackd| " $0; fflush() }' >/dev/console &
+		echo $! >/run/e2e-log-tail.pid
+	fi
+	: >"$E2E_NOTIFY_LOG"
+	rm -f /run/e2e-notify /run/xenbackd.pid /run/xenbackd.rc
+	e2e-notify /run/e2e-notify >>"$E2E_NOTIFY_LOG" 2>&1 &
+	echo $! >/run/e2e-notify.pid
+	i=0
+	while [ ! -S /run/e2e-notify ] && [ $i -lt 50 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	echo "$(e2e_uptime) starting: $cmd" >>"$E2E_DAEMON_LOG"
+	(
+		# shellcheck disable=SC2086
+		NOTIFY_SOCKET=/run/e2e-notify sh -c \
+			'echo $$ >/run/xenbackd.pid; exec "$@"' xenbackd $cmd
+		echo $? >/run/xenbackd.rc
+	) >>"$E2E_DAEMON_LOG" 2>&1 </dev/null &
+	e2e_wait 10 e2e_ready_or_exited
+	if [ -e /run/xenbackd.rc ]; then
+		echo "xenbackd exited $(cat /run/xenbackd.rc) before READY=1"
+		return 1
+	fi
+	grep -q '^READY=1' "$E2E_NOTIFY_LOG" || {
+		echo "xenbackd sent no READY=1 within 10 s"
+		return 1
+	}
+	e2e_mark STAGE xenbackd-ready
+}
+
+e2e_ready_or_exited() {
+	grep -q '^READY=1' "$E2E_NOTIFY_LOG" || [ -e /run/xenbackd.rc ]
+}
+
+e2e_xenbackd_pid() { cat /run/xenbackd.pid 2>/dev/null; }
+
+# SIGTERM the daemon and wait (20 s) for it to exit; returns its exit code.
+e2e_stop_xenbackd() {
+	local pid rc
+	pid=$(e2e_xenbackd_pid)
+	[ -n "$pid" ] || { echo "xenbackd is not running"; return 1; }
+	kill -TERM "$pid" 2>/dev/null
+	e2e_wait 20 test -e /run/xenbackd.rc || {
+		echo "xenbackd ignored SIGTERM for 20 s"
+		return 1
+	}
+	rc=$(cat /run/xenbackd.rc)
+	rm -f /run/xenbackd.pid
+	kill "$(cat /run/e2e-notify.pid)" 2>/dev/null
+	return "$rc"
+}
+
+e2e_assert_no_kernel_backends() {
+	if grep -qE '^(xen_blkback|xen_netback) ' /proc/modules; then
+		echo "the kernel's xen-blkback/xen-netback are loaded"
+		return 1
+	fi
+	[ ! -d /sys/bus/xen-backend/drivers/vbd ] && \
+		[ ! -d /sys/bus/xen-backend/drivers/vif ] || {
+		echo "a kernel vbd/vif backend driver is registered"
+		return 1
+	}
+}
+
+# ---- small helpers for scenarios ----------------------------------------
+
+# Record why a check failed and end the scenario.
+fail() {
+	echo "E2E-WHY: $*"
+	exit 1
+}
+
+# e2e_wait SECONDS CMD...: retry CMD every 0.2 s until it succeeds.
+e2e_wait() {
+	local limit=$(($1 * 5)) n=0
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		n=$((n + 1))
+		[ $n -ge $limit ] && return 1
+		sleep 0.2
+	done
+	return 0
+}
+
+# Milliseconds since boot, for timing a step.
+e2e_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+
+xsr() { xenstore-read "$1" 2>/dev/null; }
+
+# e2e_xs_is PATH VALUE
+e2e_xs_is() { [ "$(xsr "$1")" = "$2" ]; }
+
+# A sparse disk image for a guest: e2e_disk NAME MB -> prints its path.
+e2e_disk() {
+	local f=/var/lib/e2e/$1.img
+	rm -f "$f"
+	dd if=/dev/zero of="$f" bs=1M count=0 seek="$2" 2>/dev/null
+	echo "$f"
+}
+
+# e2e_guest_cfg NAME [cfg lines on stdin]: write $E2E_DIR/NAME.cfg, an
+# ordinary xl config of a PV guest booting the guest kernel and initramfs
+# into the scenario's guest() function; stdin adds lines (disk=, vif=, ...).
+e2e_guest_cfg() {
+	local name=$1
+	{
+		echo "name = \"$name\""
+		echo "type = \"pv\""
+		echo "kernel = \"$E2E_GUEST_KERNEL\""
+		echo "ramdisk = \"$E2E_GUEST_INITRD\""
+		echo "extra = \"console=hvc0 quiet loglevel=4 rdinit=/init e2e.scenario=$E2E_SCENARIO ${GUEST_EXTRA:-}\""
+		echo "memory = ${GUEST_MEMORY:-192}"
+		echo "vcpus = ${GUEST_VCPUS:-1}"
+		echo "on_poweroff = \"destroy\""
+		echo "on_reboot = \"destroy\""
+		echo "on_crash = \"destroy\""
+		cat
+	} >"$E2E_DIR/$name.cfg"
+}
+
+# e2e_create NAME: xl create with the config from e2e_guest_cfg; fails the
+# scenario if xl fails. Records the guest for the diagnostics and cleanup.
+e2e_create() {
+	local name=$1 t0 rc
+	: >"/var/log/xen/console/guest-$name.log"
+	echo "$name" >>"$E2E_DIR/guests"
+	t0=$(e2e_ms)
+	timeout "$E2E_XL_TIMEOUT" xl create "$E2E_DIR/$name.cfg" \
+		>"$E2E_DIR/$name.create.log" 2>&1
+	rc=$?
+	E2E_CREATE_MS=$(($(e2e_ms) - t0))
+	sed 's/^/xl create: /' "$E2E_DIR/$name.create.log"
+	[ $rc -eq 0 ] || fail "xl create $name failed (rc $rc after ${E2E_CREATE_MS} ms)"
+	echo "xl create $name: ${E2E_CREATE_MS} ms, domid $(e2e_domid "$name")"
+	xl domid "$name" >>"$E2E_DIR/domids"
+}
+
+e2e_domid() { xl domid "$1" 2>/dev/null; }
+
+e2e_guest_log() { echo "/var/log/xen/console/guest-$1.log"; }
+
+# e2e_guest_wait NAME MARKER SECONDS: wait for a line from the guest.
+e2e_guest_wait() {
+	e2e_wait "$3" grep -q "$2" "$(e2e_guest_log "$1")"
+}
+
+# e2e_guest_done NAME SECONDS: wait for the guest's "@@G DONE rc=N" and
+# fail the scenario unless rc is 0.
+e2e_guest_done() {
+	local log rc
+	log=$(e2e_guest_log "$1")
+	e2e_guest_wait "$1" '@@G DONE' "$2" ||
+		fail "guest $1 did not finish its checks within $2 s"
+	rc=$(sed -n 's/.*@@G DONE rc=\([0-9]*\).*/\1/p' "$log" | tail -n 1)
+	[ "$rc" = 0 ] || fail "guest $1: $(grep '@@G WHY' "$log" | tail -n 1 | sed 's/.*@@G WHY: //')"
+}
+
+# Backend and frontend paths of a device: e2e_be DOMID vbd|vif DEVID
+e2e_be() { echo "/local/domain/0/backend/$2/$1/$3"; }
+e2e_fe() { echo "/local/domain/$1/device/$2/$3"; }
+
+# e2e_destroy NAME: xl destroy, bounded.
+e2e_destroy() {
+	timeout "$E2E_XL_TIMEOUT" xl destroy "$1" || fail "xl destroy $1 failed"
+}
+
+# xenbackctl, bounded in time.
+e2e_ctl() { timeout 10 xenbackctl "$@"; }
+
+# True when xenbackd lists a device of domain $1.
+e2e_daemon_has_domain() {
+	e2e_ctl --json | jq -e "any(.[]; .domain == $1)" >/dev/null
+}
+
+# "kind devid state frontend-path" of domain $1's devices, as xenbackd
+# lists them and as xenstore has them (sorted, one a line).
+e2e_ctl_devices() {
+	e2e_ctl --json | jq -r ".[] | select(.domain == $1) |
+		\"\\(.kind) \\(.devid) \\(.state_num) \\(.frontend_path)\"" | sort
+}
+e2e_xs_devices() {
+	local k i be
+	for k in vbd vif; do
+		for i in $(xenstore-list "/local/domain/0/backend/$k/$1" 2>/dev/null); do
+			be=$(e2e_be "$1" "$k" "$i")
+			echo "$k $i $(xsr "$be/state") $(xsr "$be/frontend")"
+		done
+	done | sort
+}
+
+# e2e_std_guest NAME N: the usual guest, with a 64 MiB disk image (xvda,
+# default `block` script) and a vif on xenbr0 (MAC 00:16:3e:e2:00:N,
+# default `vif-bridge`); created with xl. Extra config lines on stdin.
+e2e_std_guest() {
+	local img
+	img=$(e2e_disk "$1" 64)
+	{
+		echo "disk = [ 'format=raw,vdev=xvda,access=rw,target=$img' ]"
+		echo "vif = [ 'mac=00:16:3e:e2:00:$2,bridge=xenbr0' ]"
+		cat
+	} | e2e_guest_cfg "$1"
+	e2e_create "$1"
+}
+
+# e2e_backend_check DOMID TYPE DEVID: true when the backend is at least
+# InitWait (2..4) and its hotplug script has done its part; else says why.
+e2e_backend_check() {
+	local be st
+	be=$(e2e_be "$1" "$2" "$3")
+	st=$(xsr "$be/state")
+	[ -n "$st" ] && [ "$st" -ge 2 ] && [ "$st" -le 4 ] || {
+		echo "$be/state is '$st'"
+		return 1
+	}
+	case "$2" in
+	vbd)
+		[ -n "$(xsr "$be/physical-device")" ] || {
+			echo "$be: no physical-device (block script did not run)"
+			return 1
+		} ;;
+	vif)
+		e2e_xs_is "$be/hotplug-status" connected || {
+			echo "$be/hotplug-status is '$(xsr "$be/hotplug-status")'"
+			return 1
+		}
+		[ -e "/sys/class/net/xenbr0/brif/vif$1.$3" ] || {
+			echo "vif$1.$3 is not in xenbr0"
+			return 1
+		} ;;
+	esac
+}
+
+# e2e_backend_ready DOMID TYPE DEVID: e2e_backend_check within 10 s, or
+# the scenario fails.
+e2e_backend_ready() {
+	e2e_wait 10 e2e_backend_check "$@" || fail "$(e2e_backend_check "$@")"
+}
+
+# True while any backend directory of domain $1 exists.
+e2e_has_backends() {
+	xenstore-exists "/local/domain/0/backend/vbd/$1" ||
+		xenstore-exists "/local/domain/0/backend/vif/$1"
+}
+
+# True while the backend serving domain $1 still holds something of it:
+# xenbackd lists a device of it, or a kernel backend device is bound.
+e2e_backend_holds() {
+	if [ "$E2E_MODE" = kernel ]; then
+		ls /sys/bus/xen-backend/devices 2>/dev/null | grep -qE "^(vbd|vif)-$1-"
+	else
+		e2e_daemon_has_domain "$1"
+	fi
+}
+
+# e2e_released DOMID IMAGE: everything of the domain is let go within
+# 10 s: backend directories, the daemon's devices (or the kernel's), the
+# loop device of IMAGE, the vif netdev.
+e2e_released() {
+	e2e_wait 10 eval "! e2e_has_backends $1" ||
+		fail "backend directories of domain $1 remain"
+	e2e_wait 10 eval "! e2e_backend_holds $1" ||
+		fail "the backend still holds devices of domain $1"
+	e2e_wait 10 eval "! losetup -a | grep -q '$2'" ||
+		fail "a loop device is still bound to $2 (block remove did not run)"
+	e2e_wait 10 test ! -e "/sys/class/net/vif$1.0" ||
+		fail "vif$1.0 still exists"
+}
+
+# ---- running scenarios --------------------------------------------------
+
+# The scenarios to run: those named by e2e.only= in that order, else all;
+# a scenario whose "E2E_MODES=" line leaves out this mode is not run.
+e2e_scenarios() {
+	local n
+	if [ -n "$E2E_ONLY" ]; then
+		list=$E2E_ONLY
+	else
+		list=$(ls /e2e/scenarios | sed -n 's/\.sh$//p')
+	fi
+	for n in $list; do
+		if grep -q '^E2E_MODES=' "/e2e/scenarios/$n.sh" 2>/dev/null &&
+			! grep '^E2E_MODES=' "/e2e/scenarios/$n.sh" |
+				grep -qw "$E2E_MODE"; then
+			e2e_mark NOTFOR "$n" "$E2E_MODE"
+			continue
+		fi
+		echo "$n"
+	done
+}
+
+e2e_run_all() {
+	local n
+	E2E_PASSED=0 E2E_FAILED=0
+	for n in $(e2e_scenarios); do
+		if e2e_run_one "$n"; then
+			E2E_PASSED=$((E2E_PASSED + 1))
+		else
+			E2E_FAILED=$((E2E_FAILED + 1))
+		fi
+	done
+}
+
+# Runs a scenario's dom0() in a subshell, bounded in time; its output goes
+# to the console prefixed "| ". On failure prints the diagnostics, then
+# destroys the scenario's guests so the next scenario starts clean.
+e2e_run_one() {
+	local n=$1 log=$E2E_DIR/$1.log pid rc=0 t0 why k
+	: >"$E2E_DIR/guests"
+	: >"$E2E_DIR/domids"
+	e2e_mark BEGIN "$n"
+	t0=$(e2e_ms)
+	(
+		E2E_SCENARIO=$n
+		[ -r "/e2e/scenarios/$n.sh" ] || fail "no such scenario"
+		. "/e2e/scenarios/$n.sh"
+		dom0
+	) >"$log" 2>&1 &
+	pid=$!
+	k=0
+	while kill -0 $pid 2>/dev/null; do
+		sleep 0.2
+		k=$((k + 1))
+		if [ $k -ge $((E2E_SCENARIO_TIMEOUT * 5)) ]; then
+			kill -9 $pid 2>/dev/null
+			echo "E2E-WHY: timed out after $E2E_SCENARIO_TIMEOUT s" >>"$log"
+			break
+		fi
+	done
+	wait $pid || rc=$?
+	[ $k -ge $((E2E_SCENARIO_TIMEOUT * 5)) ] && rc=124
+	sed 's/^/| /' "$log" >/dev/console
+	if [ $rc -eq 0 ]; then
+		e2e_mark PASS "$n" "($(($(e2e_ms) - t0)) ms)"
+		e2e_cleanup_guests
+		return 0
+	fi
+	why=$(grep '^E2E-WHY: ' "$log" | tail -n 1 | sed 's/^E2E-WHY: //')
+	[ -n "$why" ] || why="dom0() exited $rc"
+	e2e_diagnostics 2>&1 | sed 's/^/| /' >/dev/console
+	e2e_mark FAIL "$n" "$why"
+	e2e_cleanup_guests
+	return 1
+}
+
+e2e_diagnostics() {
+	local g d
+	echo "---- diagnostics"
+	echo "-- xl list"
+	xl list
+	for g in $(cat "$E2E_DIR/guests"); do
+		echo "-- console of guest $g"
+		tail -n 40 "$(e2e_guest_log "$g")"
+	done
+	for d in $(sort -u "$E2E_DIR/domids"); do
+		echo "-- xenstore-ls of domain $d's backend directories"
+		xenstore-ls -f "/local/domain/0/backend/vbd/$d" 2>&1
+		xenstore-ls -f "/local/domain/0/backend/vif/$d" 2>&1
+		echo "-- xenstore-ls of domain $d's frontend directories"
+		xenstore-ls -f "/local/domain/$d/device" 2>&1
+	done
+	echo "-- xenstore-ls /local/domain/0/backend"
+	xenstore-ls -f /local/domain/0/backend 2>&1 | head -n 80
+	if [ "$E2E_MODE" != kernel ]; then
+		echo "-- xenbackctl"
+		e2e_ctl 2>&1
+		echo "-- xenbackd's log (last 60 lines)"
+		tail -n 60 "$E2E_DAEMON_LOG"
+		echo "-- xenbackd's sd_notify messages (last 10)"
+		tail -n 10 "$E2E_NOTIFY_LOG"
+	fi
+	echo "-- hotplug scripts' log (last 30 lines)"
+	tail -n 30 /var/log/xen/xen-hotplug.log 2>/dev/null
+	echo "-- syslog (last 30 lines)"
+	tail -n 30 /var/log/messages 2>/dev/null
+	for g in /var/log/xen/xl-*.log; do
+		[ -e "$g" ] && { echo "-- $g"; tail -n 20 "$g"; }
+	done
+	echo "---- end of diagnostics"
+}
+
+e2e_cleanup_guests() {
+	local g
+	for g in $(cat "$E2E_DIR/guests"); do
+		xl domid "$g" >/dev/null 2>&1 && timeout 30 xl destroy "$g" >/dev/null 2>&1
+	done
+	: >"$E2E_DIR/guests"
+}

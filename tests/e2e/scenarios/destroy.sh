@@ -1,0 +1,15 @@
+# destroy: `xl destroy` of a running guest with a disk and a vif releases
+# everything: backend directories, the backend's devices, loop device, vif.
+
+guest() { :; }
+
+dom0() {
+	local d
+	e2e_std_guest dst 20 </dev/null
+	d=$(e2e_domid dst)
+	e2e_guest_done dst 60
+	e2e_backend_ready "$d" vbd 51712
+	e2e_backend_ready "$d" vif 0
+	e2e_destroy dst
+	e2e_released "$d" /var/lib/e2e/dst.img
+}
