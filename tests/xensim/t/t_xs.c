@@ -153,6 +153,46 @@ static void test_watch_routing(void)
 	xs_close(a);
 }
 
+/* Messages larger than the 1 KiB ring halves cross it in pieces (2000
+ * bytes: xenstored's default node size quota is 2048). */
+static void test_big_values(struct xs_handle *gx, struct xs_handle *d0)
+{
+	static char big[2000];
+	char path[64], *v;
+	unsigned int len = 0, n = 0, i;
+	char **dir;
+	bool ok = true;
+
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = 'a' + i % 26;
+	ok = xs_write(gx, XBT_NULL, "data/big", big, sizeof(big));
+	snprintf(path, sizeof(path), "/local/domain/%u/data/big", dom);
+	v = xs_read(d0, XBT_NULL, path, &len);
+	t_check(ok && v && len == sizeof(big) && !memcmp(v, big, len),
+		"a 2000-byte value written by the guest", "len %u", len);
+	free(v);
+	v = xs_read(gx, XBT_NULL, "data/big", &len);
+	t_check(v && len == sizeof(big) && !memcmp(v, big, len),
+		"and read back through the ring", "len %u", len);
+	free(v);
+	/* A guest's own nodes are limited to 2048 bytes, children names
+	 * included: dom0 makes the big directory, the guest lists it. */
+	for (i = 0; i < 300 && ok; i++) {
+		snprintf(path, sizeof(path),
+			 "/local/domain/%u/data/many/entry-with-a-long-name-%u",
+			 dom, i);
+		ok = xs_write(d0, XBT_NULL, path, "x", 1);
+	}
+	dir = xs_directory(gx, XBT_NULL, "data/many", &n);
+	t_check(ok && dir && n == 300,
+		"the guest lists a directory larger than one message "
+		"(XS_DIRECTORY_PART through the bridge)",
+		"ok %d n %u", ok, n);
+	free(dir);
+	snprintf(path, sizeof(path), "/local/domain/%u/data/many", dom);
+	xs_rm(d0, XBT_NULL, path);
+}
+
 /* xenstored's per-domain quotas (128 watches, 10 transactions) would
  * refuse these rounds if the bridge left a departed client's watches or
  * transactions behind. */
@@ -205,6 +245,7 @@ int main(int argc, char **argv)
 	test_transaction_conflict(gx, d0);
 	test_watch_routing();
 	test_cleanup_on_leave();
+	test_big_values(gx, d0);
 	xs_close(gx);
 	xs_close(d0);
 	xsg_close(g);
