@@ -66,6 +66,7 @@ build_overlay() {
 		install -m 0644 "$s" "$g/e2e/scenarios/"
 	done
 	install -m 0755 "$top/build/e2e/e2e-notify" "$ov/usr/bin/e2e-notify" || return 1
+	install -m 0755 "$top/build/e2e/e2e-devlinks" "$ov/usr/bin/e2e-devlinks" || return 1
 	if [ "$mode" = xenbackd ]; then
 		install -m 0755 "$bld/xenbackd" "$ov/usr/sbin/xenbackd" || return 1
 		install -m 0755 "$bld/xenbackctl" "$ov/usr/bin/xenbackctl" || return 1

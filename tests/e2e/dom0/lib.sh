@@ -309,6 +309,23 @@ e2e_backend_ready() {
 	e2e_wait 10 e2e_backend_check "$@" || fail "$(e2e_backend_check "$@")"
 }
 
+# e2e_xl_detach block-detach|network-detach GUEST DEV: run xl (verbose),
+# fail unless the backend reached Closed by itself: libxl waits 10 s for
+# that, then logs "Timeout reached, initiating forced remove" and removes
+# the device anyway.
+e2e_xl_detach() {
+	local t0 ms log=$E2E_DIR/xl-$1.log
+	t0=$(e2e_ms)
+	timeout 40 xl -vvv "$@" >"$log" 2>&1 || {
+		grep -v ' debug: ' "$log"
+		fail "xl $* failed"
+	}
+	ms=$(($(e2e_ms) - t0))
+	echo "xl $*: $ms ms"
+	! grep -q 'Timeout reached, initiating forced remove' "$log" ||
+		fail "xl $*: the backend did not reach Closed within libxl's 10 s (forced removal)"
+}
+
 # True while any backend directory of domain $1 exists.
 e2e_has_backends() {
 	xenstore-exists "/local/domain/0/backend/vbd/$1" ||
