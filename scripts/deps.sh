@@ -7,7 +7,7 @@ set -eu
 BUILD="gcc make pkg-config libxen-dev libaio-dev libsystemd-dev"
 # Tests on the simulated host: the xenstore-* tools, sanitizers, fuzzers,
 # valgrind, network namespaces, benchmark baselines.
-TEST="xenstore-utils clang llvm libclang-rt-14-dev valgrind iproute2 fio \
+TEST="xenstore-utils clang llvm libclang-rt-14-dev valgrind iproute2 fio iputils-ping \
       dpkg-dev procps psmisc util-linux"
 # Real Xen under qemu (tests/e2e): the emulator and the tools to pack an
 # initramfs; the Xen and Linux packages themselves are fetched, not installed.

@@ -18,3 +18,16 @@ $(NET_TEST_DIR)/fuzz_netif: tests/net/fuzz_netif.c ring/netif.c ring/netif.h
 
 check-build: $(NET_TEST_DIR)/ring_netif_test $(NET_TEST_DIR)/fuzz_netif
 CHECK_SUITES += $(NET_TEST_DIR)/ring_netif_test tests/net/fuzz-netif.sh
+
+# The simulated guest's netif frontend and the traffic tool.
+$(NET_TEST_DIR)/netfront: tests/xensim/front/netfront.c $(B)/net/offload.o \
+		$(B)/xensim/libxsg.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o %.a,$^) -lxenstore -lpthread
+
+$(NET_TEST_DIR)/nettool: tests/net/nettool.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^)
+
+check-build: $(NET_TEST_DIR)/netfront $(NET_TEST_DIR)/nettool
+CHECK_SUITES += tests/net/t_net_sim.sh
