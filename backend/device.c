@@ -233,6 +233,21 @@ void xb_device_fail_async(struct xb_device *dev, int err, const char *fmt,
 			   strerror(errno));
 }
 
+void xb_device_kick_async(struct xb_device *dev)
+{
+	struct xb_dev_impl *di = dev_impl(dev);
+	uint64_t one = 1;
+	bool was;
+
+	pthread_mutex_lock(&di->async_lock);
+	was = di->kick_pending;
+	di->kick_pending = true;
+	pthread_mutex_unlock(&di->async_lock);
+	if (!was && write(di->be->async_fd, &one, sizeof(one)) < 0)
+		xb_dev_err(dev, "cannot wake the main thread: %s",
+			   strerror(errno));
+}
+
 void xb_dev_run_async_failure(struct xb_dev_impl *di)
 {
 	char msg[XB_FAIL_MSG_MAX];

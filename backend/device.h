@@ -48,6 +48,9 @@
  *                    including nodes the daemon wrote itself.
  *   describe         (optional) for xenbackctl: backing, negotiated
  *                    features, counters (read with atomics, workers run).
+ *   kicked           (optional) a worker asked with xb_device_kick_async()
+ *                    for main-thread work (e.g. the backing was resized:
+ *                    write the new size); called once per burst of kicks.
  *
  * Errors are negative errno values throughout.
  */
@@ -74,6 +77,7 @@ struct xb_kind {
 	void (*remove)(struct xb_device *dev);
 	void (*backend_changed)(struct xb_device *dev, const char *node);
 	void (*describe)(struct xb_device *dev, struct xb_desc *out);
+	void (*kicked)(struct xb_device *dev);
 };
 
 /* Provided by blk/ and net/; daemon.c serves those that are linked in. */
@@ -162,6 +166,11 @@ void xb_device_fail(struct xb_device *dev, int err, const char *fmt, ...)
  */
 void xb_device_fail_async(struct xb_device *dev, int err, const char *fmt,
 			  ...) __attribute__((format(printf, 3, 4)));
+/*
+ * From any thread: the main thread soon calls the kind's kicked() for this
+ * device (unless it failed or is going). Kicks before that call coalesce.
+ */
+void xb_device_kick_async(struct xb_device *dev);
 
 /* ---- logging ---------------------------------------------------------- */
 

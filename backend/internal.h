@@ -55,6 +55,7 @@ struct xb_dev_impl {
 	bool async_pending;
 	int async_err;
 	char async_msg[XB_FAIL_MSG_MAX];
+	bool kick_pending;	/* xb_device_kick_async() */
 };
 
 #define dev_impl(dev) ((struct xb_dev_impl *)(dev))
@@ -98,6 +99,8 @@ void xb_dev_domain_dead(struct xb_dev_impl *di);
 /* write_closed: the directory still exists (shutdown), not on removal. */
 void xb_dev_destroy(struct xb_dev_impl *di, bool write_closed);
 void xb_dev_run_async_failure(struct xb_dev_impl *di);
+/* Calls the kind's kicked() if a worker asked (lifecycle.c). */
+void xb_dev_run_async_kick(struct xb_dev_impl *di);
 /* After a failure: disconnect and switch to Closed. */
 void xb_dev_finish_failure(struct xb_dev_impl *di);
 

@@ -435,6 +435,23 @@ void xb_dev_backend_changed(struct xb_dev_impl *di, const char *node)
 	step(di);
 }
 
+void xb_dev_run_async_kick(struct xb_dev_impl *di)
+{
+	struct xb_device *dev = &di->d;
+	bool pending;
+
+	pthread_mutex_lock(&di->async_lock);
+	pending = di->kick_pending;
+	di->kick_pending = false;
+	pthread_mutex_unlock(&di->async_lock);
+	if (!pending || di->gone || di->fe_dead || di->failed ||
+	    !di->probed || !dev->kind->kicked)
+		return;
+	di->in_callback = true;
+	dev->kind->kicked(dev);
+	after_callback(di);
+}
+
 void xb_dev_frontend_changed(struct xb_dev_impl *di)
 {
 	struct xb_device *dev = &di->d;

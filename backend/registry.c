@@ -331,6 +331,7 @@ static void on_async_failure(void *arg, uint32_t events)
 		for (di = be->buckets[i]; di; di = next) {
 			next = di->hnext;
 			xb_dev_run_async_failure(di);
+			xb_dev_run_async_kick(di);
 		}
 	}
 }

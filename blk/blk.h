@@ -162,6 +162,9 @@ struct blk_queue {
 	struct blk_pgrants pgrants;
 	struct io_event *events;
 
+	/* Size checks of the backing (online resize), at most every 500 ms. */
+	int64_t resize_checked_ms;
+
 	/* A barrier waits for earlier I/O to finish before it starts. */
 	struct blk_slot *barrier;
 	unsigned int in_use;		/* slots taken */
@@ -189,6 +192,9 @@ struct blk_dev {
 	_Atomic uint64_t sectors;
 	struct blk_counters ctr;
 };
+
+/* Main thread: publish a changed backing size to the frontend. */
+void blk_resize_check(struct blk_dev *bd);
 
 /* Sets a queue up on mapped rings and bound channels, and starts it. */
 int blk_queue_start(struct blk_queue *q);

@@ -36,6 +36,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 enum slot_stage {
@@ -524,15 +525,19 @@ static void flush_batch(struct blk_queue *q)
 		}
 	}
 	q->nr_staged = 0;
+	unsigned int retries = 0;
+
 	while (done < (long)q->nr_submit) {
 		long rc = io_submit(q->aio, (long)q->nr_submit - done,
 				    q->submit + done);
 
 		if (rc > 0) {
 			done += rc;
+			retries = 0;
 			continue;
 		}
-		if (rc == -EINTR || rc == -EAGAIN)
+		/* Transient: retry a little, never spin. */
+		if ((rc == -EINTR || rc == -EAGAIN) && ++retries <= 3)
 			continue;
 		/* The first iocb was refused: answer it, go on. */
 		owner = q->submit[done]->data;
@@ -564,6 +569,28 @@ static void maybe_start_barrier(struct blk_queue *q)
 /* Ring pass                                                           */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Online resize, as blkback notices it: while serving requests, look at
+ * the backing's size now and then; a change is published by the main
+ * thread (kicked()), the new size reaching this worker through
+ * bd->sectors.
+ */
+static void check_size(struct blk_queue *q)
+{
+	struct timespec ts;
+	uint64_t bytes;
+	int64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (now - q->resize_checked_ms < 500)
+		return;
+	q->resize_checked_ms = now;
+	if (blk_backing_size(&q->bd->backing, &bytes) == 0 &&
+	    bytes >> RING_BLKIF_SECTOR_SHIFT != q->lim.sectors)
+		xb_device_kick_async(q->bd->dev);
+}
+
 static void queue_pass(struct blk_queue *q)
 {
 	for (;;) {
@@ -578,6 +605,7 @@ static void queue_pass(struct blk_queue *q)
 		}
 		q->lim.sectors = atomic_load_explicit(&q->bd->sectors,
 						      memory_order_relaxed);
+		check_size(q);
 		while (n-- > 0 && !q->barrier && can_take(q))
 			take_request(q);
 		flush_batch(q);
@@ -748,7 +776,8 @@ static int queue_alloc(struct blk_queue *q)
 	q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (q->efd < 0)
 		return -errno;
-	if (io_setup((int)q->nr_slots, &q->aio) < 0) {
+	/* Room for every slot's iocb, with the kernel's per-CPU batching. */
+	if (io_setup((int)q->nr_slots * 2 + 8, &q->aio) < 0) {
 		q->aio = 0;
 		return -EAGAIN;
 	}

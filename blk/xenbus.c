@@ -333,13 +333,13 @@ static int read_frontend(struct blk_dev *bd)
 	}
 	free(proto);
 	/*
-	 * Persistent grants are used when both ends want them: the frontend
-	 * says so, and the device moves data by mapping grants.
+	 * We always offer persistent grants: the protocol is the frontend
+	 * keeping its pages granted. Grant copy serves them as any grant;
+	 * map mode then keeps them mapped.
 	 */
 	rc = xb_fe_read_flag(dev, "feature-persistent", &bd->persistent);
 	if (rc < 0)
 		bd->persistent = false;
-	bd->persistent = bd->persistent && bd->data_map;
 	return 0;
 }
 
@@ -442,8 +442,7 @@ static int write_connect_nodes(struct blk_dev *bd)
 		rc = xb_be_write(dev, "discard-secure", "%d",
 				 b->discard_secure);
 	if (rc == 0)
-		rc = xb_be_write(dev, "feature-persistent", "%d",
-				 bd->data_map);
+		rc = xb_be_write(dev, "feature-persistent", "%d", 1);
 	if (rc == 0)
 		rc = xb_be_write(dev, "sectors", "%" PRIu64,
 				 (uint64_t)atomic_load(&bd->sectors));
@@ -527,12 +526,54 @@ static void blk_remove(struct xb_device *dev)
 	dev->priv = NULL;
 }
 
+/*
+ * The backing grew or shrank: publish "sectors" and rewrite "state", which
+ * is what makes blkfront (watching our state) read the size again, as
+ * blkback does. Workers refuse requests beyond the new end from then on.
+ */
+void blk_resize_check(struct blk_dev *bd)
+{
+	struct xb_device *dev = bd->dev;
+	uint64_t bytes, old;
+	int rc;
+
+	if (bd->backing.fd < 0 || blk_backing_size(&bd->backing, &bytes) < 0)
+		return;
+	old = atomic_load(&bd->sectors);
+	if (bytes >> RING_BLKIF_SECTOR_SHIFT == old)
+		return;
+	atomic_store(&bd->sectors, bytes >> RING_BLKIF_SECTOR_SHIFT);
+	bd->backing.bytes = bytes;
+	xb_dev_notice(dev, "backing resized: %" PRIu64 " -> %" PRIu64
+			   " sectors",
+		      old, bytes >> RING_BLKIF_SECTOR_SHIFT);
+	if (!bd->connected)
+		return;
+	rc = xb_be_write(dev, "sectors", "%" PRIu64,
+			 bytes >> RING_BLKIF_SECTOR_SHIFT);
+	if (rc == 0)
+		rc = xb_be_write(dev, "state", "%d", (int)dev->state);
+	if (rc < 0)
+		xb_dev_warn(dev, "cannot publish the new size: %s",
+			    strerror(-rc));
+}
+
+static void blk_kicked(struct xb_device *dev)
+{
+	if (dev->priv)
+		blk_resize_check(dev->priv);
+}
+
 static void blk_backend_changed(struct xb_device *dev, const char *node)
 {
 	struct blk_dev *bd = dev->priv;
 	char *v = NULL;
 
-	if (!bd || strcmp(node, "mode"))
+	if (!bd)
+		return;
+	/* Any backend change (an operator's too) looks at the size. */
+	blk_resize_check(bd);
+	if (strcmp(node, "mode"))
 		return;
 	/* The mode is fixed once the backing is open, as in blkback. */
 	if (bd->backing.fd >= 0 && xb_be_read_str(dev, "mode", &v) == 0 &&
@@ -600,4 +641,5 @@ const struct xb_kind blk_kind = {
 	.remove = blk_remove,
 	.backend_changed = blk_backend_changed,
 	.describe = blk_describe,
+	.kicked = blk_kicked,
 };

@@ -16,6 +16,8 @@
  *             goes on working
  *   rogue     a producer index beyond the ring: the backend closes the
  *             device
+ *   resize    the backing grows then shrinks (-T file -R new-bytes): the
+ *             frontend sees each size, the new end works
  *   vanish    requests in flight, then the guest exits at once
  *   bench     load for `make bench` (-w randread|randwrite|read|write
  *             -b bytes -Q depth -t seconds)
@@ -638,6 +640,58 @@ static void scenario_bench(struct blkfront *bf, const char *w, size_t bs,
 	free(ids);
 }
 
+/*
+ * Online resize: the backing file grows (the operator's truncate), the
+ * frontend keeps doing I/O, the backend publishes the new "sectors"; the
+ * new end is usable. Then it shrinks back; beyond the end is refused.
+ */
+static int wait_sectors(struct blkfront *bf, uint64_t want)
+{
+	uint8_t buf[4096];
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		blkfront_io(bf, 0, BLKIF_OP_READ, 0, buf, sizeof(buf), 0);
+		if (blkfront_backend_u64(bf, "sectors", &v) == 0 && v == want)
+			return 0;
+		usleep(50000);
+	}
+	return -1;
+}
+
+static void scenario_resize(struct blkfront *bf, const char *path,
+			    uint64_t new_bytes)
+{
+	uint64_t old = bf->sectors, want = new_bytes / 512;
+	uint8_t buf[4096];
+	int st;
+
+	if (!path || !new_bytes || truncate(path, (off_t)new_bytes) < 0) {
+		REPORT(0, "resize", "cannot grow the backing");
+		return;
+	}
+	REPORT(wait_sectors(bf, want) == 0, "grown backing seen by the frontend",
+	       "sectors still not %" PRIu64, want);
+	memset(buf, 0x77, sizeof(buf));
+	st = blkfront_io(bf, 0, BLKIF_OP_WRITE, want - 8, buf, 4096, 0);
+	if (st == BLKIF_RSP_OKAY) {
+		memset(buf, 0, sizeof(buf));
+		st = blkfront_io(bf, 0, BLKIF_OP_READ, want - 8, buf, 4096, 0);
+	}
+	REPORT(st == BLKIF_RSP_OKAY && buf[4095] == 0x77,
+	       "the new end is usable", "status %d", st);
+	if (truncate(path, (off_t)(old * 512)) < 0) {
+		REPORT(0, "resize", "cannot shrink the backing");
+		return;
+	}
+	REPORT(wait_sectors(bf, old) == 0, "shrunk backing seen by the frontend",
+	       "sectors still not %" PRIu64, old);
+	st = blkfront_io(bf, 0, BLKIF_OP_READ, old, buf, 4096, 0);
+	REPORT(st == BLKIF_RSP_ERROR, "beyond the new end is refused",
+	       "status %d", st);
+}
+
 int main(int argc, char **argv)
 {
 	struct blkfront_opts o = { .nr_queues = 1, .timeout_ms = 15000 };
@@ -646,13 +700,14 @@ int main(int argc, char **argv)
 	size_t bs = 4096;
 	unsigned int qd = 1;
 	double secs = 3;
+	uint64_t resize_to = 0;
 	unsigned int devid = 51712;
 	struct blkfront *bf;
 	struct xsg *g;
 	const char *sc;
 	int c, rc;
 
-	while ((c = getopt(argc, argv, "d:q:o:a:i:pS:s:n:B:T:w:b:Q:t:")) != -1) {
+	while ((c = getopt(argc, argv, "d:q:o:a:i:pS:s:n:B:T:w:b:Q:t:R:")) != -1) {
 		switch (c) {
 		case 'd':
 			devid = (unsigned int)strtoul(optarg, NULL, 0);
@@ -688,6 +743,9 @@ int main(int argc, char **argv)
 			break;
 		case 'T':
 			truncate_path = optarg;
+			break;
+		case 'R':
+			resize_to = strtoull(optarg, NULL, 0);
 			break;
 		case 'w':
 			workload = optarg;
@@ -749,6 +807,8 @@ int main(int argc, char **argv)
 		scenario_hostile(bf);
 	else if (!strcmp(sc, "rogue"))
 		scenario_rogue(bf);
+	else if (!strcmp(sc, "resize"))
+		scenario_resize(bf, truncate_path, resize_to);
 	else if (!strcmp(sc, "bench"))
 		scenario_bench(bf, workload, bs, qd, secs);
 	else if (!strcmp(sc, "vanish"))

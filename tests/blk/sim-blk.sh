@@ -152,6 +152,12 @@ else fail "read-only backing unchanged"; fi
 add_vbd 1 51760 "$tmp/cd.img" r cdrom
 run_guest cdrom 1 -d 51760 cdrom
 
+# ---- online resize ------------------------------------------------------
+truncate -s ${SIZE_MB}M "$tmp/rs.img"
+add_vbd 1 51776 "$tmp/rs.img" w
+run_guest resize 1 -d 51776 -T "$tmp/rs.img" -R $(((SIZE_MB + 8) * 1048576)) \
+	resize
+
 # ---- discard punches a hole -----------------------------------------------
 add_vbd 2 51744 "$tmp/disc.img" w
 run_guest discard 2 -d 51744 discard
