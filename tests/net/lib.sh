@@ -62,7 +62,8 @@ net_cleanup() {
 	[ -n "${DAEMON:-}" ] && kill "$DAEMON" 2>/dev/null
 	sleep 0.3
 	[ -n "${H:-}" ] && $X stop "$H" >/dev/null 2>&1
-	for p in $(ip netns list | awk '{print $1}' | grep "^xbn-.${TMP##*.}"); do
+	for p in $(ip netns list | awk '{print $1}' |
+		grep -E "^xbn-[a-z]+[0-9]*${TMP##*.}\$"); do
 		ip netns del "$p"
 	done
 	[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"
