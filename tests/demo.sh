@@ -21,8 +21,8 @@ BLKFRONT=$B/tests/blk/blk_sim_front
 tmp=$(mktemp -d /tmp/xb-demo.XXXX)
 TMP=$tmp
 H=$tmp/h
-HNS=xbn-h${tmp##*.}  # dom0's network: xenbackd and its vif TAPs
-GNS=xbn-g${tmp##*.}  # the guest's network: netfront's eth0
+HNS=xbd-h${tmp##*.}  # dom0's network: xenbackd and its vif TAPs
+GNS=xbd-g${tmp##*.}  # the guest's network: netfront's eth0
 dpid=
 cleanup() {
 	for p in $(jobs -p); do kill "$p" 2>/dev/null; done
