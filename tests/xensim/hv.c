@@ -294,8 +294,11 @@ void *xsim_dom_mem(struct xsim_host *h, int slot, int *fdp)
 		pthread_mutex_unlock(&mem_mutex);
 		return NULL;
 	}
-	/* A stale entry (the slot was reused) is left mapped on purpose:
-	 * another thread may still be copying through it. */
+	/* A stale entry (the slot was reused) stays mapped on purpose:
+	 * another thread may still be copying through it. Its fd goes:
+	 * a daemon outlives many domains. */
+	if (c->base)
+		close(c->fd);
 	c->base = base;
 	c->fd = fd;
 	c->generation = d->generation;
