@@ -59,11 +59,18 @@ guest() {
 }
 
 dom0() {
-	local img d fe want got blocks loop
+	local img d fe want got blocks loop sampler
 	img=$(e2e_disk bg 64)
 	echo "disk = [ 'format=raw,vdev=xvda,access=rw,target=$img' ]" |
 		GUEST_VCPUS=2 GUEST_EXTRA="xen_blkfront.max_queues=2" \
 		e2e_guest_cfg bg
+	# While the guest works: what dom0 spends its CPU on, every 10 s.
+	(
+		while sleep 10; do
+			{ echo "-- top"; top -b -n 1 | head -n 12; } >/dev/console
+		done
+	) &
+	sampler=$!
 	e2e_create bg
 	d=$(e2e_domid bg)
 	e2e_wait 90 e2e_xs_is "$(e2e_be "$d" vbd 51712)/state" 4 ||
@@ -74,12 +81,13 @@ dom0() {
 	e2e_wait 150 grep -q resize-ready "$(e2e_guest_log bg)" ||
 		fail "the guest did not get to the resize step"
 	truncate -s 96M "$img"
-	loop=$(losetup -j "$img" | cut -d: -f1)
+	loop=$(losetup -a | grep "$img" | cut -d: -f1)
 	[ -n "$loop" ] || fail "no loop device for $img"
 	losetup -c "$loop" || fail "losetup -c $loop failed"
 	e2e_wait 60 e2e_xs_is "$(e2e_be "$d" vbd 51712)/sectors" 196608 ||
 		fail "backend sectors: $(xsr "$(e2e_be "$d" vbd 51712)/sectors")"
 	e2e_guest_done bg 120
+	kill $sampler
 
 	want=$(sed -n 's/.*pattern-md5 \([0-9a-f]*\).*/\1/p' "$(e2e_guest_log bg)")
 	got=$(dd if="$img" bs=1M skip=8 count=4 2>/dev/null | md5sum | cut -d' ' -f1)
