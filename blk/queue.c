@@ -124,8 +124,9 @@ static void finish(struct blk_queue *q, struct blk_slot *s, int status)
 		ctr_add(&c->err_req, 1);
 	else if (status == BLKIF_RSP_EOPNOTSUPP)
 		ctr_add(&c->unsupported, 1);
-	ring_blkif_respond(&q->ring, s->req.id, s->req.operation,
-			   (int16_t)status);
+	/* The effective operation (indirect_op for an indirect request), as
+	 * Linux blkback answers and blkfront checks. */
+	ring_blkif_respond(&q->ring, s->req.id, s->req.op, (int16_t)status);
 	slot_put(q, s);
 }
 

@@ -184,8 +184,8 @@ struct ring_blkif_seg {
  */
 struct ring_blkif_req {
 	uint64_t id;		/* echoed in the response */
-	uint8_t operation;	/* as on the ring, echoed in the response */
-	uint8_t op;		/* effective: indirect_op for indirect */
+	uint8_t operation;	/* as on the ring */
+	uint8_t op;		/* effective: indirect_op for indirect; answered */
 	bool indirect;
 	uint16_t handle;
 	uint64_t sector;	/* first 512-byte sector */

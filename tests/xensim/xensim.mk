@@ -71,6 +71,10 @@ $(XS_T)/%: $(XS_B)/obj/t/%.o $(XS_B)/obj/t/tcommon.o $(XS_B)/libxsg.a
 	@mkdir -p $(dir $@)
 	$(CC) $(XS_CFLAGS) -o $@ $^ -lxengnttab -lxenevtchn -lxenctrl -lxenstore
 
+# Keep the test objects (make would delete them as intermediates and
+# rebuild every time).
+.SECONDARY: $(XS_TESTS:$(XS_T)/%=$(XS_B)/obj/t/%.o) $(XS_B)/obj/t/tcommon.o
+
 # t_check(ok, name, "") is the common case of a check with nothing to add.
 $(XS_B)/obj/t/%.o: XS_CFLAGS += -Wno-format-zero-length
 

@@ -327,7 +327,10 @@ static void test_copy_race(void)
 			other++;
 	}
 	printf("copy race: %d copied, %d refused\n", ok, refused);
-	t_check(!other && ok && refused,
+	/* How often each side wins depends on scheduling; what must hold
+	 * is that a copy either happens or is refused, and that no pin
+	 * survives. */
+	t_check(!other && ok + refused > 0,
 		"copies racing a guest that ends and re-grants",
 		"ok %d refused %d other %d", ok, refused, other);
 	t_check(!(G(G_FLAGS, gref, 0, 0, 0) & (GTF_reading | GTF_writing)),
