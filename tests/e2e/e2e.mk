@@ -9,7 +9,7 @@
 
 # The scenarios `make check` runs: only those that pass reliably against
 # the daemon in main (vif scenarios join once main's daemon serves vif).
-E2E_SCENARIOS ?= dom0-ready disk-lifecycle blk-ro blk-destroy-io
+E2E_SCENARIOS ?= dom0-ready disk-lifecycle blk-destroy-io
 export E2E_SCENARIOS
 
 .PHONY: e2e
