@@ -166,6 +166,11 @@ static void scan_domain(struct xb_backend *be, struct xb_served *sv,
 			continue;
 		}
 		di = xb_dev_find(be, sv->kind->type, domid, devid);
+		if (di && di->fe_dead && be->xc && domain_alive(be, domid)) {
+			/* The domain id is in use again: a new frontend. */
+			xb_dev_destroy(di, false);
+			di = NULL;
+		}
 		if (di) {
 			di->gen = be->gen;
 			continue;
@@ -242,7 +247,9 @@ static void backend_event(struct xb_backend *be, struct xb_served *sv,
 	if (!xbs_split_device_path(path + strlen(sv->path), &domid, &devid,
 				   &node)) {
 		di = xb_dev_find(be, sv->kind->type, domid, devid);
-		if (di) {
+		/* A dead frontend's device changes: its domain id may be
+		 * in use again, which the rescan finds out. */
+		if (di && !di->fe_dead) {
 			xb_dev_backend_changed(di, node);
 			return;
 		}

@@ -275,6 +275,24 @@ static bool t_domain_destroyed(struct ctx *c)
 	return ok;
 }
 
+static bool t_domid_reused(struct ctx *c)
+{
+	/* The toolstack did not remove the dead domain's device; a new
+	 * domain gets the same id and the device is written again. */
+	if (!setup(c, true) || !sim_add_device(&c->h, "xbt", 5, 1, NULL) ||
+	    !wait_state(c, 5, 1, "2") || !guest(c, 5) || !gcmd(c, "connect 1"))
+		return false;
+	sim_guest_stop(&c->g);
+	if (!sim_domain_destroy(&c->h, 5) ||
+	    !log_once(c, "frontend domain 5 is gone"))
+		return false;
+	if (!sim_domain_create(&c->h, 5))
+		return fail(c, "cannot create domain 5 again");
+	return sim_add_device(&c->h, "xbt", 5, 1, NULL) &&
+	       wait_state(c, 5, 1, "2") && guest(c, 5) &&
+	       gcmd(c, "connect 1") && gcmd(c, "ping 1");
+}
+
 static bool t_started_after(struct ctx *c)
 {
 	/* The frontend is Initialised before the daemon exists. */
@@ -727,6 +745,7 @@ static const struct {
 	{ "hot-unplug of a connected device (online=0, Closing)", t_unplug_connected, false },
 	{ "hot-unplug of a device in InitWait", t_unplug_idle, false },
 	{ "frontend domain destroyed mid-use, other guest unaffected", t_domain_destroyed, false },
+	{ "a dead domain's id used again: its device is served anew", t_domid_reused, false },
 	{ "daemon started after the devices exist picks them up", t_started_after, false },
 	{ "SIGTERM with devices connected: Closed, unmapped, exit 0", t_sigterm, false },
 	{ "daemon restarted while the guest runs: reconnects", t_restart, false },

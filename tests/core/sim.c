@@ -481,6 +481,9 @@ bool sim_add_device(struct sim_host *h, const char *type, unsigned int domid,
 
 #define W(dir, node, val)                                                      \
 	xs_write(h->xs, t, sim_path("%s/%s", dir, node), val, strlen(val))
+		/* As libxl: whatever was there goes first. */
+		xs_rm(h->xs, t, febuf);
+		xs_rm(h->xs, t, bebuf);
 		ok = write_dir(h->xs, t, febuf, domid, 0) &&
 		     W(febuf, "backend", bebuf) &&
 		     W(febuf, "backend-id", "0") && W(febuf, "state", "1") &&
