@@ -68,13 +68,13 @@ small() {
 	read -r pkts pps < <(awk '/^udp/ {print $2, $4}' "$out")
 	pkts=${pkts:-0} pps=${pps:-0}
 	awk -v c=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v p="$pkts" -v pps="$pps" \
-		'BEGIN { printf "%s %.3f\n", pps, p > 0 ? c / hz * 1e6 / p : 0 }'
+		'BEGIN { printf "%s %.3f\n", pps, (p > 0 ? c / hz * 1e6 / p : 0) }'
 }
 
 line() {
 	awk -v w="$1" -v x="$2" -v b="$3" -v u="$4" 'BEGIN {
 		printf "bench net %s: xenbackd %s %s, baseline %s %s, ratio %.3f\n",
-			w, x, u, b, u, b > 0 ? x / b : 0 }'
+			w, x, u, b, u, (b > 0 ? x / b : 0) }'
 }
 
 line guest-to-host-tcp "$(tcp "$G" "$HNS" "$XB_H")" "$(tcp "$G" "$HNS" "$VE_H")" Gbit/s

@@ -7,7 +7,8 @@
 # and its eth<devid> TAP run in a guest namespace. Addresses: vif<D>.<N>
 # is 10.<D+60>.<N>.1/24 in $HNS, the guest's eth<N> is 10.<D+60>.<N>.2/24.
 #
-#   net_setup                  host, daemon (call net_cleanup at exit)
+#   net_setup                  host, daemon (call net_cleanup at exit;
+#                              NET_DAEMON overrides build/xenbackd)
 #   net_create_dom D           a guest domain
 #   net_add_vif D N [k=v..]    toolstack: backend/frontend nodes of vif D/N
 #   net_hotplug D N            the hotplug script's part: address, up,
@@ -46,7 +47,7 @@ net_setup() {
 	ip -n "$HNS" link set lo up
 	$X start "$H" >"$TMP/xensim.log" 2>&1 || return 1
 	eval "$($X env "$H" 0)"
-	ip netns exec "$HNS" $X run "$H" 0 -- build/xenbackd -f -k vif \
+	ip netns exec "$HNS" $X run "$H" 0 -- "${NET_DAEMON:-build/xenbackd}" -f -k vif \
 		-l debug --log-target stderr -s "$TMP/ctl.sock" \
 		>"$TMP/daemon.log" 2>&1 &
 	DAEMON=$!
@@ -61,7 +62,8 @@ net_cleanup() {
 	[ -n "${DAEMON:-}" ] && kill "$DAEMON" 2>/dev/null
 	sleep 0.3
 	[ -n "${H:-}" ] && $X stop "$H" >/dev/null 2>&1
-	for p in $(ip netns list | awk '{print $1}' | grep "^xbn-.${TMP##*.}"); do
+	for p in $(ip netns list | awk '{print $1}' |
+		grep -E "^xbn-[a-z]+[0-9]*${TMP##*.}\$"); do
 		ip netns del "$p"
 	done
 	[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"

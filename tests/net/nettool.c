@@ -34,21 +34,34 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Byte at stream position pos. */
-static uint8_t pattern(uint64_t pos)
-{
-	uint64_t x = (pos >> 3) * 0x9e3779b97f4a7c15ull;
+/*
+ * The stream: byte pos is table[pos % PERIOD], PERIOD a prime, so a lost,
+ * duplicated or reordered stretch shows unless it is a multiple of PERIOD
+ * bytes long. The table is long enough that any 64 KiB window starting
+ * below PERIOD is contiguous: sending and checking are a memcpy/memcmp.
+ */
+#define PERIOD 65521u
+#define CHUNK 65536u
+static uint8_t table[PERIOD + CHUNK];
 
-	x ^= x >> 29;
-	return (uint8_t)(x >> ((pos & 7) * 8));
-}
-
-static void fill(uint8_t *buf, size_t len, uint64_t pos)
+static void init_table(void)
 {
+	uint64_t x = 0x9e3779b97f4a7c15ull;
 	size_t i;
 
-	for (i = 0; i < len; i++)
-		buf[i] = pattern(pos + i);
+	for (i = 0; i < PERIOD; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		table[i] = (uint8_t)(x >> 24);
+	}
+	for (i = PERIOD; i < PERIOD + CHUNK; i++)
+		table[i] = table[i - PERIOD];
+}
+
+static const uint8_t *pattern_at(uint64_t pos)
+{
+	return table + pos % PERIOD;
 }
 
 static int parse_addr(const char *host, const char *port,
@@ -115,13 +128,14 @@ static int tcp_recv(const char *port, int timeout_s)
 		if (pos == 0)
 			t0 = now_s();
 		t1 = now_s();
-		for (i = 0; i < (size_t)n; i++)
-			if (buf[i] != pattern(pos + i)) {
-				printf("recv %llu CORRUPT at %llu\n",
-				       (unsigned long long)(pos + i),
-				       (unsigned long long)(pos + i));
-				return 1;
-			}
+		if (memcmp(buf, pattern_at(pos), (size_t)n)) {
+			for (i = 0; buf[i] == pattern_at(pos)[i]; i++)
+				;
+			printf("recv %llu CORRUPT at %llu\n",
+			       (unsigned long long)pos,
+			       (unsigned long long)(pos + i));
+			return 1;
+		}
 		pos += (uint64_t)n;
 	}
 	printf("recv %llu ok %.3f Gbit/s\n", (unsigned long long)pos,
@@ -131,7 +145,7 @@ static int tcp_recv(const char *port, int timeout_s)
 
 static int tcp_send(const char *host, const char *port, uint64_t bytes)
 {
-	static uint8_t buf[1 << 16];
+	static uint8_t buf[256];
 	struct sockaddr_in sa;
 	uint64_t pos = 0;
 	int s, tries;
@@ -153,13 +167,12 @@ static int tcp_send(const char *host, const char *port, uint64_t bytes)
 		usleep(100000);
 	}
 	while (pos < bytes) {
-		size_t len = sizeof(buf);
+		size_t len = CHUNK;
 		ssize_t n;
 
 		if (bytes - pos < len)
 			len = (size_t)(bytes - pos);
-		fill(buf, len, pos);
-		n = write(s, buf, len);
+		n = write(s, pattern_at(pos), len);
 		if (n <= 0) {
 			perror("write");
 			return 1;
@@ -240,6 +253,7 @@ static int udp_send(const char *host, const char *port, int seconds,
 
 int main(int argc, char **argv)
 {
+	init_table();
 	if (argc == 4 && !strcmp(argv[1], "tcp-recv"))
 		return tcp_recv(argv[2], atoi(argv[3]));
 	if (argc == 5 && !strcmp(argv[1], "tcp-send"))
