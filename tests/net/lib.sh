@@ -58,7 +58,12 @@ net_ctl() { $CTL -s "$TMP/ctl.sock" "$@"; }
 
 net_cleanup() {
 	local p
-	for p in $(jobs -p); do kill "$p" 2>/dev/null; done
+	# A job is often a subshell running `ip netns exec`: end its
+	# children too, or they outlive the run in a namespace of ours.
+	for p in $(jobs -p); do
+		pkill -P "$p" 2>/dev/null
+		kill "$p" 2>/dev/null
+	done
 	[ -n "${DAEMON:-}" ] && kill "$DAEMON" 2>/dev/null
 	sleep 0.3
 	[ -n "${H:-}" ] && $X stop "$H" >/dev/null 2>&1

@@ -147,6 +147,7 @@ static int tcp_send(const char *host, const char *port, uint64_t bytes)
 {
 	static uint8_t buf[256];
 	struct sockaddr_in sa;
+	struct timeval tmo = { 30, 0 };
 	uint64_t pos = 0;
 	int s, tries;
 
@@ -166,6 +167,9 @@ static int tcp_send(const char *host, const char *port, uint64_t bytes)
 		}
 		usleep(100000);
 	}
+	/* Bounded: a peer that went away must not keep us for ever. */
+	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo));
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
 	while (pos < bytes) {
 		size_t len = CHUNK;
 		ssize_t n;
