@@ -17,10 +17,12 @@ tmp=$(mktemp -d /tmp/xb-blk.XXXX)
 H=$tmp/h
 dpid=
 mounted=
+loops=
 cleanup() {
 	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
 	timeout 30 $X stop "$H" >/dev/null 2>&1
 	[ -n "$mounted" ] && umount "$mounted"
+	for l in $loops; do losetup -d "$l"; done
 	if [ -n "${BLK_SIM_KEEP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT INT TERM
@@ -179,6 +181,18 @@ if mount -t tmpfs -o size=1m xb-blk "$tmp/small" 2>/dev/null; then
 	run_guest eio 2 -d 51776 -B 8192 -T "$tmp/small/eio.img" eio
 else
 	echo "SKIP: eio: cannot mount a small tmpfs here"
+fi
+
+# ---- a block device as backing (a loop device) -----------------------
+truncate -s ${SIZE_MB}M "$tmp/loop.img"
+if loopdev=$(losetup -f --show "$tmp/loop.img" 2>/dev/null); then
+	loops="$loopdev"
+	add_vbd 1 51792 "$loopdev" w
+	run_guest bdev-verify 1 -d 51792 -i 32 -S $SECTORS -s 7 verify
+	add_vbd 1 51808 "$loopdev" w
+	run_guest bdev-discard 1 -d 51808 discard
+else
+	echo "SKIP: bdev: cannot set up a loop device here"
 fi
 
 # ---- hostile requests answered; rogue frontend contained --------------
