@@ -525,6 +525,21 @@ static void report_ready(int ready_fd)
 
 /* ---- main ------------------------------------------------------------------ */
 
+/* The runtime directory is the control socket's folder (xb_run_dir()). */
+static void set_run_dir(const char *socket_path)
+{
+	char dir[sizeof(((struct xb_config *)0)->control_socket)];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", socket_path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	else if (slash)
+		slash[1] = '\0';
+	xb_set_run_dir(dir);
+}
+
 static int run(struct service *s, int ready_fd)
 {
 	int rc, err;
@@ -554,6 +569,7 @@ static int run(struct service *s, int ready_fd)
 					  : strerror(-err));
 		return 1;
 	}
+	set_run_dir(s->cfg.control_socket);
 	rc = setup_watchdog(s);
 	if (!rc)
 		rc = setup_status_timer(s);

@@ -10,7 +10,11 @@
  *   connect      read the frontend's queues and features, map the rings,
  *                bind the channels, one worker per queue
  *   disconnect   stop the workers, unmap, unbind (the TAP stays)
- *   remove       close the TAP: the netdev goes with it
+ *   remove       the TAP goes with its device; when the daemon only
+ *                stops it stays (persistent) for the next daemon, which
+ *                adopts it in probe (net/tap_owner.h)
+ *   start        remove the TAPs earlier daemons left for devices that
+ *                went meanwhile
  */
 #include "net/queue.h"
 
@@ -22,6 +26,7 @@
 #include <unistd.h>
 
 #include "net/tap.h"
+#include "net/tap_owner.h"
 
 #define NET_MTU_DEFAULT 1500u
 #define NET_MTU_MIN 68u
@@ -32,6 +37,7 @@ struct net_vif {
 	struct xb_device *dev;
 	char ifname[IFNAMSIZ];
 	int tap_fd0; /* queue 0 of the TAP, from probe to remove */
+	bool adopted; /* the TAP was left by an earlier daemon */
 	uint8_t mac[6];
 	bool has_mac;
 	unsigned int mtu;
@@ -162,7 +168,7 @@ static int create_tap(struct net_vif *vif)
 	struct xb_device *dev = vif->dev;
 	int rc;
 
-	vif->tap_fd0 = net_tap_open_queue(vif->ifname, true);
+	vif->tap_fd0 = net_tap_acquire(dev, vif->ifname, &vif->adopted);
 	if (vif->tap_fd0 < 0) {
 		rc = vif->tap_fd0;
 		vif->tap_fd0 = -1;
@@ -170,6 +176,9 @@ static int create_tap(struct net_vif *vif)
 			       vif->ifname, strerror(-rc));
 		return rc;
 	}
+	/* An adopted TAP keeps what the host made of it (MTU included). */
+	if (vif->adopted)
+		return 0;
 	rc = net_tap_set_mac(vif->ifname, host_mac);
 	if (!rc)
 		rc = net_tap_set_mtu(vif->ifname, vif->mtu);
@@ -219,12 +228,12 @@ static unsigned int default_max_queues(void)
 	return n > NET_MAX_QUEUES ? NET_MAX_QUEUES : (unsigned int)n;
 }
 
-static void vif_free(struct net_vif *vif)
+/* keep: the daemon stops, the device stays (see net_tap_release()). */
+static void vif_free(struct net_vif *vif, bool keep)
 {
 	if (!vif)
 		return;
-	if (vif->tap_fd0 >= 0)
-		close(vif->tap_fd0);
+	net_tap_release(vif->ifname, vif->tap_fd0, keep);
 	pthread_mutex_destroy(&vif->mcast.lock);
 	free(vif->queues);
 	free(vif);
@@ -248,12 +257,14 @@ static int net_probe(struct xb_device *dev)
 	if (!rc)
 		rc = write_features(vif);
 	if (rc) {
-		vif_free(vif);
+		/* A TAP we adopted stays for the next try (its record too). */
+		vif_free(vif, vif->adopted);
 		return rc;
 	}
 	dev->priv = vif;
-	xb_dev_info(dev, "TAP %s created, waiting for the frontend",
-		    vif->ifname);
+	xb_dev_info(dev, "TAP %s %s (ifindex %u), waiting for the frontend",
+		    vif->ifname, vif->adopted ? "taken over" : "created",
+		    net_tap_ifindex(vif->ifname));
 	return 0;
 }
 
@@ -525,8 +536,16 @@ static void net_remove(struct xb_device *dev)
 	struct net_vif *vif = vif_of(dev);
 
 	net_disconnect(dev);
-	vif_free(vif);
+	if (vif && dev->daemon_stopping)
+		xb_dev_info(dev, "TAP %s kept for the next daemon",
+			    vif->ifname);
+	vif_free(vif, dev->daemon_stopping);
 	dev->priv = NULL;
+}
+
+static void net_start(struct xbs *xs, const char *backend_dir)
+{
+	net_tap_sweep(xs, backend_dir);
 }
 
 /* ------------------------------------------------------------------ */
@@ -588,4 +607,5 @@ const struct xb_kind net_kind = {
 	.disconnect = net_disconnect,
 	.remove = net_remove,
 	.describe = net_describe,
+	.start = net_start,
 };
