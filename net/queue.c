@@ -624,6 +624,24 @@ static void on_rate_timer(struct net_queue *q)
 	}
 }
 
+/* The main thread changed the limit: a packet held may go sooner. */
+static void take_rate_change(struct net_queue *q)
+{
+	if (!atomic_exchange(&q->rate_changed, false))
+		return;
+	net_rate_change(&q->rate, atomic_load(&q->rate_new_bytes),
+			atomic_load(&q->rate_new_usec));
+	q->tx_waiting = false; /* judged again now; the timer is re-armed */
+}
+
+void net_queue_set_rate(struct net_queue *q, uint64_t bytes, uint64_t usec)
+{
+	atomic_store(&q->rate_new_bytes, bytes);
+	atomic_store(&q->rate_new_usec, usec);
+	atomic_store(&q->rate_changed, true);
+	kick(q);
+}
+
 /* NET_RX_STALL_MS after the guest ran out of buffers. */
 static void on_stall_timer(struct net_queue *q)
 {
@@ -664,8 +682,10 @@ static void dispatch(struct net_queue *q, uint32_t tag)
 		on_stall_timer(q);
 		break;
 	case EV_KICK:
-		if (read(q->kick_fd, &v, sizeof(v)) > 0)
+		if (read(q->kick_fd, &v, sizeof(v)) > 0) {
+			take_rate_change(q);
 			tx_work(q);
+		}
 		break;
 	}
 }

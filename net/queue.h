@@ -81,6 +81,10 @@ struct net_queue {
 	struct net_stats *stats;
 	struct net_mcast *mcast;
 
+	/* A new rate from the main thread (net_queue_set_rate()). */
+	_Atomic uint64_t rate_new_bytes, rate_new_usec;
+	atomic_bool rate_changed;
+
 	/* Worker-private from net_queue_start() on. */
 	struct xb_worker *worker;
 	int epfd, rate_timer_fd, stall_timer_fd, kick_fd;
@@ -111,6 +115,11 @@ void net_queue_init(struct net_queue *q);
 int net_queue_start(struct net_queue *q);
 /* Stop the worker and free what start allocated. Idempotent. */
 void net_queue_stop(struct net_queue *q);
+/*
+ * Main thread, queue started: the worker takes the new transmit limit
+ * (bytes per usec, bytes 0: none) before its next packet.
+ */
+void net_queue_set_rate(struct net_queue *q, uint64_t bytes, uint64_t usec);
 
 /* Multicast filter: handle an ADD/DEL from the guest; 0 or -1. */
 int net_mcast_update(struct net_mcast *m, uint8_t op, const uint8_t addr[6]);

@@ -107,6 +107,33 @@ static int read_ifname(struct net_vif *vif)
 	return 0;
 }
 
+/*
+ * The backend's "rate": absent is no limit. On error *bad is the value
+ * that did not parse (free() it), or NULL if the read itself failed.
+ */
+static int read_rate(struct net_vif *vif, uint64_t *bytes, uint64_t *usec,
+		     char **bad)
+{
+	char *s = NULL;
+	int rc;
+
+	*bad = NULL;
+	rc = xb_be_read_str(vif->dev, "rate", &s);
+	if (rc == -ENOENT) {
+		*bytes = 0;
+		*usec = 0;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	rc = net_rate_parse(s, bytes, usec);
+	if (rc)
+		*bad = s;
+	else
+		free(s);
+	return rc;
+}
+
 static int read_toolstack_nodes(struct net_vif *vif)
 {
 	struct xb_device *dev = vif->dev;
@@ -141,23 +168,13 @@ static int read_toolstack_nodes(struct net_vif *vif)
 			       xb_read_error(rc), NET_MTU_MIN, NET_MTU_MAX);
 		return rc;
 	}
-	rc = xb_be_read_str(dev, "rate", &s);
-	if (rc == 0) {
-		rc = net_rate_parse(s, &vif->rate_bytes, &vif->rate_usec);
-		if (rc)
-			xb_device_fail(dev, rc,
-				       "backend node rate '%.40s' is not "
-				       "<bytes>,<microseconds>",
-				       s);
-		free(s);
-		if (rc)
-			return rc;
-	} else if (rc != -ENOENT) {
-		xb_device_fail(dev, rc, "backend node rate: %s",
-			       xb_read_error(rc));
-		return rc;
-	}
-	return 0;
+	rc = read_rate(vif, &vif->rate_bytes, &vif->rate_usec, &s);
+	if (rc)
+		xb_device_fail(dev, rc, "backend node rate '%.40s': %s",
+			       s ? s : "", s ? "not <bytes>,<microseconds>"
+					     : xb_read_error(rc));
+	free(s);
+	return rc;
 }
 
 static int create_tap(struct net_vif *vif)
@@ -549,6 +566,54 @@ static void net_start(struct xbs *xs, const char *backend_dir)
 }
 
 /* ------------------------------------------------------------------ */
+/* Runtime changes of the toolstack's nodes                            */
+/* ------------------------------------------------------------------ */
+
+/* "rate" rewritten (xl network-... or by hand), as netback watches it. */
+static void rate_changed(struct net_vif *vif)
+{
+	struct xb_device *dev = vif->dev;
+	uint64_t bytes, usec;
+	unsigned int i;
+	char *bad = NULL;
+	int rc;
+
+	rc = read_rate(vif, &bytes, &usec, &bad);
+	if (rc) {
+		/* An operator's mistake: say so, keep the limit in force. */
+		xb_dev_warn(dev, "backend node rate '%.40s': %s; the limit "
+				 "stays %llu bytes per %llu us",
+			    bad ? bad : "",
+			    bad ? "not <bytes>,<microseconds>"
+				: xb_read_error(rc),
+			    (unsigned long long)vif->rate_bytes,
+			    (unsigned long long)vif->rate_usec);
+		free(bad);
+		return;
+	}
+	if (bytes == vif->rate_bytes && usec == vif->rate_usec)
+		return;
+	vif->rate_bytes = bytes;
+	vif->rate_usec = usec;
+	for (i = 0; vif->queues && i < vif->nr_queues; i++)
+		net_queue_set_rate(&vif->queues[i], bytes, usec);
+	if (bytes)
+		xb_dev_info(dev, "transmit limited to %llu bytes per %llu us",
+			    (unsigned long long)bytes,
+			    (unsigned long long)usec);
+	else
+		xb_dev_info(dev, "transmit limit lifted");
+}
+
+static void net_backend_changed(struct xb_device *dev, const char *node)
+{
+	struct net_vif *vif = vif_of(dev);
+
+	if (vif && !strcmp(node, "rate"))
+		rate_changed(vif);
+}
+
+/* ------------------------------------------------------------------ */
 /* xenbackctl                                                          */
 /* ------------------------------------------------------------------ */
 
@@ -606,6 +671,7 @@ const struct xb_kind net_kind = {
 	.connect = net_connect,
 	.disconnect = net_disconnect,
 	.remove = net_remove,
+	.backend_changed = net_backend_changed,
 	.describe = net_describe,
 	.start = net_start,
 };

@@ -169,6 +169,38 @@ rate_ok() {
 }
 check "rate 250000,100000 holds guest transmit to ~20 Mbit/s" rate_ok
 
+# The toolstack rewrites "rate" while the guest runs (netback watches it).
+# rate_to VALUE|- MIN MAX BYTES PORT: set (or remove) the node, then a TCP
+# stream of BYTES runs between MIN and MAX Gbit/s.
+rate_to() {
+	local be out gbit
+	be=$(be_path 10 0)
+	if [ "$1" = - ]; then
+		xenstore-rm "$be/rate" || return 1
+		net_wait 50 grep -q 'vif/10/0: transmit limit lifted' "$TMP/daemon.log"
+	else
+		xenstore-write "$be/rate" "$1" || return 1
+		net_wait 50 grep -q "vif/10/0: transmit limited to ${1%,*} bytes per ${1#*,} us" \
+			"$TMP/daemon.log"
+	fi || return 1
+	out=$(tcp "$G10" "$HNS" "$(net_host_ip 10 0)" "$4" "$5") || return 1
+	gbit=$(echo "$out" | awk '/ok/ {print $4}')
+	echo "$out"
+	awk -v g="$gbit" -v lo="$2" -v hi="$3" 'BEGIN { exit !(g > lo && g < hi) }'
+}
+check "rate rewritten to 1250000,100000 at run time: ~100 Mbit/s" \
+	rate_to 1250000,100000 0.060 0.140 15000000 5012
+rate_bad() {
+	xenstore-write "$(be_path 10 0)/rate" "fast" &&
+		net_wait 50 grep -q "vif/10/0: backend node rate 'fast': not <bytes>,<microseconds>; the limit stays 1250000 bytes per 100000 us" \
+			"$TMP/daemon.log" &&
+		state_is 10 0 4
+}
+check "rate rewritten to garbage: one warning, limit kept, device Connected" \
+	rate_bad
+check "rate removed at run time: the limit is lifted (> 0.3 Gbit/s)" \
+	rate_to - 0.3 1000 64000000 5013
+
 # --------------------------------------------------------------------
 # A guest that posts no receive buffers (XSA-392)
 # --------------------------------------------------------------------
