@@ -295,6 +295,10 @@ static void tx_deliver(struct net_queue *q, struct net_tx_meta *m)
 	}
 	atomic_fetch_add(&q->stats->tx_packets, 1);
 	atomic_fetch_add(&q->stats->tx_bytes, m->pkt.size);
+	if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		atomic_fetch_add(&q->stats->tx_csum_partial, 1);
+	if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		atomic_fetch_add(&q->stats->tx_gso, 1);
 }
 
 /* One batch; returns packets handled, or -1 on a protocol violation. */
@@ -470,6 +474,10 @@ static void rx_respond(struct net_queue *q, const struct net_rx_meta *m)
 	if (ok) {
 		atomic_fetch_add(&q->stats->rx_packets, 1);
 		atomic_fetch_add(&q->stats->rx_bytes, m->len);
+		if (m->flags & NETRXF_csum_blank)
+			atomic_fetch_add(&q->stats->rx_csum_partial, 1);
+		if (gso)
+			atomic_fetch_add(&q->stats->rx_gso, 1);
 	} else {
 		atomic_fetch_add(&q->stats->rx_errors, 1);
 		xb_dev_log_ratelimited(q->dev, LOG_WARNING,

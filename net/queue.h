@@ -52,6 +52,11 @@ struct net_stats {
 	_Atomic uint64_t rx_errors;  /* grant copy into the guest failed */
 	_Atomic uint64_t rx_dropped; /* no buffer posted, too large, filtered */
 	_Atomic uint64_t rx_stalls;  /* times the guest posted no buffer */
+	/* Offloads carried across (each also counted in *_packets). */
+	_Atomic uint64_t tx_csum_partial; /* checksum left to the host */
+	_Atomic uint64_t tx_gso;          /* segmented by the host */
+	_Atomic uint64_t rx_csum_partial; /* checksum left to the guest */
+	_Atomic uint64_t rx_gso;          /* segmented by the guest */
 };
 
 /* Multicast filter (feature-multicast-control), shared by the queues. */

@@ -662,6 +662,12 @@ static void net_describe(struct xb_device *dev, struct xb_desc *out)
 	xb_desc_counter(out, "rx_errors", atomic_load(&s->rx_errors));
 	xb_desc_counter(out, "rx_dropped", atomic_load(&s->rx_dropped));
 	xb_desc_counter(out, "rx_stalls", atomic_load(&s->rx_stalls));
+	xb_desc_counter(out, "tx_csum_partial",
+			atomic_load(&s->tx_csum_partial));
+	xb_desc_counter(out, "tx_gso", atomic_load(&s->tx_gso));
+	xb_desc_counter(out, "rx_csum_partial",
+			atomic_load(&s->rx_csum_partial));
+	xb_desc_counter(out, "rx_gso", atomic_load(&s->rx_gso));
 }
 
 const struct xb_kind net_kind = {

@@ -96,6 +96,28 @@ gso_sizes() {
 check "large GSO frames cross both ways (average packet > 8000 bytes)" \
 	gso_sizes
 
+# IPv6: checksum offload (feature-ipv6-csum-offload) and TCPv6 GSO both
+# ways, every byte verified by the receiver's stack and nettool.
+in_host ip addr add fd65::1/64 dev vif5.0 nodad
+in_g "$G5" ip addr add fd65::2/64 dev eth0 nodad
+# offload_delta COUNTER... : the counters' values, to diff around a run.
+offl() { local c; for c in tx_csum_partial tx_gso rx_csum_partial rx_gso; do
+	echo -n "$(net_counter 5 0 $c) "; done; }
+v6_offload() {
+	local a b
+	a=($(offl))
+	tcp "$G5" "$HNS" fd65::1 16000000 5014 &&
+		tcp "$HNS" "$G5" fd65::2 16000000 5015 || return 1
+	b=($(offl))
+	echo "csum/gso tx ${a[0]}->${b[0]} ${a[1]}->${b[1]}, rx ${a[2]}->${b[2]} ${a[3]}->${b[3]}"
+	# 16 MB at most 64 KB a frame: at least 245 frames each way went
+	# with their checksum left to the receiver and segmented there.
+	[ $((b[0] - a[0])) -ge 245 ] && [ $((b[1] - a[1])) -ge 245 ] &&
+		[ $((b[2] - a[2])) -ge 245 ] && [ $((b[3] - a[3])) -ge 245 ]
+}
+check "IPv6: TCP 16 MB each way verified, checksum offload and GSO both ways" \
+	v6_offload
+
 mtu_edges() {
 	local s
 	for s in 0 1 1472; do
