@@ -86,6 +86,10 @@ struct net_queue {
 	struct net_stats *stats;
 	struct net_mcast *mcast;
 
+	/* Packets this queue carried, for xenbackctl: written by the
+	 * worker only (plain stores), read by the main thread. */
+	_Atomic uint64_t q_tx_packets, q_rx_packets;
+
 	/* A new rate from the main thread (net_queue_set_rate()). */
 	_Atomic uint64_t rate_new_bytes, rate_new_usec;
 	atomic_bool rate_changed;

@@ -621,6 +621,7 @@ static void net_describe(struct xb_device *dev, struct xb_desc *out)
 {
 	struct net_vif *vif = vif_of(dev);
 	const struct net_stats *s;
+	unsigned int i;
 
 	if (!vif)
 		return;
@@ -668,6 +669,17 @@ static void net_describe(struct xb_device *dev, struct xb_desc *out)
 	xb_desc_counter(out, "rx_csum_partial",
 			atomic_load(&s->rx_csum_partial));
 	xb_desc_counter(out, "rx_gso", atomic_load(&s->rx_gso));
+	for (i = 0; vif->queues && vif->nr_queues > 1 && i < vif->nr_queues;
+	     i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "q%u_tx_packets", i);
+		xb_desc_counter(out, name,
+				atomic_load(&vif->queues[i].q_tx_packets));
+		snprintf(name, sizeof(name), "q%u_rx_packets", i);
+		xb_desc_counter(out, name,
+				atomic_load(&vif->queues[i].q_rx_packets));
+	}
 }
 
 const struct xb_kind net_kind = {

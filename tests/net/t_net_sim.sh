@@ -173,6 +173,19 @@ mq_streams() {
 		tcp "$HNS" "$G7" "$(net_guest_ip 7 0)" 16000000 5006
 }
 check "2 queues, split channels: TCP both ways verified" mq_streams
+mq_both_used() {
+	local i c
+	# Each connection's flow hash picks a queue: 16 make both certain.
+	for i in $(seq 16); do
+		tcp "$G7" "$HNS" "$(net_host_ip 7 0)" 100000 $((5100 + i)) >/dev/null ||
+			return 1
+	done
+	for c in q0_tx_packets q1_tx_packets q0_rx_packets q1_rx_packets; do
+		echo "$c=$(net_counter 7 0 $c)"
+		[ "$(net_counter 7 0 $c)" -gt 0 ] || return 1
+	done
+}
+check "2 queues: both carry packets both ways (per-queue counters)" mq_both_used
 
 # Rate limit: 250 kB per 100 ms (2.5 MB/s) on guest transmit.
 G10=xbn-g10$T
