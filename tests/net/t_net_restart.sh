@@ -68,6 +68,8 @@ front_restart() {
 	fi
 	wait "$p" 2>/dev/null
 	xenstore-write "$(fe_path "$d" "$n")/state" 1 || return 1
+	# Its log names the old one "connected": not to be read as ours.
+	rm -f "$TMP/nf.$d.$n.log"
 	start_front "$d" "$n" "$ns" "$@"
 	net_wait_front "$d" "$n" "$ns"
 }
