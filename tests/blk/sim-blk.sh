@@ -158,7 +158,13 @@ run_guest cdrom 1 -d 51760 cdrom
 truncate -s ${SIZE_MB}M "$tmp/rs.img"
 add_vbd 1 51776 "$tmp/rs.img" w
 run_guest resize 1 -d 51776 -T "$tmp/rs.img" -R $(((SIZE_MB + 8) * 1048576)) \
-	resize
+	-C "$CTL -s $tmp/ctl.sock resize 1 51776" resize
+out=$(timeout 10 "$CTL" -s "$tmp/ctl.sock" resize 1 9 2>&1)
+rc=$?
+case "$rc $out" in
+"1 error: no resizable device 1/9"*) pass "xenbackctl resize of no device: an error" ;;
+*) fail "xenbackctl resize of no device: an error" "(rc $rc: $out)" ;;
+esac
 
 # ---- discard punches a hole -----------------------------------------------
 add_vbd 2 51744 "$tmp/disc.img" w
