@@ -263,36 +263,38 @@ static int open_backing(struct blk_dev *bd)
 /* ------------------------------------------------------------------ */
 
 /*
- * Grant references of queue qi: "ring-ref" for a one-page ring, else
- * "ring-ref0".."ring-ref<N-1>", under "queue-<qi>/" with several queues.
- * ring-page-order itself is a top-level node (blkif.h).
+ * Grant references of queue qi (backend/rings.h: "ring-ref" or
+ * "ring-ref<i>", under "queue-<qi>/" with several queues, the order
+ * from the top-level "ring-page-order"). Queue 0 fixes the ring order;
+ * every other queue must have the same (the guest could change the node
+ * between reads, and a ring must never be larger than what was mapped).
  */
 static int read_ring_refs(struct blk_dev *bd, unsigned int qi,
 			  grant_ref_t *refs)
 {
 	struct xb_device *dev = bd->dev;
-	unsigned int i, n = 1u << bd->ring_order, ref;
-	char node[64], dir[16] = "";
+	char dir[16], bad[XBS_PATH_MAX];
+	unsigned int nr = 0, order = 0;
 	int rc;
 
-	if (bd->nr_queues > 1)
-		snprintf(dir, sizeof(dir), "queue-%u/", qi);
-	for (i = 0; i < n; i++) {
-		if (bd->ring_order == 0)
-			snprintf(node, sizeof(node), "%sring-ref", dir);
-		else
-			snprintf(node, sizeof(node), "%sring-ref%u", dir, i);
-		rc = xb_fe_read_uint(dev, node, UINT32_MAX, &ref);
-		if (rc == -ENOENT && bd->ring_order == 0) {
-			snprintf(node, sizeof(node), "%sring-ref0", dir);
-			rc = xb_fe_read_uint(dev, node, UINT32_MAX, &ref);
-		}
-		if (rc < 0) {
-			xb_device_fail(dev, rc, "frontend node %s: %s", node,
-				       xb_read_error(rc));
-			return rc;
-		}
-		refs[i] = ref;
+	snprintf(dir, sizeof(dir), "queue-%u", qi);
+	rc = xb_ring_read_refs(dev, bd->nr_queues > 1 ? dir : NULL,
+			       "ring-ref", RING_BLKIF_MAX_PAGE_ORDER, refs, &nr,
+			       bad);
+	if (rc < 0) {
+		xb_device_fail(dev, rc, "frontend node %s: %s", bad,
+			       xb_read_error(rc));
+		return rc;
+	}
+	while ((1u << order) < nr)
+		order++;
+	if (qi == 0) {
+		bd->ring_order = order;
+	} else if (order != bd->ring_order) {
+		xb_device_fail(dev, -EINVAL,
+			       "queue %u has a ring of order %u, queue 0 of %u",
+			       qi, order, bd->ring_order);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -309,13 +311,6 @@ static int read_frontend(struct blk_dev *bd)
 		rc = -ERANGE;
 	if (rc < 0) {
 		xb_device_fail(dev, rc, "frontend node multi-queue-num-queues: %s",
-			       xb_read_error(rc));
-		return rc;
-	}
-	rc = xb_fe_read_uint_def(dev, "ring-page-order",
-				 RING_BLKIF_MAX_PAGE_ORDER, 0, &bd->ring_order);
-	if (rc < 0) {
-		xb_device_fail(dev, rc, "frontend node ring-page-order: %s",
 			       xb_read_error(rc));
 		return rc;
 	}
@@ -343,6 +338,9 @@ static int read_frontend(struct blk_dev *bd)
 		bd->persistent = false;
 	return 0;
 }
+
+_Static_assert(RING_BLKIF_MAX_PAGES == XB_RING_MAX_PAGES,
+	       "blkif and backend/rings.h agree on the largest ring");
 
 static int start_queue(struct blk_dev *bd, struct blk_queue *q)
 {
