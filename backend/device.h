@@ -57,6 +57,10 @@
  *                    devices that are gone meanwhile (e.g. persistent
  *                    TAPs, see xb_run_dir()). backend_dir is
  *                    <own domain>/backend/<type>.
+ *   resize           (optional) the operator asked (`xenbackctl resize`):
+ *                    look at the backing's size now and tell the frontend
+ *                    of a change; print one line of result to out. 0, or
+ *                    <0 with a line "error: <why>".
  *
  * Errors are negative errno values throughout.
  */
@@ -64,6 +68,7 @@
 #define XB_BACKEND_DEVICE_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <xen/io/xenbus.h>
 #include <xengnttab.h>
@@ -85,6 +90,7 @@ struct xb_kind {
 	void (*describe)(struct xb_device *dev, struct xb_desc *out);
 	void (*kicked)(struct xb_device *dev);
 	void (*start)(struct xbs *xs, const char *backend_dir);
+	int (*resize)(struct xb_device *dev, FILE *out);
 };
 
 /*
