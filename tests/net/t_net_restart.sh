@@ -11,6 +11,7 @@ cd "$(dirname "$0")/../.." || exit 1
 ( sleep 300; echo "FAIL: t_net_restart.sh timed out"; kill -TERM $$ ) 2>/dev/null &
 WATCHDOG=$!
 finish() {
+	pkill -P "$WATCHDOG" sleep 2>/dev/null # not left holding our stdout
 	kill "$WATCHDOG" 2>/dev/null
 	if [ -n "${FAILED:-}" ] && [ -n "${TMP:-}" ]; then
 		echo "-- daemon log (last 60 lines):"

@@ -10,6 +10,7 @@ cd "$(dirname "$0")/../.." || exit 1
 ( sleep 400; echo "FAIL: t_net_sim.sh timed out"; kill -TERM $$ ) 2>/dev/null &
 WATCHDOG=$!
 finish() {
+	pkill -P "$WATCHDOG" sleep 2>/dev/null # not left holding our stdout
 	kill "$WATCHDOG" 2>/dev/null
 	if [ -n "${FAILED:-}" ] && [ -n "${TMP:-}" ]; then
 		echo "-- daemon log (last 40 lines):"
