@@ -8,7 +8,8 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/net/lib.sh
 
-( sleep 300; echo "FAIL: t_net_restart.sh timed out"; kill -TERM $$ ) 2>/dev/null &
+# Bound the whole run (finish() ends the sleep early: then nothing more).
+( sleep 300 && echo "FAIL: t_net_restart.sh timed out" && kill -TERM $$ ) 2>/dev/null &
 WATCHDOG=$!
 finish() {
 	pkill -P "$WATCHDOG" sleep 2>/dev/null # not left holding our stdout
