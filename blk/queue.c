@@ -12,7 +12,8 @@
  *     reads, writes, fdsync    one io_submit per pass
  *     bad, unsupported,
  *     discard                  answered in the same pass
- *   completion (libaio eventfd)
+ *   completion (libaio's ring, read in place: right after io_submit,
+ *              and when the edge-triggered eventfd fires)
  *     reads                    queue pages -> guest pages (one batch)
  *     write + flush            then an fdsync; answered once durable
  *     answers                  one push per batch, notify if asked
@@ -592,6 +593,8 @@ static void check_size(struct blk_queue *q)
 		xb_device_kick_async(q->bd->dev);
 }
 
+static void reap_completions(struct blk_queue *q);
+
 static void queue_pass(struct blk_queue *q)
 {
 	for (;;) {
@@ -610,6 +613,7 @@ static void queue_pass(struct blk_queue *q)
 		while (n-- > 0 && !q->barrier && can_take(q))
 			take_request(q);
 		flush_batch(q);
+		reap_completions(q);
 		push_responses(q);
 		/* Out of room or ordered behind a barrier: completions resume. */
 		if (q->barrier || !can_take(q))
@@ -653,25 +657,59 @@ static void complete_one(struct blk_queue *q, struct blk_slot *s, long res)
 	finish(q, s, BLKIF_RSP_OKAY);
 }
 
-static void on_aio(void *arg, uint32_t events)
+/*
+ * The completion ring libaio's io_setup() maps into this process (fs/aio.c;
+ * libaio reads the same header). Only this worker consumes it, so
+ * completions are taken straight from it, without a system call; the
+ * kernel reads head back to know which entries are free again.
+ */
+struct blk_aio_ring {
+	unsigned int id, nr, head, tail;
+	unsigned int magic, compat_features, incompat_features;
+	unsigned int header_length;
+	struct io_event events[];
+};
+#define BLK_AIO_RING_MAGIC 0xa10a10a1u
+#define BLK_AIO_RING_INCOMPAT 0u
+
+static int reap_events(struct blk_queue *q)
 {
-	struct blk_queue *q = arg;
+	struct blk_aio_ring *r = (struct blk_aio_ring *)q->aio;
 	struct timespec zero = { 0, 0 };
-	uint64_t cnt;
+	unsigned int head, tail;
+	int n = 0;
+
+	if (r->magic != BLK_AIO_RING_MAGIC ||
+	    r->incompat_features != BLK_AIO_RING_INCOMPAT) {
+		do
+			n = io_getevents(q->aio, 0, (long)q->nr_slots,
+					 q->events, &zero);
+		while (n == -EINTR);
+		return n;
+	}
+	head = r->head;
+	tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+	while (head != tail && n < (int)q->nr_slots) {
+		if (head >= r->nr)
+			head = 0;
+		q->events[n++] = r->events[head];
+		head = head + 1 < r->nr ? head + 1 : 0;
+	}
+	/* The entries are copied out before the kernel may reuse them. */
+	__atomic_store_n(&r->head, head, __ATOMIC_RELEASE);
+	return n;
+}
+
+/*
+ * Answers (or moves on) everything libaio completed: after a submission
+ * (a backing that completes at once, like tmpfs or a cache hit, is
+ * answered in the same pass) and when the eventfd fires.
+ */
+static void reap_completions(struct blk_queue *q)
+{
 	int n, i;
 
-	(void)events;
-	if (read(q->efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
-		xb_dev_log_ratelimited(q->bd->dev, LOG_ERR,
-				       "queue %u: eventfd: %s", q->index,
-				       strerror(errno));
-	for (;;) {
-		n = io_getevents(q->aio, 0, (long)q->nr_slots, q->events,
-				 &zero);
-		if (n == -EINTR)
-			continue;
-		if (n <= 0)
-			break;
+	while ((n = reap_events(q)) > 0) {
 		for (i = 0; i < n; i++)
 			complete_one(q, q->events[i].data,
 				     (long)q->events[i].res);
@@ -679,6 +717,18 @@ static void on_aio(void *arg, uint32_t events)
 		maybe_start_barrier(q);
 		flush_batch(q);
 	}
+}
+
+/*
+ * The eventfd is edge-triggered and never read: every completion signals
+ * it, which wakes the loop again, and the ring itself says what is done.
+ */
+static void on_aio(void *arg, uint32_t events)
+{
+	struct blk_queue *q = arg;
+
+	(void)events;
+	reap_completions(q);
 	push_responses(q);
 	queue_pass(q);
 }
@@ -825,7 +875,8 @@ int blk_queue_start(struct blk_queue *q)
 	}
 	rc = xb_worker_add_fd(q->worker, q->ch.fd, EPOLLIN, on_evtchn, q);
 	if (rc == 0)
-		rc = xb_worker_add_fd(q->worker, q->efd, EPOLLIN, on_aio, q);
+		rc = xb_worker_add_fd(q->worker, q->efd, EPOLLIN | EPOLLET,
+				      on_aio, q);
 	if (rc == 0)
 		rc = xb_worker_start(q->worker);
 	if (rc < 0) {
