@@ -42,9 +42,6 @@
 #define BLK_QUEUE_POOL_PAGES 1024
 /* Persistent grants kept mapped per queue (Linux blkback's default). */
 #define BLK_MAX_PGRANTS 1056
-/* Idle-ring busy poll by default, and the most one may ask, in us. */
-#define BLK_POLL_US_DEFAULT 0
-#define BLK_POLL_US_MAX 1000
 /* Segments per indirect request we offer (Linux blkback's maximum). */
 #define BLK_MAX_INDIRECT_SEGS RING_BLKIF_MAX_INDIRECT_SEGS
 
@@ -165,8 +162,6 @@ struct blk_queue {
 	struct blk_pgrants pgrants;
 	struct io_event *events;
 
-	/* Busy-poll budget of an idle ring before sleeping (0: none). */
-	int64_t poll_ns;
 	/* Queue 0 only: a timer to look at the backing's size (resize). */
 	int size_timer;
 
@@ -190,7 +185,6 @@ struct blk_dev {
 	unsigned int nr_queues;
 	bool persistent;	/* both ends use persistent grants */
 	bool data_map;		/* map grants (else grant copy) */
-	unsigned int poll_us;	/* idle-ring busy poll (XENBACKD_BLK_POLL_US) */
 	struct blk_queue *queues;
 	bool connected;
 

@@ -613,46 +613,7 @@ static int size_timer_open(struct blk_queue *q)
 	return 0;
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
-#endif
-}
-
-static inline int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/*
- * The ring is empty just after we answered requests: the frontend usually
- * sends the next ones within microseconds. Watching the producer index
- * for a short while (q->poll_ns, XENBACKD_BLK_POLL_US) before re-arming
- * the ring's event and sleeping saves the frontend its notification and
- * this worker a wake-up per request. After a pass woken by the frontend
- * itself it has just sent what it had: no polling then. True when
- * requests (or a broken producer index) showed up.
- */
-static bool poll_ring(struct blk_queue *q)
-{
-	int64_t end;
-
-	end = now_ns() + q->poll_ns;
-	do {
-		if (ring_blkif_pending(&q->ring) != 0)
-			return true;
-		cpu_relax();
-	} while (now_ns() < end);
-	return false;
-}
-
-static void queue_pass(struct blk_queue *q, bool answered)
+static void queue_pass(struct blk_queue *q)
 {
 	for (;;) {
 		int n;
@@ -675,10 +636,6 @@ static void queue_pass(struct blk_queue *q, bool answered)
 			break;
 		if (n >= 0)
 			continue;
-		/* Polls again after each hit: the frontend sends one request
-		 * per answer it reads. The first miss ends it. */
-		if (answered && q->poll_ns && poll_ring(q))
-			continue;
 		if (!ring_blkif_final_check(&q->ring))
 			break;
 	}
@@ -690,7 +647,7 @@ static void on_evtchn(void *arg, uint32_t events)
 
 	(void)events;
 	xb_evtchn_ack(&q->ch);
-	queue_pass(q, false);
+	queue_pass(q);
 }
 
 static void complete_one(struct blk_queue *q, struct blk_slot *s, long res)
@@ -716,56 +673,21 @@ static void complete_one(struct blk_queue *q, struct blk_slot *s, long res)
 	finish(q, s, BLKIF_RSP_OKAY);
 }
 
-/*
- * The kernel's completion ring of an AIO context, mapped in our memory
- * at the context's address (Linux fs/aio.c, struct aio_ring): completions
- * are read from it directly, as fio's userspace_reap does, without an
- * io_getevents() call per wake-up. We are its only reader.
- */
-struct blk_aio_ring {
-	unsigned int id, nr, head, tail;
-	unsigned int magic, compat_features, incompat_features;
-	unsigned int header_length;
-	struct io_event events[];
-};
-
-#define BLK_AIO_RING_MAGIC 0xa10a10a1u
-
-/* Up to max completions, or -errno; the ring itself when it can be used. */
-static int reap_events(struct blk_queue *q, struct io_event *ev, int max)
-{
-	struct blk_aio_ring *r = (struct blk_aio_ring *)q->aio;
-	struct timespec zero = { 0, 0 };
-	unsigned int head, tail;
-	int n = 0;
-
-	if (r->magic != BLK_AIO_RING_MAGIC || r->incompat_features)
-		return io_getevents(q->aio, 0, max, ev, &zero);
-	head = r->head;
-	tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
-	if (head >= r->nr || tail >= r->nr)
-		return io_getevents(q->aio, 0, max, ev, &zero);
-	while (head != tail && n < max) {
-		ev[n++] = r->events[head];
-		if (++head == r->nr)
-			head = 0;
-	}
-	__atomic_store_n(&r->head, head, __ATOMIC_RELEASE);
-	return n;
-}
-
-/*
- * Completions: the eventfd is edge-triggered, so it is never read; every
- * completion after the ring was drained signals again.
- */
 static void on_aio(void *arg, uint32_t events)
 {
 	struct blk_queue *q = arg;
+	struct timespec zero = { 0, 0 };
+	uint64_t cnt;
 	int n, i;
 
 	(void)events;
+	if (read(q->efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+		xb_dev_log_ratelimited(q->bd->dev, LOG_ERR,
+				       "queue %u: eventfd: %s", q->index,
+				       strerror(errno));
 	for (;;) {
-		n = reap_events(q, q->events, (int)q->nr_slots);
+		n = io_getevents(q->aio, 0, (long)q->nr_slots, q->events,
+				 &zero);
 		if (n == -EINTR)
 			continue;
 		if (n <= 0)
@@ -778,7 +700,7 @@ static void on_aio(void *arg, uint32_t events)
 		flush_batch(q);
 	}
 	push_responses(q);
-	queue_pass(q, true);
+	queue_pass(q);
 }
 
 /* Worker's drain hook: stop taking requests, report what is in flight. */
@@ -909,7 +831,6 @@ int blk_queue_start(struct blk_queue *q)
 
 	q->efd = -1;
 	q->size_timer = -1;
-	q->poll_ns = (int64_t)q->bd->poll_us * 1000;
 	q->dead = q->stopping = false;
 	q->barrier = NULL;
 	q->in_use = 0;
@@ -934,8 +855,7 @@ int blk_queue_start(struct blk_queue *q)
 	}
 	rc = xb_worker_add_fd(q->worker, q->ch.fd, EPOLLIN, on_evtchn, q);
 	if (rc == 0)
-		rc = xb_worker_add_fd(q->worker, q->efd, EPOLLIN | EPOLLET,
-				      on_aio, q);
+		rc = xb_worker_add_fd(q->worker, q->efd, EPOLLIN, on_aio, q);
 	if (rc == 0 && q->size_timer >= 0)
 		rc = xb_worker_add_fd(q->worker, q->size_timer, EPOLLIN,
 				      on_size_timer, q);

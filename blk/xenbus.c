@@ -60,28 +60,6 @@ static bool data_path_is_map(struct xb_device *dev)
 	return false;
 }
 
-/*
- * How long a worker watches an idle ring before sleeping, in us, from
- * $XENBACKD_BLK_POLL_US (docs/blk.md).
- */
-static unsigned int poll_us(struct xb_device *dev)
-{
-	const char *v = getenv("XENBACKD_BLK_POLL_US");
-	char *end;
-	unsigned long n;
-
-	if (!v || !*v)
-		return BLK_POLL_US_DEFAULT;
-	n = strtoul(v, &end, 10);
-	if (*end || n > BLK_POLL_US_MAX) {
-		xb_dev_warn(dev, "XENBACKD_BLK_POLL_US='%.16s' is not 0..%u: "
-				 "using %u",
-			    v, BLK_POLL_US_MAX, BLK_POLL_US_DEFAULT);
-		return BLK_POLL_US_DEFAULT;
-	}
-	return (unsigned int)n;
-}
-
 static int read_mode(struct blk_dev *bd)
 {
 	struct xb_device *dev = bd->dev;
@@ -140,7 +118,6 @@ static int blk_probe(struct xb_device *dev)
 	if (rc < 0)
 		return rc;
 	bd->data_map = data_path_is_map(dev);
-	bd->poll_us = poll_us(dev);
 	rc = xb_be_write(dev, "feature-max-indirect-segments", "%u",
 			 BLK_MAX_INDIRECT_SEGS);
 	if (rc == 0)

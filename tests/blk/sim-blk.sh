@@ -27,8 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# BLK_SIM_DATA=map runs everything with the daemon mapping grants;
-# BLK_SIM_POLL_US its workers' idle-ring polling (default 0: none).
+# BLK_SIM_DATA=map runs everything with the daemon mapping grants.
 DATA=${BLK_SIM_DATA:-copy}
 P=; [ "$DATA" = copy ] || P="$DATA: "
 pass() { echo "PASS: $P$1"; }
@@ -109,8 +108,7 @@ done
 head -c 1048576 /dev/urandom >"$tmp/seed" && dd if="$tmp/seed" \
 	of="$tmp/ro.img" conv=notrunc status=none
 
-(eval "$($X env "$H" 0)" && XENBACKD_BLK_DATA=$DATA \
-	XENBACKD_BLK_POLL_US=${BLK_SIM_POLL_US:-0} exec "$DAEMON" --foreground --kinds vbd --log-target stderr \
+(eval "$($X env "$H" 0)" && XENBACKD_BLK_DATA=$DATA exec "$DAEMON" --foreground --kinds vbd --log-target stderr \
 	--log-level debug --control-socket "$tmp/ctl.sock") \
 	>"$tmp/daemon.log" 2>&1 &
 dpid=$!
