@@ -1,10 +1,11 @@
 /*
  * xenbackctl - lists the devices a running xenbackd serves.
  *
- *   xenbackctl [--json] [--socket PATH] [list]
+ *   xenbackctl [--json] [--socket PATH] [list | resources]
  *
  * Asks the daemon over its control socket (backend/control.h) and prints
- * the answer: a table, or a JSON array with --json.
+ * the answer: a table, or JSON with --json (an array of devices; for
+ * resources an object, see backend/resources.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,9 +24,12 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: xenbackctl [OPTION]... [list]\n"
-		"List the devices xenbackd serves: domain, kind, devid, state,\n"
-		"backing, negotiated features and ring statistics.\n\n"
+		"Usage: xenbackctl [OPTION]... [list | resources]\n"
+		"list (the default): the devices xenbackd serves: domain, kind,\n"
+		"devid, state, backing, negotiated features and statistics.\n"
+		"resources: what the daemon holds per frontend domain and in\n"
+		"total: ring pages and data grants mapped, event channels\n"
+		"bound, backing files and TAP queues open.\n\n"
 		"  -j, --json         a JSON array instead of a table\n"
 		"  -s, --socket PATH  the daemon's control socket\n"
 		"                     (default $XENBACKD_SOCKET or %s)\n"
@@ -90,7 +94,8 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = getenv("XENBACKD_SOCKET");
-	const char *cmd;
+	const char *cmd = "list";
+	char line[64];
 	bool json = false;
 	int c, fd, rc;
 
@@ -112,9 +117,11 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc && strcmp(argv[optind], "list")) {
+	if (optind < argc)
+		cmd = argv[optind];
+	if (strcmp(cmd, "list") && strcmp(cmd, "resources")) {
 		fprintf(stderr, "xenbackctl: unknown command '%s'\n",
-			argv[optind]);
+			cmd);
 		usage(stderr);
 		return 2;
 	}
@@ -125,8 +132,8 @@ int main(int argc, char **argv)
 	fd = connect_to(path);
 	if (fd < 0)
 		return 1;
-	cmd = json ? "list json\n" : "list\n";
-	if (write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd)) {
+	snprintf(line, sizeof(line), "%s%s\n", cmd, json ? " json" : "");
+	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line)) {
 		fprintf(stderr, "xenbackctl: write: %s\n", strerror(errno));
 		close(fd);
 		return 1;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "backend/log.h"
+#include "backend/resources.h"
 
 struct xb_control {
 	int fd;
@@ -123,8 +124,13 @@ static void serve_client(struct xb_control *c, int fd)
 		xb_backend_report(c->be, out, false);
 	else if (!strcmp(cmd, "list json"))
 		xb_backend_report(c->be, out, true);
+	else if (!strcmp(cmd, "resources"))
+		xb_res_report(out, false);
+	else if (!strcmp(cmd, "resources json"))
+		xb_res_report(out, true);
 	else
-		fprintf(out, "error: unknown command '%.32s' (list, list json)\n",
+		fprintf(out,
+			"error: unknown command '%.32s' (list, list json, resources, resources json)\n",
 			cmd);
 	fclose(out);
 	write_all(fd, answer, len);

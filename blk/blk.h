@@ -28,6 +28,7 @@
 #include <xengnttab.h>
 
 #include "backend/device.h"
+#include "backend/resources.h"
 #include "backend/rings.h"
 #include "backend/worker.h"
 #include "ring/blkif.h"
@@ -49,6 +50,7 @@
 
 struct blk_backing {
 	int fd;			/* O_DIRECT, read-only if readonly */
+	unsigned int domid;	/* the fd is counted for it (resources.h) */
 	char path[256];
 	bool is_bdev;
 	bool readonly;
@@ -108,6 +110,7 @@ struct blk_pgrants {
 	unsigned int nr, max, nbuckets;
 	uint32_t head, tail;
 	uint64_t hits, misses, evictions;
+	uint32_t domid;		/* whose grants (backend/resources.h) */
 };
 
 int blk_pgrants_init(struct blk_pgrants *c, unsigned int max);

@@ -102,10 +102,10 @@ void *blk_pgrants_get(struct blk_pgrants *c, xengnttab_handle *gt,
 			return c->e[i].addr;
 		}
 	}
-	addr = xengnttab_map_grant_ref(gt, domid, gref,
-				       PROT_READ | PROT_WRITE);
+	addr = xb_grant_map(gt, domid, 1, &gref, PROT_READ | PROT_WRITE);
 	if (!addr)
 		return NULL;
+	c->domid = domid;
 	c->misses++;
 	if (c->nr < c->max) {
 		i = c->nr++;
@@ -114,7 +114,7 @@ void *blk_pgrants_get(struct blk_pgrants *c, xengnttab_handle *gt,
 		i = c->tail;
 		lru_unlink(c, i);
 		hash_unlink(c, i);
-		xengnttab_unmap(gt, c->e[i].addr, 1);
+		xb_grant_unmap(gt, domid, c->e[i].addr, 1);
 		c->evictions++;
 	}
 	c->e[i].gref = gref;
@@ -131,7 +131,7 @@ void blk_pgrants_destroy(struct blk_pgrants *c, xengnttab_handle *gt)
 
 	if (c->e && gt)
 		for (i = 0; i < c->nr; i++)
-			xengnttab_unmap(gt, c->e[i].addr, 1);
+			xb_grant_unmap(gt, c->domid, c->e[i].addr, 1);
 	free(c->e);
 	free(c->bucket);
 	memset(c, 0, sizeof(*c));

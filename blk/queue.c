@@ -192,9 +192,9 @@ static void map_copy(struct blk_queue *q, struct blk_slot *s)
 	if (!q->bd->persistent) {
 		for (i = 0; i < n; i++)
 			refs[i] = s->req.seg[i].gref;
-		base = xengnttab_map_domain_grant_refs(
-			q->gt, n, domid, refs,
-			s->write ? PROT_READ : PROT_READ | PROT_WRITE);
+		base = xb_grant_map(q->gt, domid, n, refs,
+				    s->write ? PROT_READ
+					     : PROT_READ | PROT_WRITE);
 		if (!base) {
 			s->copy_failed = true;
 			return;
@@ -224,7 +224,7 @@ static void map_copy(struct blk_queue *q, struct blk_slot *s)
 			memcpy(guest + off, local, len);
 	}
 	if (base)
-		xengnttab_unmap(q->gt, base, n);
+		xb_grant_unmap(q->gt, domid, base, n);
 }
 
 /* Moves a slot's data (either way) and stages it for the batch's end. */

@@ -119,6 +119,30 @@ static bool ctl_has(struct ctx *c, bool json, const char *s)
 	return ok;
 }
 
+/*
+ * "xenbackctl resources --json" has s (want true) or lacks it (false),
+ * within a second: workers release asynchronously.
+ */
+static bool res_has(struct ctx *c, bool want, const char *s)
+{
+	char *out = NULL;
+	bool has = false;
+
+	for (int i = 0; i < 50; i++) {
+		free(out);
+		out = sim_ctl_args(&c->d, "--json resources");
+		has = out && strstr(out, s);
+		if (has == want)
+			break;
+		usleep(20000);
+	}
+	if (has != want)
+		fail(c, "xenbackctl resources %s '%s': %s",
+		     want ? "lacks" : "has", s, out ? out : "(nothing)");
+	free(out);
+	return has == want;
+}
+
 /* Waits until the daemon's log has s exactly once. */
 static bool log_once(struct ctx *c, const char *s)
 {
@@ -180,7 +204,13 @@ static bool t_multipage(struct ctx *c)
 		fail(c, "backend mapped '%s' pages, want 4", c->g.last)) &&
 	       ctl_has(c, true, "\"ring-pages\": \"4\"") &&
 	       ctl_has(c, true,
-		       "\"ring_pages_mapped\": 4, \"channels_bound\": 1");
+		       "\"ring_pages_mapped\": 4, \"channels_bound\": 1") &&
+	       res_has(c, true,
+		       "{\"domain\": 5, \"ring_pages\": 4, \"grants\": 0, "
+		       "\"channels\": 1, \"fds\": 0}") &&
+	       res_has(c, true,
+		       "\"total\": {\"ring_pages\": 4, \"grants\": 0, "
+		       "\"channels\": 1, \"fds\": 0}");
 }
 
 static bool t_hotplug_wait(struct ctx *c)
@@ -205,6 +235,7 @@ static bool t_close_reconnect(struct ctx *c)
 	       gcmd(c, "close 1") && wait_state(c, 5, 1, "6") &&
 	       ctl_has(c, true,
 		       "\"ring_pages_mapped\": 0, \"channels_bound\": 0") &&
+	       res_has(c, true, "\"domains\": []") &&
 	       gcmd(c, "state 1 1") && wait_state(c, 5, 1, "2") &&
 	       gcmd(c, "connect 1") && gcmd(c, "ping 1") &&
 	       ctl_has(c, false, "Connected");
@@ -267,6 +298,8 @@ static bool t_domain_destroyed(struct ctx *c)
 	ok = ok && ctl_has(c, true, "\"name\": \"xbt/5/1\", \"state\": \"Closed\"");
 	ok = ok && ctl_has(c, true,
 			   "\"ring_pages_mapped\": 0, \"channels_bound\": 0");
+	ok = ok && res_has(c, false, "\"domain\": 5,") &&
+	     res_has(c, true, "\"domain\": 6, \"ring_pages\": 1,");
 	/* The other guest is unaffected. */
 	ok = ok && (sim_guest_cmd(&g6, "ping 1") ||
 		    fail(c, "guest 6 ping after 5 died: %s", g6.last));
@@ -574,6 +607,10 @@ static bool t_real_vbd(struct ctx *c)
 	       (sim_wait(&c->h, sim_path("%s/state", be), "2", 10000) ||
 		fail(c, "vbd not in InitWait within libxl's 10 s")) &&
 	       ctl_has(c, true, "\"kind\": \"vbd\"") &&
+	       /* hot-unplug in InitWait: removed, the backing closed */
+	       sim_write(&c->h, sim_path("%s/online", be), "0") &&
+	       sim_write(&c->h, sim_path("%s/state", be), "5") &&
+	       res_has(c, true, "\"domains\": []") &&
 	       (sim_daemon_stop(&c->d, 10000) == 0 || fail(c, "exit status")) &&
 	       node_is(c, sim_path("%s/state", be), "6");
 }
@@ -598,6 +635,10 @@ static bool t_real_vif(struct ctx *c)
 	ok = ok && (system(cmd) == 0 ||
 		    fail(c, "no network device %s before InitWait", vifname));
 	ok = ok && ctl_has(c, true, "\"kind\": \"vif\"");
+	/* Its TAP's first queue, counted from probe to remove. */
+	ok = ok && res_has(c, true, "{\"domain\": 5, \"ring_pages\": 0, "
+				    "\"grants\": 0, \"channels\": 0, "
+				    "\"fds\": 1}");
 	ok = ok && (sim_daemon_stop(&c->d, 10000) == 0 || fail(c, "exit status"));
 	ok = ok && node_is(c, sim_path("%s/state", be), "6");
 	/* Whether the TAP outlives the daemon is net/'s choice. */
