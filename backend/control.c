@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,13 +125,17 @@ static void serve_client(struct xb_control *c, int fd)
 		xb_backend_report(c->be, out, false);
 	else if (!strcmp(cmd, "list json"))
 		xb_backend_report(c->be, out, true);
-	else if (!strcmp(cmd, "resources"))
+	else if (!strcmp(cmd, "handover")) {
+		/* Carried out by the main loop, as SIGUSR2 is. */
+		fprintf(out, "handing over\n");
+		kill(getpid(), SIGUSR2);
+	} else if (!strcmp(cmd, "resources"))
 		xb_res_report(out, false);
 	else if (!strcmp(cmd, "resources json"))
 		xb_res_report(out, true);
 	else
 		fprintf(out,
-			"error: unknown command '%.32s' (list, list json, resources, resources json)\n",
+			"error: unknown command '%.32s' (list, list json, resources, resources json, handover)\n",
 			cmd);
 	fclose(out);
 	write_all(fd, answer, len);

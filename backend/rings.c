@@ -160,6 +160,38 @@ void xb_ring_unmap(struct xb_ring_map *m)
 	m->nr_pages = 0;
 }
 
+/*
+ * The head of every shared ring (DEFINE_RING_TYPES in xen/io/ring.h),
+ * whatever its entries.
+ */
+struct sring_head {
+	uint32_t req_prod, req_event;
+	uint32_t rsp_prod, rsp_event;
+};
+
+int xb_ring_start_index(struct xb_device *dev, const struct xb_ring_map *m,
+			unsigned int nr_ents, uint32_t *start)
+{
+	const volatile struct sring_head *h = m->addr;
+	uint32_t req, rsp;
+
+	*start = 0;
+	if (!dev->resume)
+		return 0;
+	rsp = h->rsp_prod;
+	req = h->req_prod;
+	if (req - rsp > nr_ents) {
+		xb_device_fail(dev, -EPROTO,
+			       "ring in use has req_prod %u, rsp_prod %u: more than its %u entries apart",
+			       req, rsp, nr_ents);
+		return -EPROTO;
+	}
+	*start = rsp;
+	xb_dev_debug(dev, "ring resumed at %u (%u requests waiting)", rsp,
+		     req - rsp);
+	return 0;
+}
+
 /* ---- event channels -------------------------------------------------- */
 
 int xb_evtchn_read_port(struct xb_device *dev, const char *node,

@@ -48,6 +48,7 @@ struct service {
 	bool status_armed;
 	uint64_t status_sent_ms;
 	bool quit;
+	bool handover;		/* SIGUSR2: leave the devices connected */
 	unsigned int last_count, last_connected;
 	bool status_sent;
 };
@@ -446,6 +447,11 @@ static void on_signal(void *arg, uint32_t events)
 		case SIGHUP:
 			reload(s);
 			break;
+		case SIGUSR2:
+			xb_notice("SIGUSR2: handing the devices over to a successor");
+			s->handover = true;
+			s->quit = true;
+			break;
 		}
 	}
 }
@@ -459,6 +465,7 @@ static int setup_signals(struct service *s)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR2);
 	/* Blocked before any thread exists, so every thread inherits it. */
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
@@ -579,6 +586,12 @@ static int run(struct service *s, int ready_fd)
 		if (xb_backend_fatal(s->be))
 			break;
 		notify_status(s, false);
+	}
+	if (s->handover && !xb_backend_fatal(s->be)) {
+		sd_notify(0, "STOPPING=1\nSTATUS=handing over: devices stay connected");
+		xb_backend_handover(s->be);
+		xb_notice("handed over: devices left connected for the next xenbackd");
+		return XB_EXIT_HANDOVER;
 	}
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping: closing devices");
 	xb_backend_shutdown(s->be);

@@ -798,6 +798,7 @@ static int queue_alloc(struct blk_queue *q)
 int blk_queue_start(struct blk_queue *q)
 {
 	struct xb_device *dev = q->bd->dev;
+	RING_IDX start;
 	int rc;
 
 	q->efd = -1;
@@ -812,8 +813,15 @@ int blk_queue_start(struct blk_queue *q)
 			   q->index, strerror(-rc));
 		goto fail;
 	}
-	ring_blkif_attach(&q->ring, q->bd->abi, q->map.addr,
-			  q->bd->ring_order);
+	/* A ring in use (the daemon restarted) carries on where it was. */
+	rc = xb_ring_start_index(dev, &q->map,
+				 ring_blkif_nr_ents(q->bd->abi,
+						    q->bd->ring_order),
+				 &start);
+	if (rc < 0)
+		goto fail;
+	ring_blkif_attach_at(&q->ring, q->bd->abi, q->map.addr,
+			     q->bd->ring_order, start);
 	snprintf(q->name, sizeof(q->name), "vbd%u.%uq%u", dev->domid,
 		 dev->devid, q->index);
 	q->worker = xb_worker_new(dev, q->name, queue_drain, q);

@@ -230,6 +230,12 @@ unsigned int ring_blkif_nr_ents(enum ring_blkif_abi abi, unsigned int order);
 /* Attach to a mapped ring of 2^order pages (order checked by the caller). */
 void ring_blkif_attach(struct ring_blkif *ring, enum ring_blkif_abi abi,
 		       void *sring, unsigned int order);
+/*
+ * The same at index start: a ring in use resumed where the previous
+ * backend stopped (start from xb_ring_start_index(), backend/rings.h).
+ */
+void ring_blkif_attach_at(struct ring_blkif *ring, enum ring_blkif_abi abi,
+			  void *sring, unsigned int order, RING_IDX start);
 
 /*
  * Read the producer index once. Returns the number of requests ready to be

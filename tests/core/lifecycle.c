@@ -389,7 +389,40 @@ static bool t_crash_restart(struct ctx *c)
 	       sim_daemon_start(&c->h, &c->d, daemon_bin, NULL, NULL) &&
 	       sim_daemon_wait_notify(&c->d, "READY=1", 5000) &&
 	       wait_state(c, 5, 1, "4") && gcmd(c, "ping 1") &&
-	       gcmd(c, "ping 1");
+	       gcmd(c, "ping 1") &&
+	       log_once(c, "xbt/5/1: Connected (resumed)") &&
+	       (sim_log_count(&c->d, "InitWait") == 0 ||
+		fail(c, "the adopted device went through InitWait"));
+}
+
+static bool t_handover(struct ctx *c)
+{
+	/* SIGUSR2 (xenbackctl restart): exit 75, nothing written, the
+	 * guest sees a pause; the successor adopts the device in use. */
+	int rc;
+
+	if (!setup(c, true) || !sim_add_device(&c->h, "xbt", 5, 1, NULL) ||
+	    !wait_state(c, 5, 1, "2") || !guest(c, 5) ||
+	    !gcmd(c, "connect 1 1") || !gcmd(c, "ping 1"))
+		return false;
+	kill(c->d.pid, SIGUSR2);
+	rc = sim_daemon_wait_exit(&c->d, 10000);
+	if (rc != 75)
+		return fail(c, "handover exit status %d, want 75", rc);
+	return node_is(c, sim_path("%s/state", BE(5, 1)), "4") &&
+	       (sim_daemon_wait_notify(&c->d, "STOPPING=1", 0) ||
+		fail(c, "no STOPPING=1: %s", c->d.notes)) &&
+	       log_once(c, "handed over: devices left connected") &&
+	       /* nothing mapped: the guest could end access now */
+	       sim_daemon_start(&c->h, &c->d, daemon_bin, NULL, NULL) &&
+	       sim_daemon_wait_notify(&c->d, "READY=1", 5000) &&
+	       log_once(c, "xbt/5/1: adopting the device in use") &&
+	       log_once(c, "xbt/5/1: Connected (resumed)") &&
+	       node_is(c, sim_path("%s/state", BE(5, 1)), "4") &&
+	       gcmd(c, "ping 1") && gcmd(c, "pages 1") &&
+	       (!strcmp(c->g.last, "ok 2") ||
+		fail(c, "backend mapped '%s' pages, want 2", c->g.last)) &&
+	       ctl_has(c, true, "\"state\": \"Connected\"");
 }
 
 static bool t_malformed(struct ctx *c)
@@ -791,6 +824,7 @@ static const struct {
 	{ "SIGTERM with devices connected: Closed, unmapped, exit 0", t_sigterm, false },
 	{ "daemon restarted while the guest runs: reconnects", t_restart, false },
 	{ "daemon killed and restarted: resumes the ring in use", t_crash_restart, false },
+	{ "handover (SIGUSR2): exit 75, left Connected, successor adopts", t_handover, false },
 	{ "malformed backend nodes fail that device only, one line each", t_malformed, false },
 	{ "malformed directory names warned once", t_malformed_dirs, false },
 	{ "a fixed backend node brings a failed device back", t_recover_after_fix, false },
