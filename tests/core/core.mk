@@ -59,8 +59,9 @@ check-build: $(B)/tests/core/xenbackd-asan
 CHECK_SUITES += tests/core/cycles.sh tests/core/real-kinds.sh
 endif
 
-# What the daemon holds per domain back to 0 (needs blk/'s sim frontend).
+# What the daemon holds per domain back to 0, and restarts under verified
+# disk I/O (both need blk/'s sim frontend).
 ifneq ($(wildcard tests/xensim/xensim.mk tests/blk/blk.mk),)
 check-build: $(B)/tests/blk/blk_sim_front
-CHECK_SUITES += tests/core/resources.sh
+CHECK_SUITES += tests/core/resources.sh tests/core/restart.sh
 endif

@@ -368,7 +368,11 @@ e2e_backend_holds() {
 # data grants mapped, channels bound, backing files and TAP queues open),
 # as a JSON object; nothing when it holds nothing.
 e2e_daemon_resources() {
-	e2e_ctl --json resources | jq -c ".domains[] | select(.domain == $1)"
+	local out
+	out=$(e2e_ctl --json resources) ||
+		{ echo "(xenbackctl resources failed)"; return; }
+	echo "$out" | jq -c ".domains[] | select(.domain == $1)" ||
+		echo "(not JSON: $out)"
 }
 e2e_daemon_holds_resources() { [ -n "$(e2e_daemon_resources "$1")" ]; }
 
