@@ -65,3 +65,10 @@ ifneq ($(wildcard tests/xensim/xensim.mk tests/blk/blk.mk),)
 check-build: $(B)/tests/blk/blk_sim_front
 CHECK_SUITES += tests/core/resources.sh tests/core/restart.sh
 endif
+
+# Logging to the journal, with a stand-in journal socket (needs e2e's
+# datagram listener).
+ifneq ($(wildcard tests/xensim/xensim.mk tests/e2e/notify.c),)
+check-build: $(B)/e2e/e2e-notify
+CHECK_SUITES += tests/core/journal.sh
+endif

@@ -117,20 +117,27 @@ e2e_ready_or_exited() {
 
 e2e_xenbackd_pid() { cat /run/xenbackd.pid 2>/dev/null; }
 
-# SIGTERM the daemon and wait (20 s) for it to exit; returns its exit code.
-e2e_stop_xenbackd() {
-	local pid rc
-	pid=$(e2e_xenbackd_pid)
-	[ -n "$pid" ] || { echo "xenbackd is not running"; return 1; }
-	kill -TERM "$pid" 2>/dev/null
-	e2e_wait 20 test -e /run/xenbackd.rc || {
-		echo "xenbackd ignored SIGTERM for 20 s"
+# e2e_xenbackd_exited SECONDS: wait for the daemon to exit (its sd_notify
+# listener ends too); returns its exit code (1 and a line if it runs on).
+e2e_xenbackd_exited() {
+	local rc
+	e2e_wait "$1" test -e /run/xenbackd.rc || {
+		echo "xenbackd still runs after $1 s"
 		return 1
 	}
 	rc=$(cat /run/xenbackd.rc)
 	rm -f /run/xenbackd.pid
 	kill "$(cat /run/e2e-notify.pid)" 2>/dev/null
 	return "$rc"
+}
+
+# SIGTERM the daemon and wait (20 s) for it to exit; returns its exit code.
+e2e_stop_xenbackd() {
+	local pid
+	pid=$(e2e_xenbackd_pid)
+	[ -n "$pid" ] || { echo "xenbackd is not running"; return 1; }
+	kill -TERM "$pid" 2>/dev/null
+	e2e_xenbackd_exited 20
 }
 
 e2e_assert_no_kernel_backends() {
