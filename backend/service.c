@@ -19,6 +19,7 @@
 
 #include "backend/backend.h"
 #include "backend/config.h"
+#include "backend/journal.h"
 #include "backend/control.h"
 #include "backend/log.h"
 #include "backend/loop.h"
@@ -532,6 +533,22 @@ static void report_ready(int ready_fd)
 
 /* ---- main ------------------------------------------------------------------ */
 
+/*
+ * Queues' journals (backend/journal.h) live next to the control socket,
+ * in the runtime directory the unit keeps across restarts.
+ */
+static void set_journal_dir(const char *socket_path)
+{
+	char dir[XBS_PATH_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", socket_path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	xb_journal_set_dir(*dir ? dir : "/");
+}
+
 static int run(struct service *s, int ready_fd)
 {
 	int rc, err;
@@ -570,6 +587,7 @@ static int run(struct service *s, int ready_fd)
 		xb_err("timers: %s", strerror(-rc));
 		return 1;
 	}
+	set_journal_dir(s->cfg.control_socket);
 	if (serve_kinds(s))
 		return 1;
 	/* Watches are in place and existing devices picked up. */

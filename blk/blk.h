@@ -28,6 +28,7 @@
 #include <xengnttab.h>
 
 #include "backend/device.h"
+#include "backend/journal.h"
 #include "backend/resources.h"
 #include "backend/rings.h"
 #include "backend/worker.h"
@@ -171,6 +172,13 @@ struct blk_queue {
 	/* A barrier waits for earlier I/O to finish before it starts. */
 	struct blk_slot *barrier;
 	unsigned int in_use;		/* slots taken */
+
+	/* Requests taken and not yet answered publicly, for a successor
+	 * after a crash (backend/journal.h); entries to serve again first
+	 * when this queue adopted a ring in use. */
+	struct xb_journal *journal;
+	uint32_t *replay;
+	unsigned int nr_replay, replay_pos;
 };
 
 /* ---- one device -------------------------------------------------------- */

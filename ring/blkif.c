@@ -134,11 +134,12 @@ unsigned int ring_blkif_nr_ents(enum ring_blkif_abi abi, unsigned int order)
 void ring_blkif_attach(struct ring_blkif *ring, enum ring_blkif_abi abi,
 		       void *sring, unsigned int order)
 {
-	ring_blkif_attach_at(ring, abi, sring, order, 0);
+	ring_blkif_attach_at(ring, abi, sring, order, 0, 0);
 }
 
 void ring_blkif_attach_at(struct ring_blkif *ring, enum ring_blkif_abi abi,
-			  void *sring, unsigned int order, RING_IDX start)
+			  void *sring, unsigned int order, RING_IDX req_cons,
+			  RING_IDX start)
 {
 	size_t bytes = (size_t)RING_BLKIF_PAGE_SIZE << order;
 
@@ -160,7 +161,9 @@ void ring_blkif_attach_at(struct ring_blkif *ring, enum ring_blkif_abi abi,
 				 start, bytes);
 		break;
 	}
-	ring->req_prod = start;
+	/* The index fields are laid out alike in the three ABIs. */
+	ring->r.native.req_cons = req_cons;
+	ring->req_prod = req_cons;
 }
 
 /*
