@@ -1,11 +1,15 @@
 /*
  * xenbackctl - lists the devices a running xenbackd serves.
  *
- *   xenbackctl [--json] [--socket PATH] [list | resources | restart]
+ *   xenbackctl [--json] [--socket PATH] [list | resources]
+ *   xenbackctl [--socket PATH] resize DOMID DEVID
+ *   xenbackctl [--socket PATH] restart
  *
  * Asks the daemon over its control socket (backend/control.h) and prints
  * the answer: a table, or JSON with --json (an array of devices; for
- * resources an object, see backend/resources.h).
+ * resources an object, see backend/resources.h); for resize, one line
+ * (exit status 1 when it is an error); restart hands the devices over to
+ * a successor and waits for it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,21 +31,34 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: xenbackctl [OPTION]... [list | resources | restart]\n"
+		"Usage: xenbackctl [OPTION]... [list | resources]\n"
+		"       xenbackctl [OPTION]... resize DOMID DEVID\n"
+		"       xenbackctl [OPTION]... restart\n"
 		"list (the default): the devices xenbackd serves: domain, kind,\n"
 		"devid, state, backing, negotiated features and statistics.\n"
 		"resources: what the daemon holds per frontend domain and in\n"
 		"total: ring pages and data grants mapped, event channels\n"
 		"bound, backing files and TAP queues open.\n"
+		"resize: the disk DEVID of domain DOMID takes its backing's\n"
+		"current size and tells the guest (after growing a file or\n"
+		"`losetup -c`).\n"
 		"restart: the daemon finishes the I/O in flight and exits,\n"
 		"leaving every device connected; its successor (systemd\n"
 		"starts it: exit status 75) adopts them, and the guests see a\n"
 		"pause. Waits until a successor answers (at most %d s).\n\n"
-		"  -j, --json         a JSON array instead of a table\n"
+		"  -j, --json         JSON instead of a table\n"
 		"  -s, --socket PATH  the daemon's control socket\n"
 		"                     (default $XENBACKD_SOCKET or %s)\n"
 		"  -h, --help         this help\n",
 		RESTART_WAIT_S, DEFAULT_SOCKET);
+}
+
+/* A decimal number of at most 9 digits (a domid or devid). */
+static bool is_number(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	return n > 0 && n <= 9 && !s[n];
 }
 
 static int connect_quiet(const char *path, bool quiet)
@@ -65,33 +82,6 @@ static int connect_quiet(const char *path, bool quiet)
 		return -1;
 	}
 	return fd;
-}
-
-static int copy_answer(int fd)
-{
-	char buf[4096];
-
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&p, 1, TIMEOUT_MS) != 1) {
-			fprintf(stderr, "xenbackctl: no answer from xenbackd\n");
-			return 1;
-		}
-		n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			fprintf(stderr, "xenbackctl: read: %s\n",
-				strerror(errno));
-			return 1;
-		}
-		if (n == 0)
-			return 0;
-		if (fwrite(buf, 1, n, stdout) != (size_t)n)
-			return 1;
-	}
 }
 
 static int connect_to(const char *path)
@@ -154,6 +144,38 @@ static int restart(const char *path)
 	return 0;
 }
 
+/* Copies the answer to stdout; *error when it starts with "error:". */
+static int copy_answer(int fd, bool *error)
+{
+	char buf[4096];
+	bool first = true;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, TIMEOUT_MS) != 1) {
+			fprintf(stderr, "xenbackctl: no answer from xenbackd\n");
+			return 1;
+		}
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "xenbackctl: read: %s\n",
+				strerror(errno));
+			return 1;
+		}
+		if (n == 0)
+			return 0;
+		if (first && error)
+			*error = n >= 6 && !memcmp(buf, "error:", 6);
+		first = false;
+		if (fwrite(buf, 1, n, stdout) != (size_t)n)
+			return 1;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -163,9 +185,8 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = getenv("XENBACKD_SOCKET");
-	const char *cmd = "list";
-	char line[64];
-	bool json = false;
+	char cmd[64];
+	bool json = false, error = false;
 	int c, fd, rc;
 
 	if (!path || !*path)
@@ -186,31 +207,49 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc)
-		cmd = argv[optind];
-	if (strcmp(cmd, "list") && strcmp(cmd, "resources") &&
-	    strcmp(cmd, "restart")) {
-		fprintf(stderr, "xenbackctl: unknown command '%s'\n",
-			cmd);
-		usage(stderr);
-		return 2;
-	}
-	if (optind + 1 < argc) {
-		usage(stderr);
-		return 2;
-	}
-	if (!strcmp(cmd, "restart"))
+	if (optind < argc && !strcmp(argv[optind], "resize")) {
+		if (optind + 3 != argc || !is_number(argv[optind + 1]) ||
+		    !is_number(argv[optind + 2])) {
+			usage(stderr);
+			return 2;
+		}
+		snprintf(cmd, sizeof(cmd), "resize %s %s\n", argv[optind + 1],
+			 argv[optind + 2]);
+	} else if (optind < argc && !strcmp(argv[optind], "restart")) {
+		if (optind + 1 != argc) {
+			usage(stderr);
+			return 2;
+		}
 		return restart(path);
+	} else if (optind < argc && !strcmp(argv[optind], "resources")) {
+		if (optind + 1 != argc) {
+			usage(stderr);
+			return 2;
+		}
+		snprintf(cmd, sizeof(cmd), "%s",
+			 json ? "resources json\n" : "resources\n");
+	} else if (optind < argc && strcmp(argv[optind], "list")) {
+		fprintf(stderr, "xenbackctl: unknown command '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		return 2;
+	} else if (optind + 1 < argc) {
+		usage(stderr);
+		return 2;
+	} else {
+		snprintf(cmd, sizeof(cmd), "%s", json ? "list json\n" : "list\n");
+	}
 	fd = connect_to(path);
 	if (fd < 0)
 		return 1;
-	snprintf(line, sizeof(line), "%s%s\n", cmd, json ? " json" : "");
-	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line)) {
+	if (write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd)) {
 		fprintf(stderr, "xenbackctl: write: %s\n", strerror(errno));
 		close(fd);
 		return 1;
 	}
-	rc = copy_answer(fd);
+	rc = copy_answer(fd, &error);
+	if (rc == 0 && error)
+		rc = 1;
 	close(fd);
 	if (fflush(stdout) != 0)
 		rc = 1;

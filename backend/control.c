@@ -114,6 +114,8 @@ static void serve_client(struct xb_control *c, int fd)
 	char cmd[XB_CONTROL_CMD_MAX];
 	char *answer = NULL;
 	size_t len = 0;
+	unsigned int domid, devid;
+	char end;
 	FILE *out;
 
 	if (!read_command(fd, cmd, sizeof(cmd)))
@@ -125,6 +127,8 @@ static void serve_client(struct xb_control *c, int fd)
 		xb_backend_report(c->be, out, false);
 	else if (!strcmp(cmd, "list json"))
 		xb_backend_report(c->be, out, true);
+	else if (sscanf(cmd, "resize %u %u%c", &domid, &devid, &end) == 2)
+		xb_backend_resize(c->be, domid, devid, out);
 	else if (!strcmp(cmd, "handover")) {
 		/* Carried out by the main loop, as SIGUSR2 is. */
 		fprintf(out, "handing over\n");
@@ -135,7 +139,9 @@ static void serve_client(struct xb_control *c, int fd)
 		xb_res_report(out, true);
 	else
 		fprintf(out,
-			"error: unknown command '%.32s' (list, list json, resources, resources json, handover)\n",
+			"error: unknown command '%.32s' (list, list json, "
+			"resources, resources json, resize DOMID DEVID, "
+			"handover)\n",
 			cmd);
 	fclose(out);
 	write_all(fd, answer, len);
