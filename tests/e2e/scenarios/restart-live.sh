@@ -19,6 +19,7 @@ E2E_MODES="xenbackd"
 guest() {
 	local i=0 t0 k f sum
 	g_disk xvda 30
+	g_ext4
 	mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 \
 		/dev/xvda 32M || g_fail "mkfs.ext4 failed"
 	mkdir -p /mnt/fs
