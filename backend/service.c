@@ -19,6 +19,7 @@
 
 #include "backend/backend.h"
 #include "backend/config.h"
+#include "backend/journal.h"
 #include "backend/control.h"
 #include "backend/log.h"
 #include "backend/loop.h"
@@ -48,6 +49,7 @@ struct service {
 	bool status_armed;
 	uint64_t status_sent_ms;
 	bool quit;
+	bool handover;		/* SIGUSR2: leave the devices connected */
 	unsigned int last_count, last_connected;
 	bool status_sent;
 };
@@ -446,6 +448,11 @@ static void on_signal(void *arg, uint32_t events)
 		case SIGHUP:
 			reload(s);
 			break;
+		case SIGUSR2:
+			xb_notice("SIGUSR2: handing the devices over to a successor");
+			s->handover = true;
+			s->quit = true;
+			break;
 		}
 	}
 }
@@ -459,6 +466,7 @@ static int setup_signals(struct service *s)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR2);
 	/* Blocked before any thread exists, so every thread inherits it. */
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
@@ -525,10 +533,14 @@ static void report_ready(int ready_fd)
 
 /* ---- main ------------------------------------------------------------------ */
 
-/* The runtime directory is the control socket's folder (xb_run_dir()). */
+/*
+ * The runtime directory (xb_run_dir()) is the control socket's folder,
+ * which the unit keeps across restarts: kinds' records and the queues'
+ * journals (backend/journal.h) live there.
+ */
 static void set_run_dir(const char *socket_path)
 {
-	char dir[sizeof(((struct xb_config *)0)->control_socket)];
+	char dir[XBS_PATH_MAX];
 	char *slash;
 
 	snprintf(dir, sizeof(dir), "%s", socket_path);
@@ -538,6 +550,7 @@ static void set_run_dir(const char *socket_path)
 	else if (slash)
 		slash[1] = '\0';
 	xb_set_run_dir(dir);
+	xb_journal_set_dir(dir);
 }
 
 static int run(struct service *s, int ready_fd)
@@ -595,6 +608,12 @@ static int run(struct service *s, int ready_fd)
 		if (xb_backend_fatal(s->be))
 			break;
 		notify_status(s, false);
+	}
+	if (s->handover && !xb_backend_fatal(s->be)) {
+		sd_notify(0, "STOPPING=1\nSTATUS=handing over: devices stay connected");
+		xb_backend_handover(s->be);
+		xb_notice("handed over: devices left connected for the next xenbackd");
+		return XB_EXIT_HANDOVER;
 	}
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping: closing devices");
 	xb_backend_shutdown(s->be);

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend/resources.h"
 #include "net/tap.h"
 #include "net/tap_owner.h"
 
@@ -185,7 +186,8 @@ static int create_tap(struct net_vif *vif)
 	struct xb_device *dev = vif->dev;
 	int rc;
 
-	vif->tap_fd0 = net_tap_acquire(dev, vif->ifname, &vif->adopted);
+	vif->tap_fd0 = xb_res_track_fd(
+		dev->domid, net_tap_acquire(dev, vif->ifname, &vif->adopted));
 	if (vif->tap_fd0 < 0) {
 		rc = vif->tap_fd0;
 		vif->tap_fd0 = -1;
@@ -250,7 +252,12 @@ static void vif_free(struct net_vif *vif, bool keep)
 {
 	if (!vif)
 		return;
-	net_tap_release(vif->ifname, vif->tap_fd0, keep);
+	if (vif->tap_fd0 >= 0) {
+		/* It closes the fd (after clearing persistence, or not). */
+		net_tap_release(vif->ifname, vif->tap_fd0, keep);
+		xb_res_add(vif->dev->domid, XB_RES_FDS, -1);
+		vif->tap_fd0 = -1;
+	}
 	pthread_mutex_destroy(&vif->mcast.lock);
 	free(vif->queues);
 	free(vif);
@@ -454,7 +461,8 @@ static int connect_queue(struct net_vif *vif, struct net_queue *q)
 	if (q->index == 0) {
 		q->tap_fd = vif->tap_fd0;
 	} else {
-		q->tap_fd = net_tap_open_queue(vif->ifname, false);
+		q->tap_fd = xb_res_track_fd(
+			dev->domid, net_tap_open_queue(vif->ifname, false));
 		if (q->tap_fd < 0) {
 			rc = q->tap_fd;
 			q->tap_fd = -1;
@@ -486,8 +494,8 @@ static void disconnect_queue(struct net_queue *q)
 	xb_ring_unmap(&q->rx_map);
 	xb_evtchn_unbind(&q->tx_ch);
 	xb_evtchn_unbind(&q->rx_ch);
-	if (q->tap_fd_owned && q->tap_fd >= 0)
-		close(q->tap_fd);
+	if (q->tap_fd_owned)
+		xb_res_close(q->dev->domid, &q->tap_fd);
 	q->tap_fd = -1;
 	q->tap_fd_owned = false;
 }
