@@ -1,6 +1,9 @@
 # blk-destroy-io: `xl destroy` of a guest in the middle of disk I/O
 # leaves nothing behind: no backend directory, no device in xenbackd, no
-# loop device, no grant still mapped by the daemon and no fd left open.
+# loop device, no grant still mapped by the daemon and no fd left open
+# (its gntdev mappings and fds, and its own counters: `xenbackctl
+# resources` of the domain, and in total back to what they were before the
+# guest), the domain gone from the hypervisor.
 E2E_MODES="xenbackd"
 
 guest() {
@@ -19,6 +22,12 @@ guest() {
 # Grant mappings and fds of the daemon.
 bdi_maps() { grep -c gntdev "/proc/$(e2e_xenbackd_pid)/maps"; }
 bdi_fds() { ls "/proc/$(e2e_xenbackd_pid)/fd" | wc -l; }
+# The daemon's resource counters in total (xenbackctl resources), as
+# "ring_pages grants channels fds".
+bdi_total() {
+	e2e_ctl --json resources |
+		jq -r '.total | "\(.ring_pages) \(.grants) \(.channels) \(.fds)"'
+}
 # The daemon's CPU time in clock ticks.
 bdi_cpu() { awk '{ print $14 + $15 }' "/proc/$(e2e_xenbackd_pid)/stat"; }
 # Write requests the daemon served, over all its devices.
@@ -28,9 +37,11 @@ bdi_wr() {
 }
 
 dom0() {
-	local img d fds0 maps0 wr0 wr1 c0 c1
+	local img d fds0 maps0 wr0 wr1 c0 c1 tot0 held
 	fds0=$(bdi_fds)
 	maps0=$(bdi_maps)
+	tot0=$(bdi_total)
+	echo "daemon resources before (ring pages, grants, channels, fds): $tot0"
 	img=$(e2e_disk bdio 64)
 	echo "disk = [ 'format=raw,vdev=xvda,access=rw,target=$img' ]" |
 		e2e_guest_cfg bdio
@@ -44,12 +55,18 @@ dom0() {
 		fail "no write reached the daemon"
 	wr1=$(bdi_wr)
 	echo "write requests seen before destroy: $wr1"
+	held=$(e2e_daemon_resources "$d")
+	echo "the daemon holds of domain $d: $held"
+	echo "$held" | jq -e '.ring_pages > 0 and .channels > 0 and .fds > 0' \
+		>/dev/null || fail "xenbackd does not count what it holds of domain $d: $held"
 	e2e_destroy bdio
 	e2e_released "$d" "$img"
 	e2e_wait 10 eval '[ "$(bdi_maps)" -le "$maps0" ]' ||
 		fail "the daemon still maps $(bdi_maps) grant pages (had $maps0)"
 	e2e_wait 10 eval '[ "$(bdi_fds)" -le "$fds0" ]' ||
 		fail "the daemon has $(bdi_fds) fds open (had $fds0)"
+	e2e_wait 10 eval '[ "$(bdi_total)" = "$tot0" ]' ||
+		fail "daemon resources after destroy: $(bdi_total), before: $tot0"
 	# And it is idle again: under 0.5 s of CPU in the next 5 s.
 	c0=$(bdi_cpu)
 	sleep 5
