@@ -12,8 +12,8 @@
 # guest wrote, synced and read back after dropping its caches, all along
 # and at the end, is intact; e2fsck finds the filesystem clean. The guest
 # stops when dom0 attaches a second disk (xvdb) through the last daemon.
-# Disk only for now: the vif joins once net/ keeps its TAP across a
-# daemon restart.
+# Disk only for now: the vif (kept across restarts by net/) and a ping
+# across them are still to be added.
 E2E_MODES="xenbackd"
 
 guest() {
