@@ -80,3 +80,16 @@ $(XS_B)/obj/t/%.o: XS_CFLAGS += -Wno-format-zero-length
 
 check-build: $(XS_TESTS)
 CHECK_SUITES += tests/xensim/t_sim.sh
+
+# Hostile guests against the real daemon (the XSA classes,
+# docs/security-tests.md), and the daemon under valgrind.
+XS_BLKFRONT := tests/xensim/front/blkfront.c ring/blkif.c
+$(XS_T)/blkhostile: tests/xensim/front/blkhostile.c $(XS_BLKFRONT) \
+		tests/xensim/front/blkfront.h ring/blkif.h $(XS_B)/libxsg.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -pthread -o $@ $(filter %.c,$^) $(XS_B)/libxsg.a \
+		-lxenstore -lpthread
+
+check-build: $(XS_T)/blkhostile
+# Needs the blk and net fronts (their fragments build them).
+CHECK_SUITES += tests/xensim/t_xsa.sh
