@@ -58,6 +58,9 @@ LIB_PKGS="libc6 libgcc-s1 libyajl2 libncurses6 libtinfo6 libext2fs2 liblzma5
 TOOL_PKGS="busybox-static bash mount util-linux libblkid1 libmount1
 	libsmartcols1 libselinux1 libpcre2-8-0 libcap-ng0 libcrypt1 libpam0g
 	libudev1 jq libjq1 libonig5"
+# The guest's filesystem tools (mkfs.ext4, e2fsck): glibc binaries, staged
+# with the libraries they load (stage_elf); dom0 gets them too.
+GUEST_PKGS="e2fsprogs libcom-err2 libss2"
 
 kpkg=$(kernel_package)
 kver=${kpkg#linux-image-}
@@ -73,7 +76,7 @@ since() { local ms=$(($(now_ms) - $1)); printf '%d.%d' $((ms / 1000)) $((ms % 10
 t0=$(now_ms)
 # shellcheck disable=SC2086
 root=$("$top/scripts/fetch-debs.sh" "$cache/pkgs" $XEN_PKGS $LIB_PKGS \
-	$TOOL_PKGS "$kpkg")
+	$TOOL_PKGS $GUEST_PKGS "$kpkg")
 log "packages ready in $(since "$t0") s ($key)"
 
 # ---- the loader check: every ELF dom0 runs finds its libraries ----------
@@ -138,6 +141,34 @@ stage_busybox() {
 	done
 }
 
+# ---- glibc binaries with the libraries they load -------------------------
+
+# The libraries the fetched loader resolves for ELF $1 (paths in $root).
+elf_libs() {
+	"$root/lib64/ld-linux-x86-64.so.2" --library-path \
+		"$root/lib/x86_64-linux-gnu:$root/usr/lib/x86_64-linux-gnu" \
+		--list "$1" | sed -n 's/.* => \(\/[^ ]*\) .*/\1/p'
+}
+
+# stage_elf DEST FILE...: copy $root/FILE (a path such as sbin/mke2fs) to
+# DEST/FILE, replacing a busybox applet of that name, with the loader and
+# every library it needs into DEST/lib64 and DEST/lib/x86_64-linux-gnu.
+stage_elf() {
+	local dest=$1 f lib
+	shift
+	mkdir -p "$dest/lib64" "$dest/lib/x86_64-linux-gnu"
+	cp -L "$root/lib64/ld-linux-x86-64.so.2" "$dest/lib64/"
+	for f in "$@"; do
+		check_libs "$root/$f"
+		mkdir -p "$(dirname "$dest/$f")"
+		rm -f "$dest/$f"
+		cp -L "$root/$f" "$dest/$f"
+		for lib in $(elf_libs "$root/$f"); do
+			cp -L "$lib" "$dest/lib/x86_64-linux-gnu/$(basename "$lib")"
+		done
+	done
+}
+
 cpio_of() {
 	(cd "$1" && find . -mindepth 1 | LC_ALL=C sort |
 		cpio -o -H newc --quiet -R 0:0)
@@ -169,6 +200,12 @@ build_guest_base() {
 	rm -rf "$g" && mkdir -p "$g"/{dev,proc,sys,tmp,mnt,etc,root}
 	stage_busybox "$g"
 	stage_modules "$g" order xen-blkfront xen-netfront
+	# ext4 for mkfs/fsck checks, loaded on demand (glib.sh g_ext4): the
+	# qemu64 CPU has no SSE4.2, so the generic crc32c.
+	stage_modules "$g" fs crc32c_generic ext4
+	stage_elf "$g" sbin/mke2fs sbin/e2fsck
+	ln -sf mke2fs "$g/sbin/mkfs.ext4"
+	cp "$root/etc/mke2fs.conf" "$g/etc/"
 	cpio_of "$g" >"$cache/guest-base.cpio"
 }
 

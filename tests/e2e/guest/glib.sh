@@ -34,3 +34,14 @@ g_net() {
 	ip addr add "$2/24" dev "$1" || g_fail "cannot address $1"
 	ip link set "$1" up || g_fail "cannot bring $1 up"
 }
+
+# g_ext4: load ext4 and what it needs (in order; the image's fs list).
+g_ext4() {
+	local m
+	grep -qw ext4 /proc/filesystems && return 0
+	for m in $(cat /lib/modules/e2e/fs); do
+		grep -q "^${m%.ko} \|^$(echo "${m%.ko}" | tr - _) " /proc/modules ||
+			insmod "/lib/modules/e2e/$m" || g_fail "insmod $m failed"
+	done
+	grep -qw ext4 /proc/filesystems || g_fail "no ext4 after loading it"
+}

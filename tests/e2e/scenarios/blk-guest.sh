@@ -6,9 +6,63 @@
 #  - a pattern written through the page cache and fsync'd reads back
 #    identical after the guest's caches are dropped, and dom0 finds it in
 #    the image;
+#  - mkfs.ext4 on the first 32 MiB, files written, sync, unmount: e2fsck
+#    finds it clean (in the guest, and in dom0 on the image);
+#  - `xl block-detach` while the guest runs: xvda goes away, the backend
+#    reaches Closed by itself, the loop device is released; `xl
+#    block-attach`: xvda comes back (2 queues again) with the pattern and
+#    the filesystem's files intact, still fsck-clean;
 #  - blkdiscard goes through: the range reads as zeros, dom0 sees a hole;
 #  - the image grows while the guest runs (`losetup -c`): xvda grows.
 E2E_MODES="xenbackd kernel"
+
+BG_MB=1048576
+
+# bg_pattern_md5: md5 of the 4 MiB at 40 MiB of xvda, read past the cache.
+bg_pattern_md5() {
+	dd if=/dev/xvda bs=1M skip=40 count=4 iflag=direct 2>/dev/null |
+		md5sum | cut -d' ' -f1
+}
+
+# The filesystem: 32 MiB at the start of the disk, every table written at
+# mkfs time (no lazy init writing behind the checks' back).
+bg_mkfs() {
+	g_ext4
+	mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 \
+		/dev/xvda 32M || g_fail "mkfs.ext4 failed"
+	mkdir -p /mnt/fs
+	mount -t ext4 -o noinit_itable /dev/xvda /mnt/fs ||
+		g_fail "cannot mount the new ext4"
+	dd if=/dev/urandom of=/mnt/fs/big bs=1M count=3 2>/dev/null ||
+		g_fail "cannot write a file"
+	mkdir /mnt/fs/d
+	for i in $(seq 1 40); do
+		echo "file $i $(g_uptime)" >"/mnt/fs/d/f$i" ||
+			g_fail "cannot write file $i"
+	done
+	(cd /mnt/fs && md5sum big d/*) >/tmp/sums
+	sync
+	umount /mnt/fs || g_fail "umount failed"
+	bg_fsck "after mkfs"
+}
+
+# bg_fsck WHEN: e2fsck (forced, read-only) finds the filesystem clean.
+bg_fsck() {
+	e2fsck -f -n /dev/xvda >/tmp/fsck.log 2>&1 || {
+		cat /tmp/fsck.log
+		g_fail "e2fsck $1: not clean"
+	}
+	echo "e2fsck $1: clean"
+}
+
+bg_files_intact() {
+	mount -t ext4 -o ro /dev/xvda /mnt/fs ||
+		g_fail "cannot mount the filesystem again"
+	(cd /mnt/fs && md5sum -c /tmp/sums >/dev/null 2>&1) ||
+		g_fail "the files differ after detach and attach"
+	umount /mnt/fs || g_fail "umount failed"
+	echo "files intact"
+}
 
 guest() {
 	local line n want got i
@@ -26,20 +80,36 @@ guest() {
 
 	dd if=/dev/urandom of=/tmp/pat bs=1M count=4 2>/dev/null
 	want=$(md5sum </tmp/pat | cut -d' ' -f1)
-	dd if=/tmp/pat of=/dev/xvda bs=1M seek=8 conv=fsync 2>/dev/null ||
+	dd if=/tmp/pat of=/dev/xvda bs=1M seek=40 conv=fsync 2>/dev/null ||
 		g_fail "write to xvda failed"
 	rm -f /tmp/pat
 	echo 3 >/proc/sys/vm/drop_caches
-	got=$(dd if=/dev/xvda bs=1M skip=8 count=4 2>/dev/null | md5sum |
+	got=$(dd if=/dev/xvda bs=1M skip=40 count=4 2>/dev/null | md5sum |
 		cut -d' ' -f1)
 	[ "$want" = "$got" ] || g_fail "read back after drop_caches: $got, wrote $want"
 	echo "pattern-md5 $want"
 
+	bg_mkfs
+
+	# Detach and attach while the guest runs.
+	echo "detach-ready"
+	g_wait 60 eval '! test -b /dev/xvda' ||
+		g_fail "xvda still there 60 s after detach-ready"
+	echo "detached"
+	g_disk xvda 90
+	n=$(ls /sys/block/xvda/mq | wc -l)
+	[ "$n" = 2 ] || g_fail "xvda has $n hardware queues after attach, want 2"
+	got=$(bg_pattern_md5)
+	[ "$want" = "$got" ] || g_fail "pattern after attach: $got, wrote $want"
+	bg_files_intact
+	bg_fsck "after attach"
+
 	dd if=/dev/zero bs=1M count=4 2>/dev/null | tr '\000' x |
-		dd of=/dev/xvda bs=1M seek=32 conv=fsync 2>/dev/null
-	blkdiscard -o 33554432 -l 4194304 /dev/xvda || g_fail "blkdiscard failed"
+		dd of=/dev/xvda bs=1M seek=48 conv=fsync 2>/dev/null
+	blkdiscard -o $((48 * BG_MB)) -l $((4 * BG_MB)) /dev/xvda ||
+		g_fail "blkdiscard failed"
 	echo 3 >/proc/sys/vm/drop_caches
-	got=$(dd if=/dev/xvda bs=1M skip=32 count=4 2>/dev/null | md5sum |
+	got=$(dd if=/dev/xvda bs=1M skip=48 count=4 2>/dev/null | md5sum |
 		cut -d' ' -f1)
 	want=$(dd if=/dev/zero bs=1M count=4 2>/dev/null | md5sum | cut -d' ' -f1)
 	[ "$want" = "$got" ] || g_fail "discarded range does not read as zeros"
@@ -58,10 +128,14 @@ guest() {
 		2>/dev/null || g_fail "cannot write in the grown part"
 }
 
+# The image's 512-byte blocks allocated (tmpfs: a punched hole frees them).
+bg_blocks() { stat -c %b "$1"; }
+
 dom0() {
-	local img d fe want got blocks loop sampler
+	local img d be fe want got b0 b1 loop sampler glog disk
 	img=$(e2e_disk bg 64)
-	echo "disk = [ 'format=raw,vdev=xvda,access=rw,target=$img' ]" |
+	disk="format=raw,vdev=xvda,access=rw,target=$img"
+	echo "disk = [ '$disk' ]" |
 		GUEST_VCPUS=2 GUEST_EXTRA="xen_blkfront.max_queues=2" \
 		e2e_guest_cfg bg
 	# While the guest works: what dom0 spends its CPU on, every 10 s.
@@ -73,28 +147,53 @@ dom0() {
 	sampler=$!
 	e2e_create bg
 	d=$(e2e_domid bg)
-	e2e_wait 90 e2e_xs_is "$(e2e_be "$d" vbd 51712)/state" 4 ||
-		fail "xvda never Connected"
+	be=$(e2e_be "$d" vbd 51712)
+	glog=$(e2e_guest_log bg)
+	e2e_wait 90 e2e_xs_is "$be/state" 4 || fail "xvda never Connected"
 	fe=$(e2e_fe "$d" vbd 51712)
 	e2e_xs_is "$fe/multi-queue-num-queues" 2 ||
 		fail "blkfront asked for $(xsr "$fe/multi-queue-num-queues") queues"
-	e2e_wait 150 grep -q resize-ready "$(e2e_guest_log bg)" ||
+
+	e2e_wait 150 grep -q detach-ready "$glog" ||
+		fail "the guest did not get to the detach step"
+	e2e_xl_detach block-detach bg xvda
+	e2e_wait 10 eval "! losetup -a | grep -q '$img'" ||
+		fail "loop device still bound after detach (block remove did not run)"
+	e2e_wait 10 eval "! e2e_backend_holds $d" ||
+		fail "the backend still holds the detached disk"
+	e2e_wait 60 grep -q detached "$glog" ||
+		fail "the guest still sees xvda after the detach"
+	# Detached: the image is dom0's alone. The pattern is there and the
+	# guest's filesystem is clean.
+	want=$(sed -n 's/.*pattern-md5 \([0-9a-f]*\).*/\1/p' "$glog")
+	got=$(dd if="$img" bs=1M skip=40 count=4 2>/dev/null | md5sum | cut -d' ' -f1)
+	[ -n "$want" ] && [ "$want" = "$got" ] ||
+		fail "dom0 reads $got from the image, the guest wrote $want"
+	e2fsck -f -n "$img" >"$E2E_DIR/bg.fsck" 2>&1 || {
+		cat "$E2E_DIR/bg.fsck"
+		fail "dom0's e2fsck finds the guest's filesystem not clean"
+	}
+	echo "dom0 e2fsck: clean"
+	b0=$(bg_blocks "$img")
+	timeout "$E2E_XL_TIMEOUT" xl block-attach bg "$disk" ||
+		fail "xl block-attach failed"
+	e2e_wait 90 e2e_xs_is "$be/state" 4 || fail "xvda never Connected again"
+
+	e2e_wait 150 grep -q resize-ready "$glog" ||
 		fail "the guest did not get to the resize step"
+	# The guest wrote 4 MiB and discarded them since the attach.
+	b1=$(bg_blocks "$img")
+	echo "image blocks: $b0 at detach, $b1 after the discard"
+	[ "$b1" -lt $((b0 + 4096)) ] ||
+		fail "no hole punched: $b0 blocks allocated at detach, $b1 after"
 	truncate -s 96M "$img"
 	loop=$(losetup -a | grep "$img" | cut -d: -f1)
 	[ -n "$loop" ] || fail "no loop device for $img"
 	losetup -c "$loop" || fail "losetup -c $loop failed"
-	e2e_wait 60 e2e_xs_is "$(e2e_be "$d" vbd 51712)/sectors" 196608 ||
-		fail "backend sectors: $(xsr "$(e2e_be "$d" vbd 51712)/sectors")"
+	e2e_wait 60 e2e_xs_is "$be/sectors" 196608 ||
+		fail "backend sectors: $(xsr "$be/sectors")"
 	e2e_guest_done bg 120
 	kill $sampler
-
-	want=$(sed -n 's/.*pattern-md5 \([0-9a-f]*\).*/\1/p' "$(e2e_guest_log bg)")
-	got=$(dd if="$img" bs=1M skip=8 count=4 2>/dev/null | md5sum | cut -d' ' -f1)
-	[ -n "$want" ] && [ "$want" = "$got" ] ||
-		fail "dom0 reads $got from the image, the guest wrote $want"
-	blocks=$(stat -c %b "$img")
-	echo "image blocks after discard: $blocks"
-	[ "$blocks" -lt 12288 ] || fail "no hole punched: $blocks blocks allocated"
+	grep -a 'e2fsck\|files intact\|detached' "$glog" | sed 's/^/guest: /'
 	e2e_destroy bg
 }
