@@ -38,6 +38,13 @@ unsigned int xb_backend_count(struct xb_backend *be, unsigned int *connected);
  * Writes the device list: a table, or a JSON array when json is set.
  */
 void xb_backend_report(struct xb_backend *be, FILE *out, bool json);
+/*
+ * xenbackctl resize: the device domid/devid of a kind that can resize
+ * (vbd) looks at its backing's size now; its answer goes to out.
+ * 0, -ENOENT (no such device) or the kind's error.
+ */
+int xb_backend_resize(struct xb_backend *be, unsigned int domid,
+		      unsigned int devid, FILE *out);
 /* True once the daemon cannot go on (the xenstore connection is lost). */
 bool xb_backend_fatal(struct xb_backend *be);
 /*

@@ -112,6 +112,8 @@ static void serve_client(struct xb_control *c, int fd)
 	char cmd[XB_CONTROL_CMD_MAX];
 	char *answer = NULL;
 	size_t len = 0;
+	unsigned int domid, devid;
+	char end;
 	FILE *out;
 
 	if (!read_command(fd, cmd, sizeof(cmd)))
@@ -123,8 +125,12 @@ static void serve_client(struct xb_control *c, int fd)
 		xb_backend_report(c->be, out, false);
 	else if (!strcmp(cmd, "list json"))
 		xb_backend_report(c->be, out, true);
+	else if (sscanf(cmd, "resize %u %u%c", &domid, &devid, &end) == 2)
+		xb_backend_resize(c->be, domid, devid, out);
 	else
-		fprintf(out, "error: unknown command '%.32s' (list, list json)\n",
+		fprintf(out,
+			"error: unknown command '%.32s' (list, list json, "
+			"resize DOMID DEVID)\n",
 			cmd);
 	fclose(out);
 	write_all(fd, answer, len);

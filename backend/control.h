@@ -1,9 +1,10 @@
 /*
  * control.h - the unix socket xenbackctl talks to.
  *
- * Protocol: the client sends one line, "list" (a table) or "list json"
- * (a JSON array of devices), and reads the answer until the daemon closes
- * the connection. The socket is created mode 0600: only root asks.
+ * Protocol: the client sends one line, "list" (a table), "list json"
+ * (a JSON array of devices) or "resize DOMID DEVID" (a vbd looks at its
+ * backing's size now: one line, "error: ..." on failure), and reads the
+ * answer until the daemon closes the connection. The socket is created mode 0600: only root asks.
  */
 #ifndef XB_BACKEND_CONTROL_H
 #define XB_BACKEND_CONTROL_H

@@ -51,6 +51,10 @@
  *   kicked           (optional) a worker asked with xb_device_kick_async()
  *                    for main-thread work (e.g. the backing was resized:
  *                    write the new size); called once per burst of kicks.
+ *   resize           (optional) the operator asked (`xenbackctl resize`):
+ *                    look at the backing's size now and tell the frontend
+ *                    of a change; print one line of result to out. 0, or
+ *                    <0 with a line "error: <why>".
  *
  * Errors are negative errno values throughout.
  */
@@ -58,6 +62,7 @@
 #define XB_BACKEND_DEVICE_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <xen/io/xenbus.h>
 #include <xengnttab.h>
@@ -78,6 +83,7 @@ struct xb_kind {
 	void (*backend_changed)(struct xb_device *dev, const char *node);
 	void (*describe)(struct xb_device *dev, struct xb_desc *out);
 	void (*kicked)(struct xb_device *dev);
+	int (*resize)(struct xb_device *dev, FILE *out);
 };
 
 /* Provided by blk/ and net/; daemon.c serves those that are linked in. */

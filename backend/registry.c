@@ -498,6 +498,25 @@ void xb_backend_report(struct xb_backend *be, FILE *out, bool json)
 	free(all);
 }
 
+int xb_backend_resize(struct xb_backend *be, unsigned int domid,
+		      unsigned int devid, FILE *out)
+{
+	struct xb_dev_impl *di;
+	unsigned int i;
+
+	for (i = 0; i < be->nr_served; i++) {
+		const struct xb_kind *k = be->served[i].kind;
+
+		if (!k->resize)
+			continue;
+		di = xb_dev_find(be, k->type, domid, devid);
+		if (di && di->probed)
+			return k->resize(&di->d, out);
+	}
+	fprintf(out, "error: no resizable device %u/%u\n", domid, devid);
+	return -ENOENT;
+}
+
 bool xb_backend_fatal(struct xb_backend *be)
 {
 	return be->fatal;

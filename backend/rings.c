@@ -39,9 +39,9 @@ int xb_ring_read_refs(struct xb_device *dev, const char *dir,
 	if (max_order > XB_RING_MAX_ORDER)
 		max_order = XB_RING_MAX_ORDER;
 	if (max_order > 0) {
-		rc = sub_node(bad_node, dir, "ring-page-order");
-		if (rc)
-			return rc;
+		/* A top-level node, even with queue-N/ subdirectories: Linux
+		 * blkfront writes it once for every queue (blkif.h). */
+		snprintf(bad_node, XBS_PATH_MAX, "ring-page-order");
 		rc = xb_fe_read_uint_def(dev, bad_node, max_order, 0, &order);
 		if (rc)
 			return rc;

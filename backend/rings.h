@@ -38,9 +38,14 @@
 /*
  * Reads the grant references of one ring from the frontend directory (or
  * its subdirectory dir, e.g. "queue-1"; NULL for the top):
- *   max_order == 0, or no "ring-page-order" node: the single node <prefix>;
+ *   max_order == 0, or no "ring-page-order" node: the single node <prefix>
+ *   (or <prefix>0, as some frontends write it);
  *   otherwise "ring-page-order" (at most max_order, as advertised in
  *   "max-ring-page-order") and <prefix>0 .. <prefix>N-1.
+ * "ring-page-order" is read at the top of the frontend directory whatever
+ * dir is: blkif.h and Linux blkfront have one order for all queues. *nr
+ * is the number of pages (1 << order); a caller reading several queues
+ * checks they agree (the guest may change the node between reads).
  * prefix is "ring-ref" (blkif) or "tx-ring-ref"/"rx-ring-ref" (netif).
  * refs must hold XB_RING_MAX_PAGES entries. Logs nothing; returns the
  * error, and names the offending node in bad_node (XBS_PATH_MAX bytes)

@@ -162,8 +162,8 @@ struct blk_queue {
 	struct blk_pgrants pgrants;
 	struct io_event *events;
 
-	/* Size checks of the backing (online resize), at most every 500 ms. */
-	int64_t resize_checked_ms;
+	/* Queue 0 only: a timer to look at the backing's size (resize). */
+	int size_timer;
 
 	/* A barrier waits for earlier I/O to finish before it starts. */
 	struct blk_slot *barrier;
@@ -193,8 +193,14 @@ struct blk_dev {
 	struct blk_counters ctr;
 };
 
-/* Main thread: publish a changed backing size to the frontend. */
-void blk_resize_check(struct blk_dev *bd);
+/*
+ * Main thread: looks at the backing's size and publishes a change to the
+ * frontend. 1 changed, 0 unchanged, <0 unknown; old/new sectors (NULL ok).
+ */
+int blk_resize_check(struct blk_dev *bd, uint64_t *old_sectors,
+		     uint64_t *new_sectors);
+/* How often a device's first worker looks at its backing's size. */
+#define BLK_RESIZE_POLL_MS 1000
 
 /* Sets a queue up on mapped rings and bound channels, and starts it. */
 int blk_queue_start(struct blk_queue *q);

@@ -36,6 +36,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -427,10 +428,14 @@ static void do_discard(struct blk_queue *q, struct blk_slot *s)
 	if (rc < 0) {
 		ctr_add(&q->bd->ctr.io_errors, 1);
 		xb_dev_log_ratelimited(q->bd->dev, LOG_WARNING,
-				       "queue %u: discard failed: %s", q->index,
-				       strerror(-rc));
+				       "queue %u: %sdiscard failed: %s", q->index,
+				       secure ? "secure " : "", strerror(-rc));
 	}
-	finish(q, s, rc < 0 ? BLKIF_RSP_ERROR : BLKIF_RSP_OKAY);
+	/* A backing that stopped taking discards: as blkback answers. */
+	finish(q, s,
+	       rc == -EOPNOTSUPP ? BLKIF_RSP_EOPNOTSUPP :
+	       rc < 0		 ? BLKIF_RSP_ERROR :
+				   BLKIF_RSP_OKAY);
 }
 
 /* Fetch one request into a slot, check it and set it going. */
@@ -571,25 +576,41 @@ static void maybe_start_barrier(struct blk_queue *q)
 /* ------------------------------------------------------------------ */
 
 /*
- * Online resize, as blkback notices it: while serving requests, look at
- * the backing's size now and then; a change is published by the main
- * thread (kicked()), the new size reaching this worker through
- * bd->sectors.
+ * Online resize without waiting for guest I/O: queue 0 looks at the
+ * backing's size every BLK_RESIZE_POLL_MS (one fstat or BLKGETSIZE64); a
+ * change is published by the main thread (kicked()), the new size
+ * reaching every worker through bd->sectors.
  */
-static void check_size(struct blk_queue *q)
+static void on_size_timer(void *arg, uint32_t events)
 {
-	struct timespec ts;
-	uint64_t bytes;
-	int64_t now;
+	struct blk_queue *q = arg;
+	uint64_t ticks, bytes;
 
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	if (now - q->resize_checked_ms < 500)
+	(void)events;
+	if (read(q->size_timer, &ticks, sizeof(ticks)) < 0)
 		return;
-	q->resize_checked_ms = now;
 	if (blk_backing_size(&q->bd->backing, &bytes) == 0 &&
-	    bytes >> RING_BLKIF_SECTOR_SHIFT != q->lim.sectors)
+	    bytes >> RING_BLKIF_SECTOR_SHIFT !=
+		    atomic_load_explicit(&q->bd->sectors, memory_order_relaxed))
 		xb_device_kick_async(q->bd->dev);
+}
+
+static int size_timer_open(struct blk_queue *q)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_sec = BLK_RESIZE_POLL_MS / 1000,
+				 .tv_nsec = BLK_RESIZE_POLL_MS % 1000 *
+					    1000000L },
+	};
+
+	its.it_value = its.it_interval;
+	q->size_timer = timerfd_create(CLOCK_MONOTONIC,
+				       TFD_NONBLOCK | TFD_CLOEXEC);
+	if (q->size_timer < 0)
+		return -errno;
+	if (timerfd_settime(q->size_timer, 0, &its, NULL) < 0)
+		return -errno;
+	return 0;
 }
 
 static void queue_pass(struct blk_queue *q)
@@ -606,7 +627,6 @@ static void queue_pass(struct blk_queue *q)
 		}
 		q->lim.sectors = atomic_load_explicit(&q->bd->sectors,
 						      memory_order_relaxed);
-		check_size(q);
 		while (n-- > 0 && !q->barrier && can_take(q))
 			take_request(q);
 		flush_batch(q);
@@ -705,6 +725,9 @@ static void queue_free_resources(struct blk_queue *q)
 	if (q->efd >= 0)
 		close(q->efd);
 	q->efd = -1;
+	if (q->size_timer >= 0)
+		close(q->size_timer);
+	q->size_timer = -1;
 	if (q->pool)
 		munmap(q->pool, (size_t)q->pool_pages * RING_BLKIF_PAGE_SIZE);
 	q->pool = NULL;
@@ -784,6 +807,12 @@ static int queue_alloc(struct blk_queue *q)
 	q->gt = xengnttab_open(NULL, 0);
 	if (!q->gt)
 		return -errno ? -errno : -EIO;
+	if (q->index == 0) {
+		int rc = size_timer_open(q);
+
+		if (rc < 0)
+			return rc;
+	}
 	if (q->bd->data_map) {
 		/* The persistent set, plus one request mapped at a time. */
 		xengnttab_set_max_grants(q->gt, BLK_MAX_PGRANTS +
@@ -801,6 +830,7 @@ int blk_queue_start(struct blk_queue *q)
 	int rc;
 
 	q->efd = -1;
+	q->size_timer = -1;
 	q->dead = q->stopping = false;
 	q->barrier = NULL;
 	q->in_use = 0;
@@ -826,6 +856,9 @@ int blk_queue_start(struct blk_queue *q)
 	rc = xb_worker_add_fd(q->worker, q->ch.fd, EPOLLIN, on_evtchn, q);
 	if (rc == 0)
 		rc = xb_worker_add_fd(q->worker, q->efd, EPOLLIN, on_aio, q);
+	if (rc == 0 && q->size_timer >= 0)
+		rc = xb_worker_add_fd(q->worker, q->size_timer, EPOLLIN,
+				      on_size_timer, q);
 	if (rc == 0)
 		rc = xb_worker_start(q->worker);
 	if (rc < 0) {

@@ -248,12 +248,13 @@ static int open_backing(struct blk_dev *bd)
 	atomic_store(&bd->sectors,
 		     bd->backing.bytes >> RING_BLKIF_SECTOR_SHIFT);
 	xb_dev_info(dev,
-		    "backing %s: %" PRIu64 " bytes, block %u/%u%s%s%s",
+		    "backing %s: %" PRIu64 " bytes, block %u/%u%s%s%s%s",
 		    bd->backing.path, bd->backing.bytes,
 		    bd->backing.sector_size, bd->backing.physical_sector_size,
 		    bd->readonly ? ", read-only" : "",
 		    bd->cdrom ? ", cdrom" : "",
-		    bd->backing.discard ? ", discard" : "");
+		    bd->backing.discard ? ", discard" : "",
+		    bd->backing.discard_secure ? " (secure)" : "");
 	return 0;
 }
 
@@ -262,36 +263,38 @@ static int open_backing(struct blk_dev *bd)
 /* ------------------------------------------------------------------ */
 
 /*
- * Grant references of queue qi: "ring-ref" for a one-page ring, else
- * "ring-ref0".."ring-ref<N-1>", under "queue-<qi>/" with several queues.
- * ring-page-order itself is a top-level node (blkif.h).
+ * Grant references of queue qi (backend/rings.h: "ring-ref" or
+ * "ring-ref<i>", under "queue-<qi>/" with several queues, the order
+ * from the top-level "ring-page-order"). Queue 0 fixes the ring order;
+ * every other queue must have the same (the guest could change the node
+ * between reads, and a ring must never be larger than what was mapped).
  */
 static int read_ring_refs(struct blk_dev *bd, unsigned int qi,
 			  grant_ref_t *refs)
 {
 	struct xb_device *dev = bd->dev;
-	unsigned int i, n = 1u << bd->ring_order, ref;
-	char node[64], dir[16] = "";
+	char dir[16], bad[XBS_PATH_MAX];
+	unsigned int nr = 0, order = 0;
 	int rc;
 
-	if (bd->nr_queues > 1)
-		snprintf(dir, sizeof(dir), "queue-%u/", qi);
-	for (i = 0; i < n; i++) {
-		if (bd->ring_order == 0)
-			snprintf(node, sizeof(node), "%sring-ref", dir);
-		else
-			snprintf(node, sizeof(node), "%sring-ref%u", dir, i);
-		rc = xb_fe_read_uint(dev, node, UINT32_MAX, &ref);
-		if (rc == -ENOENT && bd->ring_order == 0) {
-			snprintf(node, sizeof(node), "%sring-ref0", dir);
-			rc = xb_fe_read_uint(dev, node, UINT32_MAX, &ref);
-		}
-		if (rc < 0) {
-			xb_device_fail(dev, rc, "frontend node %s: %s", node,
-				       xb_read_error(rc));
-			return rc;
-		}
-		refs[i] = ref;
+	snprintf(dir, sizeof(dir), "queue-%u", qi);
+	rc = xb_ring_read_refs(dev, bd->nr_queues > 1 ? dir : NULL,
+			       "ring-ref", RING_BLKIF_MAX_PAGE_ORDER, refs, &nr,
+			       bad);
+	if (rc < 0) {
+		xb_device_fail(dev, rc, "frontend node %s: %s", bad,
+			       xb_read_error(rc));
+		return rc;
+	}
+	while ((1u << order) < nr)
+		order++;
+	if (qi == 0) {
+		bd->ring_order = order;
+	} else if (order != bd->ring_order) {
+		xb_device_fail(dev, -EINVAL,
+			       "queue %u has a ring of order %u, queue 0 of %u",
+			       qi, order, bd->ring_order);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -308,13 +311,6 @@ static int read_frontend(struct blk_dev *bd)
 		rc = -ERANGE;
 	if (rc < 0) {
 		xb_device_fail(dev, rc, "frontend node multi-queue-num-queues: %s",
-			       xb_read_error(rc));
-		return rc;
-	}
-	rc = xb_fe_read_uint_def(dev, "ring-page-order",
-				 RING_BLKIF_MAX_PAGE_ORDER, 0, &bd->ring_order);
-	if (rc < 0) {
-		xb_device_fail(dev, rc, "frontend node ring-page-order: %s",
 			       xb_read_error(rc));
 		return rc;
 	}
@@ -342,6 +338,9 @@ static int read_frontend(struct blk_dev *bd)
 		bd->persistent = false;
 	return 0;
 }
+
+_Static_assert(RING_BLKIF_MAX_PAGES == XB_RING_MAX_PAGES,
+	       "blkif and backend/rings.h agree on the largest ring");
 
 static int start_queue(struct blk_dev *bd, struct blk_queue *q)
 {
@@ -526,42 +525,102 @@ static void blk_remove(struct xb_device *dev)
 	dev->priv = NULL;
 }
 
+/* "sectors" and then "state" again, in one transaction, while the device
+ * directory exists (blkback's resize notification). */
+struct resize_txn {
+	const char *dir;
+	uint64_t sectors;
+	int state;
+};
+
+static int publish_size_txn(struct xbs *xs, xs_transaction_t t, void *arg)
+{
+	const struct resize_txn *r = arg;
+	int rc;
+
+	if (!xbs_exists(xs, t, r->dir, "state"))
+		return -ENOENT;
+	rc = xbs_printf(xs, t, r->dir, "sectors", "%" PRIu64, r->sectors);
+	if (rc == 0)
+		rc = xbs_printf(xs, t, r->dir, "state", "%d", r->state);
+	return rc;
+}
+
 /*
- * The backing grew or shrank: publish "sectors" and rewrite "state", which
- * is what makes blkfront (watching our state) read the size again, as
- * blkback does. Workers refuse requests beyond the new end from then on.
+ * Looks at the backing's size; when it grew or shrank, publishes
+ * "sectors" and rewrites "state" (Connected), which is what makes blkfront
+ * (watching our state) read the size again, as blkback does. Workers
+ * refuse requests beyond the new end from their next pass on. Returns
+ * 1 when the size changed, 0 when not, <0 when the size is unknown;
+ * *old_out and *new_out (if not NULL) get the sectors before and after.
  */
-void blk_resize_check(struct blk_dev *bd)
+int blk_resize_check(struct blk_dev *bd, uint64_t *old_out,
+		     uint64_t *new_out)
 {
 	struct xb_device *dev = bd->dev;
+	struct resize_txn r = { .dir = dev->backend_path };
 	uint64_t bytes, old;
 	int rc;
 
-	if (bd->backing.fd < 0 || blk_backing_size(&bd->backing, &bytes) < 0)
-		return;
+	if (bd->backing.fd < 0)
+		return -EBADF;
+	rc = blk_backing_size(&bd->backing, &bytes);
+	if (rc < 0)
+		return rc;
 	old = atomic_load(&bd->sectors);
-	if (bytes >> RING_BLKIF_SECTOR_SHIFT == old)
-		return;
-	atomic_store(&bd->sectors, bytes >> RING_BLKIF_SECTOR_SHIFT);
+	r.sectors = bytes >> RING_BLKIF_SECTOR_SHIFT;
+	if (old_out)
+		*old_out = old;
+	if (new_out)
+		*new_out = r.sectors;
+	if (r.sectors == old)
+		return 0;
+	atomic_store(&bd->sectors, r.sectors);
 	bd->backing.bytes = bytes;
 	xb_dev_notice(dev, "backing resized: %" PRIu64 " -> %" PRIu64
 			   " sectors",
-		      old, bytes >> RING_BLKIF_SECTOR_SHIFT);
+		      old, r.sectors);
 	if (!bd->connected)
-		return;
-	rc = xb_be_write(dev, "sectors", "%" PRIu64,
-			 bytes >> RING_BLKIF_SECTOR_SHIFT);
-	if (rc == 0)
-		rc = xb_be_write(dev, "state", "%d", (int)dev->state);
-	if (rc < 0)
+		return 1;
+	r.state = (int)dev->state;
+	rc = xbs_transaction(dev->xs, publish_size_txn, &r);
+	if (rc < 0 && rc != -ENOENT)
 		xb_dev_warn(dev, "cannot publish the new size: %s",
 			    strerror(-rc));
+	return 1;
 }
 
 static void blk_kicked(struct xb_device *dev)
 {
 	if (dev->priv)
-		blk_resize_check(dev->priv);
+		blk_resize_check(dev->priv, NULL, NULL);
+}
+
+/* xenbackctl resize: the operator asks us to look at the size now. */
+static int blk_resize(struct xb_device *dev, FILE *out)
+{
+	struct blk_dev *bd = dev->priv;
+	uint64_t old = 0, now = 0;
+	int rc;
+
+	if (!bd || bd->backing.fd < 0) {
+		fprintf(out, "error: %s: no backing open yet\n", dev->name);
+		return -ENODEV;
+	}
+	rc = blk_resize_check(bd, &old, &now);
+	if (rc < 0) {
+		fprintf(out, "error: %s: cannot read the backing's size: %s\n",
+			dev->name, strerror(-rc));
+		return rc;
+	}
+	if (rc == 0)
+		fprintf(out, "%s: %" PRIu64 " sectors, unchanged\n", dev->name,
+			now);
+	else
+		fprintf(out, "%s: %" PRIu64 " -> %" PRIu64 " sectors%s\n",
+			dev->name, old, now,
+			bd->connected ? ", frontend notified" : "");
+	return 0;
 }
 
 static void blk_backend_changed(struct xb_device *dev, const char *node)
@@ -572,7 +631,7 @@ static void blk_backend_changed(struct xb_device *dev, const char *node)
 	if (!bd)
 		return;
 	/* Any backend change (an operator's too) looks at the size. */
-	blk_resize_check(bd);
+	blk_resize_check(bd, NULL, NULL);
 	if (strcmp(node, "mode"))
 		return;
 	/* The mode is fixed once the backing is open, as in blkback. */
@@ -614,6 +673,8 @@ static void blk_describe(struct xb_device *dev, struct xb_desc *out)
 		}
 		if (bd->backing.discard && !bd->readonly)
 			xb_desc_feature(out, "discard");
+		if (bd->backing.discard_secure && !bd->readonly)
+			xb_desc_feature(out, "discard-secure");
 	}
 #define CTR(name) xb_desc_counter(out, #name, atomic_load(&c->name))
 	CTR(rd_req);
@@ -642,4 +703,5 @@ const struct xb_kind blk_kind = {
 	.backend_changed = blk_backend_changed,
 	.describe = blk_describe,
 	.kicked = blk_kicked,
+	.resize = blk_resize,
 };

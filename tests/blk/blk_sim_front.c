@@ -17,7 +17,8 @@
  *   rogue     a producer index beyond the ring: the backend closes the
  *             device
  *   resize    the backing grows then shrinks (-T file -R new-bytes): the
- *             frontend sees each size, the new end works
+ *             idle frontend sees the growth, the new end works; the
+ *             shrink is published by the operator's command (-C cmd)
  *   vanish    requests in flight, then the guest exits at once
  *   bench     load for `make bench` (-w randread|randwrite|read|write
  *             -b bytes -Q depth -t seconds)
@@ -276,8 +277,20 @@ static void scenario_discard(struct blkfront *bf)
 	st = blkfront_discard(bf, 0, bf->sectors - 8, 16, false);
 	REPORT(st == BLKIF_RSP_ERROR, "discard past the end refused",
 	       "status %d", st);
-	st = blkfront_discard(bf, 0, 0, 8, true);
-	REPORT(st == BLKIF_RSP_OKAY, "secure discard flag ignored when not offered",
+	/* Neither a file nor a loop device can erase securely: not offered,
+	 * and a request with the flag is served as a plain discard. */
+	gran = 1;
+	blkfront_backend_u64(bf, "discard-secure", &gran);
+	REPORT(gran == 0, "discard-secure not offered", "discard-secure %" PRIu64,
+	       gran);
+	fill_pattern(buf, 4096, 99);
+	st = blkfront_io(bf, 0, BLKIF_OP_WRITE, 0, buf, 4096, 0);
+	if (st == BLKIF_RSP_OKAY)
+		st = blkfront_discard(bf, 0, 0, 8, true);
+	if (st == BLKIF_RSP_OKAY)
+		st = blkfront_io(bf, 0, BLKIF_OP_READ, 0, buf, 4096, 0);
+	REPORT(st == BLKIF_RSP_OKAY && !memcmp(buf, zero, 4096),
+	       "secure discard flag when not offered: a plain discard",
 	       "status %d", st);
 	free(buf);
 	free(zero);
@@ -641,18 +654,18 @@ static void scenario_bench(struct blkfront *bf, const char *w, size_t bs,
 }
 
 /*
- * Online resize: the backing file grows (the operator's truncate), the
- * frontend keeps doing I/O, the backend publishes the new "sectors"; the
- * new end is usable. Then it shrinks back; beyond the end is refused.
+ * Online resize: the backing file grows (the operator's truncate) while
+ * the frontend is idle: the backend notices by itself and publishes the
+ * new "sectors"; the new end is usable. Then it shrinks back and the
+ * operator runs cmd (xenbackctl resize): once it returns, "sectors" says
+ * so, at once; beyond the end is refused.
  */
-static int wait_sectors(struct blkfront *bf, uint64_t want)
+static int wait_sectors(struct blkfront *bf, uint64_t want, int tries)
 {
-	uint8_t buf[4096];
 	uint64_t v = 0;
 	int i;
 
-	for (i = 0; i < 200; i++) {
-		blkfront_io(bf, 0, BLKIF_OP_READ, 0, buf, sizeof(buf), 0);
+	for (i = 0; i < tries; i++) {
 		if (blkfront_backend_u64(bf, "sectors", &v) == 0 && v == want)
 			return 0;
 		usleep(50000);
@@ -661,17 +674,18 @@ static int wait_sectors(struct blkfront *bf, uint64_t want)
 }
 
 static void scenario_resize(struct blkfront *bf, const char *path,
-			    uint64_t new_bytes)
+			    uint64_t new_bytes, const char *cmd)
 {
-	uint64_t old = bf->sectors, want = new_bytes / 512;
+	uint64_t old = bf->sectors, want = new_bytes / 512, v = 0;
 	uint8_t buf[4096];
 	int st;
 
-	if (!path || !new_bytes || truncate(path, (off_t)new_bytes) < 0) {
+	if (!path || !new_bytes || !cmd || truncate(path, (off_t)new_bytes) < 0) {
 		REPORT(0, "resize", "cannot grow the backing");
 		return;
 	}
-	REPORT(wait_sectors(bf, want) == 0, "grown backing seen by the frontend",
+	REPORT(wait_sectors(bf, want, 100) == 0,
+	       "grown backing seen by the idle frontend within 5 s",
 	       "sectors still not %" PRIu64, want);
 	memset(buf, 0x77, sizeof(buf));
 	st = blkfront_io(bf, 0, BLKIF_OP_WRITE, want - 8, buf, 4096, 0);
@@ -685,8 +699,13 @@ static void scenario_resize(struct blkfront *bf, const char *path,
 		REPORT(0, "resize", "cannot shrink the backing");
 		return;
 	}
-	REPORT(wait_sectors(bf, old) == 0, "shrunk backing seen by the frontend",
-	       "sectors still not %" PRIu64, old);
+	fflush(stdout);
+	st = system(cmd);
+	REPORT(st == 0 && blkfront_backend_u64(bf, "sectors", &v) == 0 &&
+		       v == old,
+	       "shrunk backing published when the operator asks",
+	       "command status %d, sectors %" PRIu64 ", want %" PRIu64, st,
+	       v, old);
 	st = blkfront_io(bf, 0, BLKIF_OP_READ, old, buf, 4096, 0);
 	REPORT(st == BLKIF_RSP_ERROR, "beyond the new end is refused",
 	       "status %d", st);
@@ -697,6 +716,7 @@ int main(int argc, char **argv)
 	struct blkfront_opts o = { .nr_queues = 1, .timeout_ms = 15000 };
 	uint64_t expect = 0, bad_sector = 0;
 	const char *truncate_path = NULL, *workload = "randread";
+	const char *command = NULL;
 	size_t bs = 4096;
 	unsigned int qd = 1;
 	double secs = 3;
@@ -707,7 +727,7 @@ int main(int argc, char **argv)
 	const char *sc;
 	int c, rc;
 
-	while ((c = getopt(argc, argv, "d:q:o:a:i:pS:s:n:B:T:w:b:Q:t:R:")) != -1) {
+	while ((c = getopt(argc, argv, "d:q:o:a:i:pS:s:n:B:T:w:b:Q:t:R:C:")) != -1) {
 		switch (c) {
 		case 'd':
 			devid = (unsigned int)strtoul(optarg, NULL, 0);
@@ -746,6 +766,9 @@ int main(int argc, char **argv)
 			break;
 		case 'R':
 			resize_to = strtoull(optarg, NULL, 0);
+			break;
+		case 'C':
+			command = optarg;
 			break;
 		case 'w':
 			workload = optarg;
@@ -808,7 +831,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(sc, "rogue"))
 		scenario_rogue(bf);
 	else if (!strcmp(sc, "resize"))
-		scenario_resize(bf, truncate_path, resize_to);
+		scenario_resize(bf, truncate_path, resize_to, command);
 	else if (!strcmp(sc, "bench"))
 		scenario_bench(bf, workload, bs, qd, secs);
 	else if (!strcmp(sc, "vanish"))

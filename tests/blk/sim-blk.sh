@@ -133,6 +133,9 @@ done
 run_guest verify-native-q1 1 -d 51712 -S $SECTORS -i 32 -s 1 verify
 add_vbd 1 51728 "$tmp/d2.img" w
 run_guest verify-x86_32-order2-q2 1 -d 51728 -a 32 -o 2 -q 2 -s 2 verify
+# The same disk again with a one-page ring and one queue: nothing of the
+# previous connect (ring-page-order, queue-N/) is taken for this one.
+run_guest reconnect-order0-q1 1 -d 51728 -s 9 discard
 add_vbd 2 51712 "$tmp/d3.img" w
 run_guest verify-x86_64-order4-q4-indirect256 2 -d 51712 -a 64 -o 4 -q 4 \
 	-i 256 -s 3 verify
@@ -158,7 +161,13 @@ run_guest cdrom 1 -d 51760 cdrom
 truncate -s ${SIZE_MB}M "$tmp/rs.img"
 add_vbd 1 51776 "$tmp/rs.img" w
 run_guest resize 1 -d 51776 -T "$tmp/rs.img" -R $(((SIZE_MB + 8) * 1048576)) \
-	resize
+	-C "$CTL -s $tmp/ctl.sock resize 1 51776" resize
+out=$(timeout 10 "$CTL" -s "$tmp/ctl.sock" resize 1 9 2>&1)
+rc=$?
+case "$rc $out" in
+"1 error: no resizable device 1/9"*) pass "xenbackctl resize of no device: an error" ;;
+*) fail "xenbackctl resize of no device: an error" "(rc $rc: $out)" ;;
+esac
 
 # ---- discard punches a hole -----------------------------------------------
 add_vbd 2 51744 "$tmp/disc.img" w

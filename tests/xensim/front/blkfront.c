@@ -50,6 +50,15 @@ static int xs_put(struct blkfront *bf, const char *node, const char *fmt, ...)
 	return xs_write(bf->xs, XBT_NULL, path, val, strlen(val)) ? 0 : -errno;
 }
 
+/* Removes a node of ours a previous connect may have left. */
+static int xs_drop(struct blkfront *bf, const char *node)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", bf->fe, node);
+	return xs_rm(bf->xs, XBT_NULL, path) || errno == ENOENT ? 0 : -errno;
+}
+
 static int be_u64(struct blkfront *bf, const char *node, uint64_t *out)
 {
 	char *v = xs_get(bf, bf->be, node);
@@ -246,16 +255,23 @@ int blkfront_connect(struct blkfront *bf, const struct blkfront_opts *o)
 		if (rc < 0)
 			return rc;
 	}
+	/* Nodes of an earlier connect with other options go first. */
 	if (bf->o.ring_order)
 		rc = xs_put(bf, "ring-page-order", "%u", bf->o.ring_order);
+	else
+		rc = xs_drop(bf, "ring-page-order");
 	for (i = 0; i < bf->o.nr_queues && !rc; i++)
 		rc = write_queue_nodes(bf, i);
 	if (!rc && bf->o.nr_queues > 1)
 		rc = xs_put(bf, "multi-queue-num-queues", "%u",
 			    bf->o.nr_queues);
+	else if (!rc)
+		rc = xs_drop(bf, "multi-queue-num-queues");
 	if (!rc && bf->o.abi != RING_BLKIF_ABI_NATIVE)
 		rc = xs_put(bf, "protocol", "%s",
 			    ring_blkif_abi_name(bf->o.abi));
+	else if (!rc)
+		rc = xs_drop(bf, "protocol");
 	if (!rc)
 		rc = xs_put(bf, "feature-persistent", "%d", bf->o.persistent);
 	if (!rc)
