@@ -15,7 +15,9 @@
  * It can also misbehave on purpose (--hostile CLASS): right after
  * connecting it sends one malformed packet of that class, prints what the
  * backend answered, and goes on serving (unless the backend gave up).
- * Class bad-rx-ring instead announces the last queue's rx ring as a page
+ * Class rewrite pushes valid frames for 2 s while another thread rewrites
+ * the tx slots under the backend (XSA-155). Class bad-rx-ring instead
+ * announces the last queue's rx ring as a page
  * never granted (the backend must not connect).
  *
  *   netfront --tap NAME [--devid N] [--queues N] [--split] [--no-sg]
@@ -34,6 +36,7 @@
 #include <linux/virtio_net.h>
 #include <net/if.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -790,6 +793,72 @@ static void tx_split(struct nfq *q, const uint8_t *f, size_t len,
 	}
 }
 
+/* XSA-155: a thread rewrites every tx slot while the backend reads them. */
+struct rewriter {
+	struct nfq *q;
+	volatile bool stop;
+	unsigned long passes;
+};
+
+static void *rewrite_slots(void *arg)
+{
+	struct rewriter *w = arg;
+	unsigned int k = 0, i;
+
+	while (!w->stop) {
+		uint16_t off = k & 4 ? 0 : 4090;
+		uint16_t flags = k & 8 ? NETTXF_more_data : 0;
+		uint16_t size = k & 1 ? 60 : k & 2 ? 0 : 5000;
+
+		/* Bytes 4-11 only: a response is bytes 0-3 of the slot. */
+		for (i = 0; i < RING_SZ; i++) {
+			volatile uint8_t *s =
+				(uint8_t *)&w->q->tx.sring->ring[i];
+
+			memcpy((uint8_t *)s + 4, &off, 2);
+			memcpy((uint8_t *)s + 6, &flags, 2);
+			memcpy((uint8_t *)s + 10, &size, 2);
+		}
+		k++;
+		w->passes++;
+	}
+	return NULL;
+}
+
+/* Valid 60-byte frames pushed for 2 s while the slots are rewritten. */
+static void send_rewritten(struct nfq *q)
+{
+	struct rewriter w = { .q = q };
+	struct timespec t0, t;
+	unsigned long sent = 0;
+	pthread_t th;
+
+	if (pthread_create(&th, NULL, rewrite_slots, &w))
+		die("thread: %s", strerror(errno));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		unsigned int n = 0;
+
+		tx_responses(q);
+		while (q->tx_nfree && RING_FREE_REQUESTS(&q->tx) && n < 32) {
+			uint16_t id = q->tx_free[--q->tx_nfree];
+
+			fill_frame(q, id, 0, 60);
+			tx_slot(q, id, 0, 0, 60);
+			n++;
+		}
+		sent += n;
+		RING_PUSH_REQUESTS(&q->tx);
+		xsg_evtchn_notify(nf.g, q->tx_port);
+		usleep(200);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (t.tv_sec - t0.tv_sec < 2 && be_state() == XenbusStateConnected);
+	w.stop = true;
+	pthread_join(th, NULL);
+	say("# rewrite: %lu packets sent, %lu passes over the ring", sent,
+	    w.passes);
+}
+
 static bool send_hostile(struct nfq *q, const char *cls)
 {
 	unsigned int i, n;
@@ -817,6 +886,9 @@ static bool send_hostile(struct nfq *q, const char *cls)
 		for (i = 0; i < MAX_SLOTS; i++)
 			size[i] = i + 1 < MAX_SLOTS ? 1 : 60 - (MAX_SLOTS - 1);
 		tx_split(q, f, sizeof(f), size, MAX_SLOTS);
+	} else if (!strcmp(cls, "rewrite")) {
+		send_rewritten(q);
+		return true;
 	} else if (!strcmp(cls, "cross-page")) {
 		fill_frame(q, 0, 4000, 60);
 		tx_slot(q, 0, 4000, 0, 200);
