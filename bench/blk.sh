@@ -14,7 +14,8 @@
 #
 # BENCH_BLK_SECONDS (default 3) per run; BENCH_BLK_MB (default 256) file size;
 # BENCH_BLK_DATA=copy|map to choose the daemon's data path (default: its
-# own default).
+# own default). BENCH_BLK_ONLY: a grep -E pattern of the workloads to run
+# (e.g. 'randread-4k-qd1-tmpfs'); BENCH_BLK_MEDIA: disk, tmpfs or both.
 set -eu
 B=${B:-build}
 X=$B/xensim/xensim
@@ -71,6 +72,10 @@ devid=51712
 # run_one NAME FILE RW BS QD
 run_one() {
 	name=$1 file=$2 rw=$3 bs=$4 qd=$5
+	if [ -n "${BENCH_BLK_ONLY:-}" ] &&
+		! echo "$name" | grep -Eqx -- "$BENCH_BLK_ONLY"; then
+		return 0
+	fi
 	case $rw in
 	randread) frw=randread fw=randread ;;
 	randwrite) frw=randwrite fw=randwrite ;;
@@ -124,7 +129,7 @@ run_one() {
 			n, x, b, (b > 0) ? x / b : 0 }'
 }
 
-for medium in disk tmpfs; do
+for medium in ${BENCH_BLK_MEDIA:-disk tmpfs}; do
 	if [ $medium = disk ]; then dir=$tmp; sfx=; else dir=$shm; sfx=-tmpfs; fi
 	f=$dir/bench.img
 	# Written through, so that reads hit real data, not holes.

@@ -42,6 +42,10 @@
 #define BLK_QUEUE_POOL_PAGES 1024
 /* Persistent grants kept mapped per queue (Linux blkback's default). */
 #define BLK_MAX_PGRANTS 1056
+/* Map mode pins the persistent grants of requests in flight, at most one
+ * per reserved pool page: the LRU always has one to give back. */
+_Static_assert(BLK_QUEUE_POOL_PAGES < BLK_MAX_PGRANTS,
+	       "pinned persistent grants could fill the set");
 /* Segments per indirect request we offer (Linux blkback's maximum). */
 #define BLK_MAX_INDIRECT_SEGS RING_BLKIF_MAX_INDIRECT_SEGS
 
@@ -98,6 +102,7 @@ struct blk_counters {
 struct blk_pgrant {
 	grant_ref_t gref;
 	void *addr;
+	uint32_t pins;		/* requests doing I/O on it: not evicted */
 	uint32_t hnext;		/* hash chain */
 	uint32_t prev, next;	/* LRU list, most recent at head */
 };
@@ -111,9 +116,14 @@ struct blk_pgrants {
 };
 
 int blk_pgrants_init(struct blk_pgrants *c, unsigned int max);
-/* The page of gref mapped read-write (mapping it now if needed), or NULL. */
+/*
+ * The page of gref mapped read-write (mapping it now if needed), or NULL
+ * (also when the set is full of pinned grants). A grant pinned (*idx set)
+ * stays mapped until blk_pgrants_unpin(idx): I/O runs on it.
+ */
 void *blk_pgrants_get(struct blk_pgrants *c, xengnttab_handle *gt,
-		      uint32_t domid, grant_ref_t gref);
+		      uint32_t domid, grant_ref_t gref, uint32_t *idx);
+void blk_pgrants_unpin(struct blk_pgrants *c, uint32_t idx);
 /* Unmaps everything; NULL-safe, idempotent. */
 void blk_pgrants_destroy(struct blk_pgrants *c, xengnttab_handle *gt);
 

@@ -83,10 +83,21 @@ static void hash_unlink(struct blk_pgrants *c, uint32_t i)
 		*p = c->e[i].hnext;
 }
 
-void *blk_pgrants_get(struct blk_pgrants *c, xengnttab_handle *gt,
-		      uint32_t domid, grant_ref_t gref)
+/* The least recently used grant no request is doing I/O on, or NIL. */
+static uint32_t lru_victim(const struct blk_pgrants *c)
 {
-	uint32_t h, i;
+	uint32_t i;
+
+	for (i = c->tail; i != NIL; i = c->e[i].prev)
+		if (!c->e[i].pins)
+			return i;
+	return NIL;
+}
+
+void *blk_pgrants_get(struct blk_pgrants *c, xengnttab_handle *gt,
+		      uint32_t domid, grant_ref_t gref, uint32_t *idx)
+{
+	uint32_t h, i, victim = NIL;
 	void *addr;
 
 	if (!c->e)
@@ -99,19 +110,24 @@ void *blk_pgrants_get(struct blk_pgrants *c, xengnttab_handle *gt,
 				lru_unlink(c, i);
 				lru_push_head(c, i);
 			}
-			return c->e[i].addr;
+			goto found;
 		}
+	}
+	if (c->nr >= c->max) {
+		victim = lru_victim(c);
+		if (victim == NIL)
+			return NULL; /* every grant is under I/O */
 	}
 	addr = xengnttab_map_grant_ref(gt, domid, gref,
 				       PROT_READ | PROT_WRITE);
 	if (!addr)
 		return NULL;
 	c->misses++;
-	if (c->nr < c->max) {
+	if (victim == NIL) {
 		i = c->nr++;
 	} else {
-		/* Full: the least recently used grant makes room. */
-		i = c->tail;
+		/* Full: the least recently used idle grant makes room. */
+		i = victim;
 		lru_unlink(c, i);
 		hash_unlink(c, i);
 		xengnttab_unmap(gt, c->e[i].addr, 1);
@@ -119,10 +135,22 @@ void *blk_pgrants_get(struct blk_pgrants *c, xengnttab_handle *gt,
 	}
 	c->e[i].gref = gref;
 	c->e[i].addr = addr;
+	c->e[i].pins = 0;
 	c->e[i].hnext = c->bucket[h];
 	c->bucket[h] = i;
 	lru_push_head(c, i);
-	return addr;
+found:
+	if (idx) {
+		c->e[i].pins++;
+		*idx = i;
+	}
+	return c->e[i].addr;
+}
+
+void blk_pgrants_unpin(struct blk_pgrants *c, uint32_t idx)
+{
+	if (c->e && idx < c->nr && c->e[idx].pins)
+		c->e[idx].pins--;
 }
 
 void blk_pgrants_destroy(struct blk_pgrants *c, xengnttab_handle *gt)

@@ -12,14 +12,17 @@
  *     reads, writes, fdsync    one io_submit per pass
  *     bad, unsupported,
  *     discard                  answered in the same pass
- *   completion (libaio eventfd)
+ *   completion (libaio's ring, read in place: right after io_submit,
+ *              and when the edge-triggered eventfd fires)
  *     reads                    queue pages -> guest pages (one batch)
  *     write + flush            then an fdsync; answered once durable
  *     answers                  one push per batch, notify if asked
  *
- * No guest page is ever under O_DIRECT: I/O runs on the queue's own
- * page-aligned pool, so a frontend cannot change data during I/O or make
- * the backend merge non-contiguous frames (XSA-229 class).
+ * In copy mode (the default) no guest page is ever under O_DIRECT: I/O
+ * runs on the queue's own page-aligned pool, so a frontend cannot change
+ * data during I/O or make the backend merge non-contiguous frames
+ * (XSA-229 class). In map mode the I/O runs on the guest's mapped pages,
+ * as Linux blkback's; the pool pages stay reserved as the bound.
  *
  * Resources are bounded per queue (blk.h): at most nr_slots requests and
  * pool_pages pages in flight; a request is fetched only when the largest
@@ -56,12 +59,18 @@ struct blk_slot {
 	bool sync_after;	/* fdatasync once the data is written */
 	bool sync_only;		/* the iocb is an fdsync */
 	bool copy_failed;
+	bool direct;		/* map mode: I/O on the guest's pages */
 	unsigned int nr_pages;
 	unsigned int nr_iov;
 	size_t bytes;
 	struct iocb iocb;
 	uint32_t page[BLK_MAX_INDIRECT_SEGS];
 	struct iovec iov[BLK_MAX_INDIRECT_SEGS];
+	/* Map mode: the request's own mapping (no persistent grants), or
+	 * the persistent grants it pinned. */
+	uint8_t *map_base;
+	unsigned int nr_pinned;
+	uint32_t pinned[BLK_MAX_INDIRECT_SEGS];
 };
 
 static inline void ctr_add(atomic_uint_fast64_t *c, uint64_t v)
@@ -100,13 +109,19 @@ static struct blk_slot *slot_get(struct blk_queue *q)
 	s->bytes = 0;
 	s->status = BLKIF_RSP_OKAY;
 	s->write = s->sync_after = s->sync_only = s->copy_failed = false;
+	s->direct = false;
+	s->map_base = NULL;
+	s->nr_pinned = 0;
 	q->in_use++;
 	ctr_add(&q->bd->ctr.inflight, 1);
 	return s;
 }
 
+static void release_guest_pages(struct blk_queue *q, struct blk_slot *s);
+
 static void slot_put(struct blk_queue *q, struct blk_slot *s)
 {
+	release_guest_pages(q, s);
 	while (s->nr_pages)
 		q->free_pages[q->nr_free_pages++] = s->page[--s->nr_pages];
 	s->stage = SLOT_FREE;
@@ -177,55 +192,85 @@ static void add_copy(struct blk_queue *q, struct blk_slot *s, unsigned int i)
 	q->copy_owner[q->nr_copy++] = s;
 }
 
+/* Appends [base, base + len) to the slot's iovecs, merged when adjacent. */
+static void add_iov(struct blk_slot *s, uint8_t *base, size_t len)
+{
+	struct iovec *last = s->nr_iov ? &s->iov[s->nr_iov - 1] : NULL;
+
+	if (last && (uint8_t *)last->iov_base + last->iov_len == base) {
+		last->iov_len += len;
+	} else {
+		s->iov[s->nr_iov].iov_base = base;
+		s->iov[s->nr_iov].iov_len = len;
+		s->nr_iov++;
+	}
+	s->bytes += len;
+}
+
+/* Map mode: what the request mapped or pinned of the guest goes. */
+static void release_guest_pages(struct blk_queue *q, struct blk_slot *s)
+{
+	if (s->map_base)
+		xengnttab_unmap(q->gt, s->map_base, s->req.nr_segments);
+	s->map_base = NULL;
+	while (s->nr_pinned)
+		blk_pgrants_unpin(&q->pgrants, s->pinned[--s->nr_pinned]);
+	s->direct = false;
+}
+
 /*
- * Map mode: the guest's pages are mapped (kept, when the frontend uses
- * persistent grants; else mapped for this request only) and the data is
- * copied by the CPU between them and the queue's pages. Failure marks
- * the slot; nothing stays mapped but the bounded persistent set.
+ * Map mode: the I/O runs on the guest's own pages, as Linux blkback's:
+ * its persistent grants (pinned while the I/O runs, so that the LRU
+ * never unmaps them under it), or else its grants mapped for this request
+ * and unmapped when it is answered. Each segment is whole logical blocks
+ * at a block-aligned offset (ring/blkif checks), as O_DIRECT needs. The
+ * pool pages taken for the request stay reserved: they bound what is in
+ * flight as in copy mode, and serve it if the guest's pages cannot be had
+ * (every persistent grant under I/O, or a mapping refused): then the
+ * request is grant-copied, and a bad grant fails it there.
  */
-static void map_copy(struct blk_queue *q, struct blk_slot *s)
+static bool map_guest_pages(struct blk_queue *q, struct blk_slot *s)
 {
 	uint32_t domid = q->bd->dev->domid;
 	unsigned int i, n = s->req.nr_segments;
 	uint32_t refs[BLK_MAX_INDIRECT_SEGS];
-	uint8_t *base = NULL;
+	uint8_t *page[BLK_MAX_INDIRECT_SEGS];
 
 	if (!q->bd->persistent) {
 		for (i = 0; i < n; i++)
 			refs[i] = s->req.seg[i].gref;
-		base = xengnttab_map_domain_grant_refs(
+		s->map_base = xengnttab_map_domain_grant_refs(
 			q->gt, n, domid, refs,
 			s->write ? PROT_READ : PROT_READ | PROT_WRITE);
-		if (!base) {
-			s->copy_failed = true;
-			return;
+		if (!s->map_base)
+			return false;
+		for (i = 0; i < n; i++)
+			page[i] = s->map_base + (size_t)i * RING_BLKIF_PAGE_SIZE;
+	} else {
+		for (i = 0; i < n; i++) {
+			page[i] = blk_pgrants_get(&q->pgrants, q->gt, domid,
+						  s->req.seg[i].gref,
+						  &s->pinned[s->nr_pinned]);
+			if (!page[i]) {
+				release_guest_pages(q, s);
+				return false;
+			}
+			s->nr_pinned++;
 		}
 	}
+	/* The pool's iovecs (map_to_pool) give way to the guest's. */
+	s->nr_iov = 0;
+	s->bytes = 0;
 	for (i = 0; i < n; i++) {
 		const struct ring_blkif_seg *seg = &s->req.seg[i];
 		size_t off = (size_t)seg->first_sect << RING_BLKIF_SECTOR_SHIFT;
 		size_t len = (size_t)(seg->last_sect - seg->first_sect + 1u)
 			     << RING_BLKIF_SECTOR_SHIFT;
-		uint8_t *local = page_addr(q, s->page[i]) + off;
-		uint8_t *guest;
 
-		if (base) {
-			guest = base + (size_t)i * RING_BLKIF_PAGE_SIZE;
-		} else {
-			guest = blk_pgrants_get(&q->pgrants, q->gt, domid,
-						seg->gref);
-			if (!guest) {
-				s->copy_failed = true;
-				break;
-			}
-		}
-		if (s->write)
-			memcpy(local, guest + off, len);
-		else
-			memcpy(guest + off, local, len);
+		add_iov(s, page[i] + off, len);
 	}
-	if (base)
-		xengnttab_unmap(q->gt, base, n);
+	s->direct = true;
+	return true;
 }
 
 /* Moves a slot's data (either way) and stages it for the batch's end. */
@@ -234,11 +279,8 @@ static void stage_copy(struct blk_queue *q, struct blk_slot *s)
 	unsigned int i;
 
 	s->copy_failed = false;
-	if (q->bd->data_map)
-		map_copy(q, s);
-	else
-		for (i = 0; i < s->req.nr_segments; i++)
-			add_copy(q, s, i);
+	for (i = 0; i < s->req.nr_segments; i++)
+		add_copy(q, s, i);
 	q->staged[q->nr_staged++] = s;
 }
 
@@ -274,22 +316,10 @@ static void map_to_pool(struct blk_queue *q, struct blk_slot *s)
 		size_t off = (size_t)seg->first_sect << RING_BLKIF_SECTOR_SHIFT;
 		size_t len = (size_t)(seg->last_sect - seg->first_sect + 1u)
 			     << RING_BLKIF_SECTOR_SHIFT;
-		uint8_t *base;
 
 		s->page[i] = q->free_pages[--q->nr_free_pages];
 		s->nr_pages++;
-		base = page_addr(q, s->page[i]) + off;
-		if (s->nr_iov &&
-		    (uint8_t *)s->iov[s->nr_iov - 1].iov_base +
-				    s->iov[s->nr_iov - 1].iov_len ==
-			    base) {
-			s->iov[s->nr_iov - 1].iov_len += len;
-		} else {
-			s->iov[s->nr_iov].iov_base = base;
-			s->iov[s->nr_iov].iov_len = len;
-			s->nr_iov++;
-		}
-		s->bytes += len;
+		add_iov(s, page_addr(q, s->page[i]) + off, len);
 	}
 }
 
@@ -343,6 +373,11 @@ static void queue_submit(struct blk_queue *q, struct blk_slot *s)
 static void start_data(struct blk_queue *q, struct blk_slot *s)
 {
 	map_to_pool(q, s);
+	if (q->bd->data_map && map_guest_pages(q, s)) {
+		prep_data_iocb(q, s);
+		queue_submit(q, s);
+		return;
+	}
 	if (s->write) {
 		s->stage = SLOT_COPY_IN;
 		stage_copy(q, s);
@@ -613,6 +648,8 @@ static int size_timer_open(struct blk_queue *q)
 	return 0;
 }
 
+static void reap_completions(struct blk_queue *q);
+
 static void queue_pass(struct blk_queue *q)
 {
 	for (;;) {
@@ -630,6 +667,7 @@ static void queue_pass(struct blk_queue *q)
 		while (n-- > 0 && !q->barrier && can_take(q))
 			take_request(q);
 		flush_batch(q);
+		reap_completions(q);
 		push_responses(q);
 		/* Out of room or ordered behind a barrier: completions resume. */
 		if (q->barrier || !can_take(q))
@@ -665,7 +703,7 @@ static void complete_one(struct blk_queue *q, struct blk_slot *s, long res)
 		sync_and_finish(q, s);
 		return;
 	}
-	if (!s->write && !s->sync_only) {
+	if (!s->write && !s->sync_only && !s->direct) {
 		s->stage = SLOT_COPY_OUT;
 		stage_copy(q, s);
 		return;
@@ -673,25 +711,59 @@ static void complete_one(struct blk_queue *q, struct blk_slot *s, long res)
 	finish(q, s, BLKIF_RSP_OKAY);
 }
 
-static void on_aio(void *arg, uint32_t events)
+/*
+ * The completion ring libaio's io_setup() maps into this process (fs/aio.c;
+ * libaio reads the same header). Only this worker consumes it, so
+ * completions are taken straight from it, without a system call; the
+ * kernel reads head back to know which entries are free again.
+ */
+struct blk_aio_ring {
+	unsigned int id, nr, head, tail;
+	unsigned int magic, compat_features, incompat_features;
+	unsigned int header_length;
+	struct io_event events[];
+};
+#define BLK_AIO_RING_MAGIC 0xa10a10a1u
+#define BLK_AIO_RING_INCOMPAT 0u
+
+static int reap_events(struct blk_queue *q)
 {
-	struct blk_queue *q = arg;
+	struct blk_aio_ring *r = (struct blk_aio_ring *)q->aio;
 	struct timespec zero = { 0, 0 };
-	uint64_t cnt;
+	unsigned int head, tail;
+	int n = 0;
+
+	if (r->magic != BLK_AIO_RING_MAGIC ||
+	    r->incompat_features != BLK_AIO_RING_INCOMPAT) {
+		do
+			n = io_getevents(q->aio, 0, (long)q->nr_slots,
+					 q->events, &zero);
+		while (n == -EINTR);
+		return n;
+	}
+	head = r->head;
+	tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+	while (head != tail && n < (int)q->nr_slots) {
+		if (head >= r->nr)
+			head = 0;
+		q->events[n++] = r->events[head];
+		head = head + 1 < r->nr ? head + 1 : 0;
+	}
+	/* The entries are copied out before the kernel may reuse them. */
+	__atomic_store_n(&r->head, head, __ATOMIC_RELEASE);
+	return n;
+}
+
+/*
+ * Answers (or moves on) everything libaio completed: after a submission
+ * (a backing that completes at once, like tmpfs or a cache hit, is
+ * answered in the same pass) and when the eventfd fires.
+ */
+static void reap_completions(struct blk_queue *q)
+{
 	int n, i;
 
-	(void)events;
-	if (read(q->efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
-		xb_dev_log_ratelimited(q->bd->dev, LOG_ERR,
-				       "queue %u: eventfd: %s", q->index,
-				       strerror(errno));
-	for (;;) {
-		n = io_getevents(q->aio, 0, (long)q->nr_slots, q->events,
-				 &zero);
-		if (n == -EINTR)
-			continue;
-		if (n <= 0)
-			break;
+	while ((n = reap_events(q)) > 0) {
 		for (i = 0; i < n; i++)
 			complete_one(q, q->events[i].data,
 				     (long)q->events[i].res);
@@ -699,6 +771,18 @@ static void on_aio(void *arg, uint32_t events)
 		maybe_start_barrier(q);
 		flush_batch(q);
 	}
+}
+
+/*
+ * The eventfd is edge-triggered and never read: every completion signals
+ * it, which wakes the loop again, and the ring itself says what is done.
+ */
+static void on_aio(void *arg, uint32_t events)
+{
+	struct blk_queue *q = arg;
+
+	(void)events;
+	reap_completions(q);
 	push_responses(q);
 	queue_pass(q);
 }
@@ -814,9 +898,10 @@ static int queue_alloc(struct blk_queue *q)
 			return rc;
 	}
 	if (q->bd->data_map) {
-		/* The persistent set, plus one request mapped at a time. */
+		/* The persistent set, or the requests in flight (bounded
+		 * by the pool, as their data in copy mode). */
 		xengnttab_set_max_grants(q->gt, BLK_MAX_PGRANTS +
-						 BLK_MAX_INDIRECT_SEGS);
+						 BLK_QUEUE_POOL_PAGES);
 		if (q->bd->persistent &&
 		    blk_pgrants_init(&q->pgrants, BLK_MAX_PGRANTS) < 0)
 			return -ENOMEM;
@@ -855,7 +940,8 @@ int blk_queue_start(struct blk_queue *q)
 	}
 	rc = xb_worker_add_fd(q->worker, q->ch.fd, EPOLLIN, on_evtchn, q);
 	if (rc == 0)
-		rc = xb_worker_add_fd(q->worker, q->efd, EPOLLIN, on_aio, q);
+		rc = xb_worker_add_fd(q->worker, q->efd, EPOLLIN | EPOLLET,
+				      on_aio, q);
 	if (rc == 0 && q->size_timer >= 0)
 		rc = xb_worker_add_fd(q->worker, q->size_timer, EPOLLIN,
 				      on_size_timer, q);

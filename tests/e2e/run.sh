@@ -15,6 +15,7 @@
 #   E2E_DEVICES         the devices of the usual guest (default "vbd vif")
 #   E2E_KERNEL_BACKENDS=1  use the kernel's xen-blkback/xen-netback instead
 #                       of xenbackd (debugging, comparison)
+#   E2E_BLK_DATA=map    the daemon's block data path (default: its own)
 #   E2E_TIMEOUT         seconds for the whole boot (default 1800)
 #   E2E_OUT             work folder (default build/e2e)
 #   E2E_LOCK            machine-wide lock: one run boots at a time
@@ -94,6 +95,8 @@ dom0_args="console=hvc0 earlyprintk=xen quiet loglevel=3 rdinit=/init e2e.mode=$
 [ -n "$only" ] && dom0_args="$dom0_args e2e.only=$only"
 devices=$(echo ${E2E_DEVICES:-vbd vif} | tr ' ' ',')
 dom0_args="$dom0_args e2e.devices=$devices"
+# E2E_BLK_DATA=copy|map: the daemon's block data path (docs/blk.md).
+[ -n "${E2E_BLK_DATA:-}" ] && dom0_args="$dom0_args e2e.blkdata=$E2E_BLK_DATA"
 con=$out/console.log
 : >"$con"
 

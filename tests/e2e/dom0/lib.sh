@@ -36,7 +36,8 @@ e2e_abort() {
 }
 
 # Kernel command line: e2e.mode=kernel|xenbackd, e2e.only=a,b,c,
-# e2e.devices=vbd,vif (the kinds the usual guest gets, e2e_std_guest).
+# e2e.devices=vbd,vif (the kinds the usual guest gets, e2e_std_guest),
+# e2e.blkdata=copy|map (the daemon's XENBACKD_BLK_DATA, docs/blk.md).
 e2e_params() {
 	E2E_MODE=xenbackd
 	E2E_ONLY=
@@ -46,6 +47,7 @@ e2e_params() {
 		e2e.mode=*) E2E_MODE=${w#e2e.mode=} ;;
 		e2e.only=*) E2E_ONLY=$(echo "${w#e2e.only=}" | tr ',' ' ') ;;
 		e2e.devices=*) E2E_DEVICES=$(echo "${w#e2e.devices=}" | tr ',' ' ') ;;
+		e2e.blkdata=*) export XENBACKD_BLK_DATA=${w#e2e.blkdata=} ;;
 		esac
 	done
 	export E2E_MODE E2E_ONLY E2E_DEVICES
