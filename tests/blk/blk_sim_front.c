@@ -38,21 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *name = "blk";
-static int failures;
-
-#define REPORT(ok, what, ...)                                          \
-	do {                                                           \
-		if (ok) {                                              \
-			printf("PASS: %s: %s\n", name, what);          \
-		} else {                                               \
-			printf("FAIL: %s: %s: ", name, what);          \
-			printf(__VA_ARGS__);                           \
-			printf("\n");                                  \
-			failures++;                                    \
-		}                                                      \
-		fflush(stdout);                                        \
-	} while (0)
+#define REPORT blkfront_report
 
 static uint64_t rng_state = 88172645463325252ull;
 
@@ -526,7 +512,7 @@ static void scenario_vanish(struct blkfront *bf)
 		blkfront_put_req(bf, 0, &r);
 	}
 	blkfront_push(bf, 0);
-	printf("PASS: %s: %d requests left in flight\n", name, N);
+	printf("PASS: %s: %d requests left in flight\n", blkfront_name, N);
 	fflush(stdout);
 	_exit(0);
 }
@@ -680,7 +666,6 @@ int main(int argc, char **argv)
 	uint64_t resize_to = 0;
 	unsigned int devid = 51712;
 	struct blkfront *bf;
-	struct xsg *g;
 	const char *sc;
 	int c, rc;
 
@@ -713,7 +698,7 @@ int main(int argc, char **argv)
 			rng_state ^= strtoull(optarg, NULL, 0) * 2654435761u;
 			break;
 		case 'n':
-			name = optarg;
+			blkfront_name = optarg;
 			break;
 		case 'B':
 			bad_sector = strtoull(optarg, NULL, 0);
@@ -756,21 +741,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	sc = argv[optind];
-	g = xsg_open();
-	if (!g) {
-		printf("FAIL: %s: guest library: %s\n", name, strerror(errno));
-		return 1;
-	}
-	bf = blkfront_open(g, devid);
-	if (!bf) {
-		printf("FAIL: %s: frontend %u: %s\n", name, devid,
-		       strerror(errno));
-		return 1;
-	}
-	rc = blkfront_connect(bf, &o);
-	REPORT(rc == 0, "connect", "%s (backend state %d)", strerror(-rc),
-	       blkfront_backend_state(bf));
-	if (rc)
+	bf = blkfront_start(devid, &o);
+	if (!bf)
 		return 1;
 
 	if (!strcmp(sc, "verify"))
@@ -801,7 +773,6 @@ int main(int argc, char **argv)
 		REPORT(rc == 0, "disconnect: backend Closed", "state %d",
 		       blkfront_backend_state(bf));
 	}
-	blkfront_free(bf);
-	xsg_close(g);
-	return failures ? 1 : 0;
+	blkfront_stop(bf);
+	return blkfront_failures ? 1 : 0;
 }

@@ -768,3 +768,63 @@ void blkfront_complete(struct blkfront *bf, struct blkfront_req *r)
 	release_pages(bf, r->page0, r->nseg);
 	r->nseg = 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* for test programs                                                   */
+/* ------------------------------------------------------------------ */
+
+const char *blkfront_name = "blk";
+int blkfront_failures;
+
+void blkfront_report(bool ok, const char *what, const char *why, ...)
+{
+	va_list ap;
+
+	if (ok) {
+		printf("PASS: %s: %s\n", blkfront_name, what);
+	} else {
+		printf("FAIL: %s: %s: ", blkfront_name, what);
+		va_start(ap, why);
+		vprintf(why, ap);
+		va_end(ap);
+		printf("\n");
+		blkfront_failures++;
+	}
+	fflush(stdout);
+}
+
+struct blkfront *blkfront_start(unsigned int devid,
+				const struct blkfront_opts *o)
+{
+	struct xsg *g = xsg_open();
+	struct blkfront *bf;
+	int rc;
+
+	if (!g) {
+		blkfront_report(false, "guest library", "%s", strerror(errno));
+		return NULL;
+	}
+	bf = blkfront_open(g, devid);
+	if (!bf) {
+		blkfront_report(false, "frontend", "%u: %s", devid,
+				strerror(errno));
+		xsg_close(g);
+		return NULL;
+	}
+	rc = blkfront_connect(bf, o);
+	blkfront_report(rc == 0, "connect", "%s (backend state %d)",
+			strerror(-rc), blkfront_backend_state(bf));
+	if (rc) {
+		blkfront_stop(bf);
+		return NULL;
+	}
+	return bf;
+}
+
+void blkfront_stop(struct blkfront *bf)
+{
+	struct xsg *g = bf->g;
+
+	blkfront_free(bf);
+	xsg_close(g);
+}

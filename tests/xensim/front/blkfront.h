@@ -175,4 +175,19 @@ size_t blkfront_slot_size(const struct blkfront *bf);
 int blkfront_grant_page(struct blkfront *bf, unsigned int i);
 void *blkfront_page(struct blkfront *bf, unsigned int i);
 
+/* ---- for test programs (prints PASS:/FAIL: lines) -------------------- */
+
+/* The name in each line ("PASS: <name>: <what>"), and the FAIL count. */
+extern const char *blkfront_name;
+extern int blkfront_failures;
+/* One line: PASS, or FAIL with the reason formatted from why. */
+void blkfront_report(bool ok, const char *what, const char *why, ...)
+	__attribute__((format(printf, 3, 4)));
+/* This process as its domain (under xensim run), device devid connected
+ * with o, "connect" reported; NULL (a FAIL line printed) if not. */
+struct blkfront *blkfront_start(unsigned int devid,
+				const struct blkfront_opts *o);
+/* blkfront_free() and the guest library handle closed. */
+void blkfront_stop(struct blkfront *bf);
+
 #endif

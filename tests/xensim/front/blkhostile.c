@@ -44,21 +44,7 @@
 
 #define PAGE RING_BLKIF_PAGE_SIZE
 
-static const char *name = "blkhostile";
-static int failures;
-
-#define REPORT(ok, what, ...)                                          \
-	do {                                                           \
-		if (ok) {                                              \
-			printf("PASS: %s: %s\n", name, what);          \
-		} else {                                               \
-			printf("FAIL: %s: %s: ", name, what);          \
-			printf(__VA_ARGS__);                           \
-			printf("\n");                                  \
-			failures++;                                    \
-		}                                                      \
-		fflush(stdout);                                        \
-	} while (0)
+#define REPORT blkfront_report
 
 static double now_s(void)
 {
@@ -773,10 +759,10 @@ int main(int argc, char **argv)
 	unsigned int devid = 51712;
 	double secs = 3;
 	struct blkfront *bf;
-	struct xsg *g;
 	const char *sc;
-	int c, rc;
+	int c;
 
+	blkfront_name = "blkhostile";
 	while ((c = getopt(argc, argv, "d:pt:n:w:")) != -1) {
 		switch (c) {
 		case 'd':
@@ -789,7 +775,7 @@ int main(int argc, char **argv)
 			secs = strtod(optarg, NULL);
 			break;
 		case 'n':
-			name = optarg;
+			blkfront_name = optarg;
 			break;
 		case 'w':
 			pause_file = optarg;
@@ -806,21 +792,8 @@ int main(int argc, char **argv)
 	}
 	sc = argv[optind];
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	g = xsg_open();
-	if (!g) {
-		printf("FAIL: %s: guest library: %s\n", name, strerror(errno));
-		return 1;
-	}
-	bf = blkfront_open(g, devid);
-	if (!bf) {
-		printf("FAIL: %s: frontend %u: %s\n", name, devid,
-		       strerror(errno));
-		return 1;
-	}
-	rc = blkfront_connect(bf, &o);
-	REPORT(rc == 0, "connect", "%s (backend state %d)", strerror(-rc),
-	       blkfront_backend_state(bf));
-	if (rc)
+	bf = blkfront_start(devid, &o);
+	if (!bf)
 		return 1;
 	if (!strcmp(sc, "double-fetch"))
 		scenario_double_fetch(bf, secs);
@@ -839,7 +812,6 @@ int main(int argc, char **argv)
 	else
 		REPORT(0, sc, "unknown scenario");
 	final_check(bf);
-	blkfront_free(bf);
-	xsg_close(g);
-	return failures ? 1 : 0;
+	blkfront_stop(bf);
+	return blkfront_failures ? 1 : 0;
 }
