@@ -90,6 +90,9 @@ check "watch-flood: daemon memory bounded (< 16 MiB growth)" \
 	test $((rss1 - rss0)) -lt 16384
 hostile state-race 2 51808 state-race
 hostile state-race-persistent 2 51824 state-race -p
+bystander state-storm 4
+hostile state-storm 2 51840 state-storm -t 3
+bystander_done state-storm
 check "daemon alive after the blk classes (grant copy)" daemon_alive
 
 # ---- blk, grant map -----------------------------------------------------
@@ -101,6 +104,7 @@ hostile map-batch-error 3 51744 batch-error
 hostile map-batch-error-persistent 3 51760 batch-error -p
 unwind_case map-ring-unwind 3 51776
 hostile map-state-race-persistent 3 51792 state-race -p
+hostile map-state-storm-persistent 3 51824 state-storm -p -t 3
 bystander map-double-fetch 4
 hostile map-double-fetch-persistent 3 51808 double-fetch -p -t 3
 bystander_done map-double-fetch

@@ -22,6 +22,9 @@
  *   watch-flood    (XSA-349) writes to watched frontend nodes for -t s
  *   state-race     (XSA-350) requests in flight, then Closing or a restart
  *                  (Initialising) at once; after each, nothing stays mapped
+ *   state-storm    (XSA-350) random frontend states written by a thread for
+ *                  -t s while requests keep coming; then nothing stays
+ *                  mapped and a clean reconnect works
  *
  * After every scenario the device is disconnected and every grant this
  * guest gave is ended: none may still be mapped by the backend (XSA-371).
@@ -725,6 +728,110 @@ static void scenario_state_race(struct blkfront *bf,
 	REPORT(still_works(bf), "reconnected device works", "no");
 }
 
+/*
+ * The same, without waiting for the backend: a thread writes random states
+ * while requests keep coming for secs seconds; then a clean reconnect.
+ */
+struct state_flipper {
+	struct blkfront *bf;
+	volatile bool stop;
+	unsigned long writes;
+};
+
+static void *flip_states(void *arg)
+{
+	struct state_flipper *f = arg;
+	static const char *states[] = { "1", "3", "4", "5", "6", "2" };
+	char path[256];
+	unsigned int k = 0;
+	struct xs_handle *xs = xsg_xs_open(f->bf->g);
+
+	if (!xs)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/state", f->bf->fe);
+	while (!f->stop) {
+		const char *v = states[(k * 7 + k / 3) % 6];
+
+		xs_write(xs, XBT_NULL, path, v, 1);
+		k++;
+		f->writes++;
+		usleep(k % 5 * 1000);
+	}
+	xs_close(xs);
+	return NULL;
+}
+
+static void scenario_state_storm(struct blkfront *bf,
+				 const struct blkfront_opts *o, double secs)
+{
+	struct state_flipper f = { .bf = bf };
+	struct blkfront_queue old[BLKFRONT_MAX_QUEUES];
+	unsigned int mark = nr_own, nq = bf->o.nr_queues, k;
+	uint32_t gref[8];
+	double end = now_s() + secs;
+	unsigned long pushed = 0;
+	pthread_t t;
+	int rc;
+
+	for (k = 0; k < 8; k++)
+		gref[k] = give(bf, 700 + k, false);
+	if (pthread_create(&t, NULL, flip_states, &f)) {
+		REPORT(0, "state storm", "no thread");
+		return;
+	}
+	while (now_s() < end) {
+		struct blkfront_queue *q = &bf->q[0];
+
+		for (k = 0; k < 8; k++) {
+			struct blkfront_rawreq r = {
+				.operation = k % 2 ? BLKIF_OP_WRITE :
+						     BLKIF_OP_READ,
+				.nr_segments = 1, .id = bf->next_id++,
+				.sector = k * 8,
+			};
+
+			r.seg[0] = (struct ring_blkif_seg){ gref[k], 0, 7 };
+			/* Never more than the ring holds unanswered. */
+			if (q->req_prod_pvt - q->rsp_cons >= q->nr_ents)
+				break;
+			blkfront_put_req(bf, 0, &r);
+			pushed++;
+		}
+		blkfront_push(bf, 0);
+		/* Take whatever answers there are, without waiting. */
+		{
+			uint64_t id;
+			uint8_t op;
+			int16_t st;
+
+			while (blkfront_get_response(bf, 0, 0, &id, &op, &st) ==
+			       0)
+				;
+		}
+		usleep(500);
+	}
+	f.stop = true;
+	pthread_join(t, NULL);
+	printf("# state storm: %lu state writes, %lu requests pushed\n",
+	       f.writes, pushed);
+	/* Closed, then every grant of that connection must end. */
+	rc = blkfront_disconnect(bf);
+	if (rc < 0)
+		printf("# after the storm: disconnect %d, backend state %d\n",
+		       rc, blkfront_backend_state(bf));
+	memcpy(old, bf->q, sizeof(old));
+	k = take_back(bf->g, mark) + take_back_rings(bf->g, old, nq);
+	REPORT(k == 0,
+	       "random state changes under I/O: afterwards nothing of it stays "
+	       "mapped (XSA-350)",
+	       "%u grants still mapped", k);
+	memset(bf->q, 0, sizeof(bf->q));
+	rc = blkfront_connect(bf, o);
+	REPORT(rc == 0 && still_works(bf),
+	       "a clean reconnect after the storm works",
+	       "connect %d, backend state %d", rc, blkfront_backend_state(bf));
+}
+
 /* ------------------------------------------------------------------ */
 
 /* Disconnect, then every grant must end (XSA-371). */
@@ -809,6 +916,8 @@ int main(int argc, char **argv)
 		scenario_watch_flood(bf, secs);
 	else if (!strcmp(sc, "state-race"))
 		scenario_state_race(bf, &o);
+	else if (!strcmp(sc, "state-storm"))
+		scenario_state_storm(bf, &o, secs);
 	else
 		REPORT(0, sc, "unknown scenario");
 	final_check(bf);
