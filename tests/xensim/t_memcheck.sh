@@ -15,7 +15,8 @@ sim_setup 240 1 2 5 || { echo "FAIL: simulated host with domains"; exit 1; }
 VGLOG=$TMP/valgrind.log
 VG="valgrind --tool=memcheck --error-exitcode=99 --leak-check=full \
 --show-leak-kinds=definite --errors-for-leak-kinds=definite \
---num-callers=30 --log-file=$VGLOG"
+--num-callers=30 --suppressions=tests/xensim/memcheck.supp \
+--log-file=$VGLOG"
 SIM_START_TENTHS=300
 check "xenbackd starts under valgrind" start_daemon copy $VG
 
