@@ -9,6 +9,7 @@
 #                               run under WRAP (e.g. valgrind) if given
 #   stop_daemon                 SIGTERM; its exit status
 #   add_vbd D N FILE            the toolstack's part of a 16 MiB disk
+#   unplug_vbd D N              toolstack detach (online=0, Closing, Closed)
 #   unplug_vbd_forced D N       toolstack detach by force (online=0,
 #                               Closing, directories removed)
 #   check NAME CMD..., pass, fail, guest_lines NAME FILE
@@ -120,6 +121,16 @@ add_vbd() {
 	xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$1" "$be/state" 1
 }
 vbd_listed() { net_ctl | grep -qE "^$1 +vbd +$2 ${3:-}"; }
+# unplug_vbd D N: as libxl detaches: online=0, Closing, Closed within
+# libxl's 10 s, then both directories removed.
+unplug_vbd() {
+	local be
+	be=$(vbd_be "$1" "$2")
+	xenstore-write "$be/online" 0 "$be/state" 5 &&
+		net_wait 100 net_state_is_path "$be" 6 &&
+		xenstore-rm "$be" && xenstore-rm "/local/domain/$1/device/vbd/$2"
+}
+net_state_is_path() { test "$(net_xs "$1/state")" = "$2"; }
 # unplug_vbd_forced D N: as libxl detaches by force: online=0 and Closing
 # (the backend waits in Closing for a connected frontend), then both
 # directories removed at once; the daemon lets the device go.

@@ -77,6 +77,18 @@ unwind_case() {
 	wait $!
 }
 unwind_case ring-unwind 2 51760
+# A device failed by its frontend still answers the toolstack's detach.
+failed_vbd_detach() {
+	local fe=/local/domain/2/device/vbd/51856
+	add_vbd 2 51856 "$TMP/f.img" &&
+		net_wait 100 vbd_listed 2 51856 "+InitWait" &&
+		$X run "$H" 2 -- xenstore-write "$fe/ring-ref" abc \
+			"$fe/event-channel" 5 "$fe/state" 3 &&
+		net_wait 100 vbd_listed 2 51856 "+Closed!" &&
+		unplug_vbd 2 51856
+}
+check "a vbd failed by its frontend: the toolstack's detach gets Closed in time" \
+	failed_vbd_detach
 bystander storm 4
 hostile storm 2 51776 storm -t 3
 bystander_done storm
@@ -178,6 +190,8 @@ vif_unwound() {
 }
 check "net: 2 queues, the last rx ring never granted: device closed, nothing held (XSA-361 class)" \
 	vif_unwound
+check "net: the failed vif answers the toolstack's detach with Closed in time" \
+	net_unplug 6 4
 
 # XSA-350 on a vif: the guest closes while the host floods it.
 net_add_vif 6 3

@@ -140,13 +140,18 @@ static int16_t await_id(struct blkfront *bf, uint64_t id)
 static bool still_works(struct blkfront *bf)
 {
 	uint8_t w[8192], r[8192];
+	int a, b = 0;
 
 	fill(w, sizeof(w), 4242);
-	return blkfront_io(bf, 0, BLKIF_OP_WRITE, 256, w, sizeof(w), 0) ==
-		       BLKIF_RSP_OKAY &&
-	       blkfront_io(bf, 0, BLKIF_OP_READ, 256, r, sizeof(r), 0) ==
-		       BLKIF_RSP_OKAY &&
-	       !memcmp(w, r, sizeof(w));
+	a = blkfront_io(bf, 0, BLKIF_OP_WRITE, 256, w, sizeof(w), 0);
+	if (a == BLKIF_RSP_OKAY)
+		b = blkfront_io(bf, 0, BLKIF_OP_READ, 256, r, sizeof(r), 0);
+	if (a == BLKIF_RSP_OKAY && b == BLKIF_RSP_OKAY &&
+	    !memcmp(w, r, sizeof(w)))
+		return true;
+	printf("# I/O check: write %d, read %d%s\n", a, b,
+	       a || b ? "" : ", data differs");
+	return false;
 }
 
 /* ------------------------------------------------------------------ */
