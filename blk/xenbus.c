@@ -221,8 +221,17 @@ static int open_backing(struct blk_dev *bd)
 	char *v = NULL;
 	int rc;
 
-	if (bd->backing.fd >= 0)
+	if (bd->backing.fd >= 0) {
+		/* Kept open across a reconnect: it may have been resized. */
+		uint64_t bytes;
+
+		if (blk_backing_size(&bd->backing, &bytes) == 0) {
+			bd->backing.bytes = bytes;
+			atomic_store(&bd->sectors,
+				     bytes >> RING_BLKIF_SECTOR_SHIFT);
+		}
 		return 0;
+	}
 	rc = xb_be_read_str(dev, "physical-device", &v);
 	if (rc == 0) {
 		rc = open_from_physical_device(bd, v);

@@ -162,6 +162,11 @@ truncate -s ${SIZE_MB}M "$tmp/rs.img"
 add_vbd 1 51776 "$tmp/rs.img" w
 run_guest resize 1 -d 51776 -T "$tmp/rs.img" -R $(((SIZE_MB + 8) * 1048576)) \
 	-C "$CTL -s $tmp/ctl.sock resize 1 51776" resize
+# Grown while no frontend is connected (the backing stays open): the next
+# connect publishes the new size.
+truncate -s $((SIZE_MB + 4))M "$tmp/rs.img"
+run_guest resized-while-closed 1 -d 51776 -S $(((SIZE_MB + 4) * 2048)) \
+	-s 10 verify
 out=$(timeout 10 "$CTL" -s "$tmp/ctl.sock" resize 1 9 2>&1)
 rc=$?
 case "$rc $out" in

@@ -151,6 +151,10 @@ dom0() {
 	glog=$(e2e_guest_log bg)
 	e2e_wait 90 e2e_xs_is "$be/state" 4 || fail "xvda never Connected"
 	fe=$(e2e_fe "$d" vbd 51712)
+	# The block script's loop device discards, but cannot erase securely.
+	e2e_xs_is "$be/feature-discard" 1 || fail "feature-discard is not 1"
+	e2e_xs_is "$be/discard-secure" 0 ||
+		fail "discard-secure is '$(xsr "$be/discard-secure")' on a loop device"
 	e2e_xs_is "$fe/multi-queue-num-queues" 2 ||
 		fail "blkfront asked for $(xsr "$fe/multi-queue-num-queues") queues"
 
