@@ -72,6 +72,13 @@ static void do_disconnect(struct xb_dev_impl *di)
 	di->in_callback = true;
 	if (di->d.kind->disconnect)
 		di->d.kind->disconnect(&di->d);
+	/*
+	 * Its workers are stopped: a failure one of them reported and the
+	 * main thread has not carried out yet belongs to the connection just
+	 * gone, and must not fail the next one (a frontend restarting while
+	 * its old ring is being given up).
+	 */
+	xb_dev_drop_async_failure(di);
 	di->connected = false;
 	after_callback(di);
 }
