@@ -833,8 +833,8 @@ static void scenario_state_storm(struct blkfront *bf,
 	memset(bf->q, 0, sizeof(bf->q));
 	rc = blkfront_connect(bf, o);
 	if (rc < 0) {
-		/* Seen once in ~20 runs (backend Closed during this connect,
-		 * not understood yet): noted, and one more try. */
+		/* Seen (1 in ~20) before a stale worker failure was dropped
+		 * at disconnect (backend/lifecycle.c): noted, tried again. */
 		printf("# after the storm: reconnect %d, backend state %d; "
 		       "trying once more\n",
 		       rc, blkfront_backend_state(bf));
