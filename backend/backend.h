@@ -53,6 +53,16 @@ bool xb_backend_fatal(struct xb_backend *be);
  * it and drops every watch. Idempotent.
  */
 void xb_backend_shutdown(struct xb_backend *be);
+/*
+ * The handover stop: stops taking new devices and requests, disconnects
+ * every device (in-flight I/O answered by the kinds' drain) and removes
+ * it (dev->daemon_stopping set) without writing any state: the frontends
+ * keep their rings and see nothing but a pause, and the next daemon
+ * adopts the devices still Connected (their rings resumed where this one
+ * stopped, see backend/rings.h). Drops every watch. Idempotent; after it,
+ * xb_backend_shutdown() does nothing.
+ */
+void xb_backend_handover(struct xb_backend *be);
 void xb_backend_free(struct xb_backend *be);
 
 #endif

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "backend/log.h"
+#include "backend/resources.h"
 
 struct xb_control {
 	int fd;
@@ -127,10 +129,19 @@ static void serve_client(struct xb_control *c, int fd)
 		xb_backend_report(c->be, out, true);
 	else if (sscanf(cmd, "resize %u %u%c", &domid, &devid, &end) == 2)
 		xb_backend_resize(c->be, domid, devid, out);
+	else if (!strcmp(cmd, "handover")) {
+		/* Carried out by the main loop, as SIGUSR2 is. */
+		fprintf(out, "handing over\n");
+		kill(getpid(), SIGUSR2);
+	} else if (!strcmp(cmd, "resources"))
+		xb_res_report(out, false);
+	else if (!strcmp(cmd, "resources json"))
+		xb_res_report(out, true);
 	else
 		fprintf(out,
 			"error: unknown command '%.32s' (list, list json, "
-			"resize DOMID DEVID)\n",
+			"resources, resources json, resize DOMID DEVID, "
+			"handover)\n",
 			cmd);
 	fclose(out);
 	write_all(fd, answer, len);

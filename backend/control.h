@@ -2,9 +2,13 @@
  * control.h - the unix socket xenbackctl talks to.
  *
  * Protocol: the client sends one line, "list" (a table), "list json"
- * (a JSON array of devices) or "resize DOMID DEVID" (a vbd looks at its
- * backing's size now: one line, "error: ..." on failure), and reads the
- * answer until the daemon closes the connection. The socket is created mode 0600: only root asks.
+ * (a JSON array of devices), "resources" / "resources json" (what the
+ * daemon holds per frontend domain: backend/resources.h), "resize DOMID
+ * DEVID" (a vbd looks at its backing's size now: one line, "error: ..."
+ * on failure) or "handover" (answered "handing over", then the daemon
+ * stops as on SIGUSR2, leaving its devices connected for a successor),
+ * and reads the answer until the daemon closes the connection. The
+ * socket is created mode 0600: only root asks.
  */
 #ifndef XB_BACKEND_CONTROL_H
 #define XB_BACKEND_CONTROL_H

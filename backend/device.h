@@ -27,10 +27,14 @@
  *                    Connected. <0: the device fails. -EAGAIN: stay in
  *                    InitWait and try again on the next frontend change.
  *                    The kind unwinds what it made before returning <0.
- *                    The frontend may be Connected already, its ring in
- *                    use (the daemon restarted after a crash): attach at
- *                    the ring's current indices (requests are answered up
- *                    to the shared rsp_prod), never assume a fresh ring.
+ *                    When dev->resume is set, the core adopts a device
+ *                    whose frontend kept using it while no daemon ran (a
+ *                    crash, or a handover stop of the previous daemon):
+ *                    the frontend's nodes are those it connected with and
+ *                    its rings are in use; attach every ring where it
+ *                    stopped (xb_ring_start_index(), backend/rings.h),
+ *                    never at index 0. The backend state stays Connected
+ *                    throughout; a failure closes the device as usual.
  *   disconnect       frontend Closing/Closed, hot-unplug, frontend domain
  *                    dead, daemon stopping, or after a failure: stop the
  *                    workers (in-flight I/O finished or failed first, see
@@ -110,6 +114,9 @@ struct xb_device {
 	void *priv;			/* the kind's */
 	/* Set while the daemon stops (SIGTERM): see remove() above. */
 	bool daemon_stopping;
+	/* Set during connect() when adopting a device in use: see connect()
+	 * above and xb_ring_start_index(). */
+	bool resume;
 };
 
 /* ---- typed reads of the frontend's and the backend's nodes ----------- */

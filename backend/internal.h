@@ -39,6 +39,7 @@ struct xb_dev_impl {
 	bool gone;		/* being freed */
 	bool error_written;	/* our "error" node exists */
 	bool in_callback;	/* inside a kind callback */
+	bool adopting;		/* found in use, not yet connected again */
 
 	/* Through backend/rings.h, for xenbackctl (atomics). */
 	unsigned int ring_pages;

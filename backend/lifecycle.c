@@ -104,6 +104,7 @@ static void switch_state(struct xb_dev_impl *di, enum xenbus_state s)
 
 	if (dev->state == s)
 		return;
+	di->adopting = false;
 	rc = xbs_switch_state(dev->xs, dev->backend_path, s);
 	if (rc == -ENOENT)
 		return; /* the directory is going; the rescan will tell */
@@ -137,7 +138,8 @@ static void clear_failure(struct xb_dev_impl *di)
 		di->error_written = false;
 }
 
-static bool do_probe(struct xb_dev_impl *di)
+/* adopt: the device is Connected and stays so (adopt_connect()). */
+static bool do_probe(struct xb_dev_impl *di, bool adopt)
 {
 	struct xb_device *dev = &di->d;
 	int rc;
@@ -166,7 +168,8 @@ static bool do_probe(struct xb_dev_impl *di)
 		xb_dev_finish_failure(di);
 		return false;
 	}
-	switch_state(di, XenbusStateInitWait);
+	if (!adopt)
+		switch_state(di, XenbusStateInitWait);
 	return true;
 }
 
@@ -191,6 +194,49 @@ static void try_connect(struct xb_dev_impl *di)
 	}
 	di->connected = true;
 	switch_state(di, XenbusStateConnected);
+}
+
+/*
+ * A device found Connected with its frontend Initialised or Connected:
+ * an earlier daemon served it and stopped without closing it (it was
+ * killed, or handed over, see xb_backend_handover()), and the frontend
+ * kept its rings. The frontend state is read here at once (its watch
+ * fires later) so that the device is never switched away from Connected
+ * under a frontend in use.
+ */
+static bool frontend_in_use(struct xb_dev_impl *di)
+{
+	struct xb_device *dev = &di->d;
+	enum xenbus_state f;
+
+	if (dev->state != XenbusStateConnected)
+		return false;
+	if (xbs_read_state(dev->xs, XBT_NULL, dev->frontend_path, &f))
+		return false;
+	if (f != dev->frontend_state) {
+		di->fe_prev = dev->frontend_state;
+		dev->frontend_state = f;
+	}
+	return f == XenbusStateInitialised || f == XenbusStateConnected;
+}
+
+/* connect() with dev->resume: the rings carry on where they stopped. */
+static void adopt_connect(struct xb_dev_impl *di)
+{
+	struct xb_device *dev = &di->d;
+
+	if (!di->adopting)
+		xb_dev_info(dev, "adopting the device in use (frontend %s)",
+			    xbs_state_name(dev->frontend_state));
+	di->adopting = true;
+	dev->resume = true;
+	try_connect(di);
+	dev->resume = false;
+	if (di->connected || di->failed)
+		di->adopting = false;
+	if (di->connected)
+		xb_dev_info(dev, "Connected (resumed)");
+	/* Else: hotplug not done yet, tried again on the next change. */
 }
 
 /* Hot-unplug: the toolstack wrote online = 0 (and state Closing). */
@@ -240,8 +286,14 @@ static void step(struct xb_dev_impl *di)
 		return;
 	}
 	if (!di->probed) {
-		if (!do_probe(di))
+		bool adopt = frontend_in_use(di);
+
+		if (!do_probe(di, adopt))
 			return;
+		if (adopt) {
+			adopt_connect(di);
+			return;
+		}
 	}
 	switch (f) {
 	case XenbusStateUnknown:
@@ -259,8 +311,10 @@ static void step(struct xb_dev_impl *di)
 		break;
 	case XenbusStateInitialised:
 	case XenbusStateConnected:
-		if (dev->state == XenbusStateInitWait ||
-		    dev->state == XenbusStateInitialising)
+		if (di->adopting && dev->state == XenbusStateConnected)
+			adopt_connect(di);
+		else if (dev->state == XenbusStateInitWait ||
+			 dev->state == XenbusStateInitialising)
 			try_connect(di);
 		break;
 	case XenbusStateClosing:

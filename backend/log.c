@@ -101,6 +101,29 @@ const char *xb_log_level_name(int prio)
 	return level_names[prio];
 }
 
+/*
+ * The journal could not take a message (journald restarting, or the
+ * datagram refused): stderr, which under systemd is the journal's stream
+ * socket, with the "<N>" prefix that stream parses as the priority.
+ * Only the structured fields are lost.
+ */
+static void write_stream(int prio, const char *device, const char *msg)
+{
+	char line[LOG_LINE_MAX + 160];
+	int len;
+
+	len = snprintf(line, sizeof(line), "<%d>%s%s%s\n", prio,
+		       device ? device : "", device ? ": " : "", msg);
+	if (len < 0)
+		return;
+	if ((size_t)len >= sizeof(line)) {
+		len = sizeof(line) - 1;
+		line[len - 1] = '\n';
+	}
+	while (write(STDERR_FILENO, line, len) < 0 && errno == EINTR)
+		;
+}
+
 static void write_journal(int prio, int domid, const char *device,
 			  const char *msg)
 {
@@ -123,7 +146,8 @@ static void write_journal(int prio, int domid, const char *device,
 		snprintf(f_dev, sizeof(f_dev), "XENBACKD_DEVICE=%s", device);
 		iov[n++] = (struct iovec){ f_dev, strlen(f_dev) };
 	}
-	sd_journal_sendv(iov, n);
+	if (sd_journal_sendv(iov, n) < 0)
+		write_stream(prio, device, msg);
 }
 
 static void write_stderr(int prio, const char *device, const char *msg)

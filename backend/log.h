@@ -4,7 +4,9 @@
  * Every message goes through xb_log_ctx(): to the journal with the fields
  * XENBACKD_DOMID and XENBACKD_DEVICE when the daemon runs under systemd
  * (stderr is the journal stream, or it runs in the background on a
- * journald host), to stderr otherwise. Safe to call from any thread: a
+ * journald host), to stderr otherwise; a message the journal refuses
+ * (journald restarting) goes to stderr with the "<N>" priority prefix that
+ * the journal's stream parses. Safe to call from any thread: a
  * message is formatted into one buffer and written with one call, so lines
  * of different threads never interleave.
  *

@@ -522,7 +522,7 @@ bool xb_backend_fatal(struct xb_backend *be)
 	return be->fatal;
 }
 
-void xb_backend_shutdown(struct xb_backend *be)
+static void stop_all(struct xb_backend *be, bool write_closed)
 {
 	struct xb_dev_impl *di, *next;
 	unsigned int i;
@@ -539,9 +539,19 @@ void xb_backend_shutdown(struct xb_backend *be)
 		for (di = be->buckets[i]; di; di = next) {
 			next = di->hnext;
 			di->d.daemon_stopping = true;
-			xb_dev_destroy(di, true);
+			xb_dev_destroy(di, write_closed);
 		}
 	}
+}
+
+void xb_backend_shutdown(struct xb_backend *be)
+{
+	stop_all(be, true);
+}
+
+void xb_backend_handover(struct xb_backend *be)
+{
+	stop_all(be, false);
 }
 
 void xb_backend_free(struct xb_backend *be)

@@ -4,6 +4,7 @@
  */
 #include "backend/rings.h"
 #include "backend/internal.h"
+#include "backend/resources.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -140,6 +141,7 @@ int xb_ring_map(struct xb_device *dev, struct xb_ring_map *m,
 	m->gnttab = dev->gnttab;
 	m->dev = dev;
 	__atomic_add_fetch(&dev_impl(dev)->ring_pages, nr, __ATOMIC_RELAXED);
+	xb_res_add(dev->domid, XB_RES_RING_PAGES, (int)nr);
 	return 0;
 }
 
@@ -148,11 +150,46 @@ void xb_ring_unmap(struct xb_ring_map *m)
 	if (!m || !m->addr)
 		return;
 	xengnttab_unmap(m->gnttab, m->addr, m->nr_pages);
-	if (m->dev)
+	if (m->dev) {
 		__atomic_sub_fetch(&dev_impl(m->dev)->ring_pages, m->nr_pages,
 				   __ATOMIC_RELAXED);
+		xb_res_add(m->dev->domid, XB_RES_RING_PAGES,
+			   -(int)m->nr_pages);
+	}
 	m->addr = NULL;
 	m->nr_pages = 0;
+}
+
+/*
+ * The head of every shared ring (DEFINE_RING_TYPES in xen/io/ring.h),
+ * whatever its entries.
+ */
+struct sring_head {
+	uint32_t req_prod, req_event;
+	uint32_t rsp_prod, rsp_event;
+};
+
+int xb_ring_start_index(struct xb_device *dev, const struct xb_ring_map *m,
+			unsigned int nr_ents, uint32_t *start)
+{
+	const volatile struct sring_head *h = m->addr;
+	uint32_t req, rsp;
+
+	*start = 0;
+	if (!dev->resume)
+		return 0;
+	rsp = h->rsp_prod;
+	req = h->req_prod;
+	if (req - rsp > nr_ents) {
+		xb_device_fail(dev, -EPROTO,
+			       "ring in use has req_prod %u, rsp_prod %u: more than its %u entries apart",
+			       req, rsp, nr_ents);
+		return -EPROTO;
+	}
+	*start = rsp;
+	xb_dev_debug(dev, "ring resumed at %u (%u requests waiting)", rsp,
+		     req - rsp);
+	return 0;
 }
 
 /* ---- event channels -------------------------------------------------- */
@@ -206,6 +243,7 @@ int xb_evtchn_bind(struct xb_device *dev, struct xb_evtchn *ch,
 		goto fail;
 	}
 	__atomic_add_fetch(&dev_impl(dev)->channels, 1, __ATOMIC_RELAXED);
+	xb_res_add(dev->domid, XB_RES_CHANNELS, 1);
 	return 0;
 fail:
 	xenevtchn_close(ch->xce);
@@ -219,9 +257,11 @@ void xb_evtchn_unbind(struct xb_evtchn *ch)
 		return;
 	xenevtchn_unbind(ch->xce, ch->local_port);
 	xenevtchn_close(ch->xce);
-	if (ch->dev)
+	if (ch->dev) {
 		__atomic_sub_fetch(&dev_impl(ch->dev)->channels, 1,
 				   __ATOMIC_RELAXED);
+		xb_res_add(ch->dev->domid, XB_RES_CHANNELS, -1);
+	}
 	*ch = (struct xb_evtchn)XB_EVTCHN_INIT;
 }
 

@@ -82,6 +82,20 @@ int xb_ring_map(struct xb_device *dev, struct xb_ring_map *m,
 /* Unmaps; NULL-safe and idempotent. */
 void xb_ring_unmap(struct xb_ring_map *m);
 
+/*
+ * The index a kind's back ring starts at (BACK_RING_ATTACH's, e.g.
+ * ring_blkif_attach_at()), for a ring of nr_ents entries mapped at m:
+ * 0 for a new ring; when dev->resume (the daemon adopts a device its
+ * frontend kept using, see device.h), the shared ring's rsp_prod, so that
+ * req_cons and rsp_prod_pvt carry on where the previous daemon's
+ * published responses end. Requests it took but never answered are taken
+ * again: block reads and writes are idempotent, a packet is sent twice
+ * at worst. A frontend whose req_prod is more than nr_ents ahead of
+ * rsp_prod fails the device (-EPROTO).
+ */
+int xb_ring_start_index(struct xb_device *dev, const struct xb_ring_map *m,
+			unsigned int nr_ents, uint32_t *start);
+
 /* ---- event channels ---------------------------------------------------- */
 
 struct xb_evtchn {

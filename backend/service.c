@@ -19,6 +19,7 @@
 
 #include "backend/backend.h"
 #include "backend/config.h"
+#include "backend/journal.h"
 #include "backend/control.h"
 #include "backend/log.h"
 #include "backend/loop.h"
@@ -48,6 +49,7 @@ struct service {
 	bool status_armed;
 	uint64_t status_sent_ms;
 	bool quit;
+	bool handover;		/* SIGUSR2: leave the devices connected */
 	unsigned int last_count, last_connected;
 	bool status_sent;
 };
@@ -446,6 +448,11 @@ static void on_signal(void *arg, uint32_t events)
 		case SIGHUP:
 			reload(s);
 			break;
+		case SIGUSR2:
+			xb_notice("SIGUSR2: handing the devices over to a successor");
+			s->handover = true;
+			s->quit = true;
+			break;
 		}
 	}
 }
@@ -459,6 +466,7 @@ static int setup_signals(struct service *s)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR2);
 	/* Blocked before any thread exists, so every thread inherits it. */
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
@@ -525,6 +533,22 @@ static void report_ready(int ready_fd)
 
 /* ---- main ------------------------------------------------------------------ */
 
+/*
+ * Queues' journals (backend/journal.h) live next to the control socket,
+ * in the runtime directory the unit keeps across restarts.
+ */
+static void set_journal_dir(const char *socket_path)
+{
+	char dir[XBS_PATH_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", socket_path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	xb_journal_set_dir(*dir ? dir : "/");
+}
+
 static int run(struct service *s, int ready_fd)
 {
 	int rc, err;
@@ -563,6 +587,7 @@ static int run(struct service *s, int ready_fd)
 		xb_err("timers: %s", strerror(-rc));
 		return 1;
 	}
+	set_journal_dir(s->cfg.control_socket);
 	if (serve_kinds(s))
 		return 1;
 	/* Watches are in place and existing devices picked up. */
@@ -579,6 +604,12 @@ static int run(struct service *s, int ready_fd)
 		if (xb_backend_fatal(s->be))
 			break;
 		notify_status(s, false);
+	}
+	if (s->handover && !xb_backend_fatal(s->be)) {
+		sd_notify(0, "STOPPING=1\nSTATUS=handing over: devices stay connected");
+		xb_backend_handover(s->be);
+		xb_notice("handed over: devices left connected for the next xenbackd");
+		return XB_EXIT_HANDOVER;
 	}
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping: closing devices");
 	xb_backend_shutdown(s->be);

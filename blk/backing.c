@@ -138,14 +138,16 @@ int blk_backing_open(struct xb_device *dev, struct blk_backing *b,
 	blk_backing_close(b);
 	memset(b, 0, sizeof(*b));
 	b->fd = -1;
+	b->domid = dev->domid;
 	b->readonly = readonly;
 	if (strlen(path) >= sizeof(b->path)) {
 		xb_dev_err(dev, "backing path too long: %.64s...", path);
 		return -ENAMETOOLONG;
 	}
 	strcpy(b->path, path);
-	b->fd = open(path,
-		     (readonly ? O_RDONLY : O_RDWR) | O_DIRECT | O_CLOEXEC);
+	b->fd = xb_res_open(dev->domid, path,
+			    (readonly ? O_RDONLY : O_RDWR) | O_DIRECT |
+				    O_CLOEXEC);
 	if (b->fd < 0) {
 		rc = -errno;
 		xb_dev_err(dev, "cannot open backing %s: %s", path,
@@ -188,9 +190,7 @@ out:
 
 void blk_backing_close(struct blk_backing *b)
 {
-	if (b->fd >= 0)
-		close(b->fd);
-	b->fd = -1;
+	xb_res_close(b->domid, &b->fd);
 }
 
 int blk_backing_size(const struct blk_backing *b, uint64_t *bytes)

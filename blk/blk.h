@@ -28,6 +28,8 @@
 #include <xengnttab.h>
 
 #include "backend/device.h"
+#include "backend/journal.h"
+#include "backend/resources.h"
 #include "backend/rings.h"
 #include "backend/worker.h"
 #include "ring/blkif.h"
@@ -53,6 +55,7 @@ _Static_assert(BLK_QUEUE_POOL_PAGES < BLK_MAX_PGRANTS,
 
 struct blk_backing {
 	int fd;			/* O_DIRECT, read-only if readonly */
+	unsigned int domid;	/* the fd is counted for it (resources.h) */
 	char path[256];
 	bool is_bdev;
 	bool readonly;
@@ -113,6 +116,7 @@ struct blk_pgrants {
 	unsigned int nr, max, nbuckets;
 	uint32_t head, tail;
 	uint64_t hits, misses, evictions;
+	uint32_t domid;		/* whose grants (backend/resources.h) */
 };
 
 int blk_pgrants_init(struct blk_pgrants *c, unsigned int max);
@@ -178,6 +182,13 @@ struct blk_queue {
 	/* A barrier waits for earlier I/O to finish before it starts. */
 	struct blk_slot *barrier;
 	unsigned int in_use;		/* slots taken */
+
+	/* Requests taken and not yet answered publicly, for a successor
+	 * after a crash (backend/journal.h); entries to serve again first
+	 * when this queue adopted a ring in use. */
+	struct xb_journal *journal;
+	uint32_t *replay;
+	unsigned int nr_replay, replay_pos;
 };
 
 /* ---- one device -------------------------------------------------------- */

@@ -118,10 +118,10 @@ void *blk_pgrants_get(struct blk_pgrants *c, xengnttab_handle *gt,
 		if (victim == NIL)
 			return NULL; /* every grant is under I/O */
 	}
-	addr = xengnttab_map_grant_ref(gt, domid, gref,
-				       PROT_READ | PROT_WRITE);
+	addr = xb_grant_map(gt, domid, 1, &gref, PROT_READ | PROT_WRITE);
 	if (!addr)
 		return NULL;
+	c->domid = domid;
 	c->misses++;
 	if (victim == NIL) {
 		i = c->nr++;
@@ -130,7 +130,7 @@ void *blk_pgrants_get(struct blk_pgrants *c, xengnttab_handle *gt,
 		i = victim;
 		lru_unlink(c, i);
 		hash_unlink(c, i);
-		xengnttab_unmap(gt, c->e[i].addr, 1);
+		xb_grant_unmap(gt, domid, c->e[i].addr, 1);
 		c->evictions++;
 	}
 	c->e[i].gref = gref;
@@ -159,7 +159,7 @@ void blk_pgrants_destroy(struct blk_pgrants *c, xengnttab_handle *gt)
 
 	if (c->e && gt)
 		for (i = 0; i < c->nr; i++)
-			xengnttab_unmap(gt, c->e[i].addr, 1);
+			xb_grant_unmap(gt, c->domid, c->e[i].addr, 1);
 	free(c->e);
 	free(c->bucket);
 	memset(c, 0, sizeof(*c));

@@ -53,6 +53,7 @@ enum slot_stage {
 
 struct blk_slot {
 	struct ring_blkif_req req;
+	uint32_t jent;		/* its journal entry */
 	enum slot_stage stage;
 	int16_t status;
 	bool write;		/* data flows guest -> backing */
@@ -142,6 +143,8 @@ static void finish(struct blk_queue *q, struct blk_slot *s, int status)
 		ctr_add(&c->unsupported, 1);
 	/* The effective operation (indirect_op for an indirect request), as
 	 * Linux blkback answers and blkfront checks. */
+	xb_journal_answered(q->journal, s->jent,
+			    ring_blkif_rsp_prod_pvt(&q->ring));
 	ring_blkif_respond(&q->ring, s->req.id, s->req.op, (int16_t)status);
 	slot_put(q, s);
 }
@@ -150,6 +153,7 @@ static void push_responses(struct blk_queue *q)
 {
 	if (ring_blkif_push(&q->ring))
 		xb_evtchn_notify(&q->ch);
+	xb_journal_published(q->journal, ring_blkif_rsp_prod(&q->ring));
 }
 
 /* A frontend that broke the ring protocol: take nothing more from it. */
@@ -211,7 +215,8 @@ static void add_iov(struct blk_slot *s, uint8_t *base, size_t len)
 static void release_guest_pages(struct blk_queue *q, struct blk_slot *s)
 {
 	if (s->map_base)
-		xengnttab_unmap(q->gt, s->map_base, s->req.nr_segments);
+		xb_grant_unmap(q->gt, q->bd->dev->domid, s->map_base,
+			       s->req.nr_segments);
 	s->map_base = NULL;
 	while (s->nr_pinned)
 		blk_pgrants_unpin(&q->pgrants, s->pinned[--s->nr_pinned]);
@@ -239,9 +244,9 @@ static bool map_guest_pages(struct blk_queue *q, struct blk_slot *s)
 	if (!q->bd->persistent) {
 		for (i = 0; i < n; i++)
 			refs[i] = s->req.seg[i].gref;
-		s->map_base = xengnttab_map_domain_grant_refs(
-			q->gt, n, domid, refs,
-			s->write ? PROT_READ : PROT_READ | PROT_WRITE);
+		s->map_base = xb_grant_map(q->gt, domid, n, refs,
+					   s->write ? PROT_READ
+						    : PROT_READ | PROT_WRITE);
 		if (!s->map_base)
 			return false;
 		for (i = 0; i < n; i++)
@@ -474,12 +479,41 @@ static void do_discard(struct blk_queue *q, struct blk_slot *s)
 }
 
 /* Fetch one request into a slot, check it and set it going. */
+/*
+ * What the journal keeps of a request: the decoded copy up to its direct
+ * segments (an indirect request's segments are in its indirect pages,
+ * which stay granted until it is answered).
+ */
+#define JOURNAL_REQ_BYTES                                                     \
+	(offsetof(struct ring_blkif_req, seg) +                               \
+	 BLKIF_MAX_SEGMENTS_PER_REQUEST * sizeof(struct ring_blkif_seg))
+
+static void serve_request(struct blk_queue *q, struct blk_slot *s);
+
 static void take_request(struct blk_queue *q)
 {
 	struct blk_slot *s = slot_get(q);
-	int st;
 
 	ring_blkif_fetch(&q->ring, &s->req);
+	s->jent = xb_journal_take(q->journal, ring_blkif_req_cons(&q->ring) - 1,
+				  &s->req);
+	serve_request(q, s);
+}
+
+/* A request a predecessor took and did not answer publicly (journal). */
+static void take_replayed(struct blk_queue *q)
+{
+	struct blk_slot *s = slot_get(q);
+
+	s->jent = q->replay[q->replay_pos++];
+	memcpy(&s->req, xb_journal_req(q->journal, s->jent), JOURNAL_REQ_BYTES);
+	serve_request(q, s);
+}
+
+static void serve_request(struct blk_queue *q, struct blk_slot *s)
+{
+	int st;
+
 	st = ring_blkif_check(&s->req, &q->lim);
 	if (st == BLKIF_RSP_OKAY && s->req.indirect)
 		st = load_indirect(q, s);
@@ -664,6 +698,11 @@ static void queue_pass(struct blk_queue *q)
 		}
 		q->lim.sectors = atomic_load_explicit(&q->bd->sectors,
 						      memory_order_relaxed);
+		while (q->replay_pos < q->nr_replay && !q->barrier &&
+		       can_take(q))
+			take_replayed(q);
+		if (q->replay_pos < q->nr_replay)
+			n = 0; /* what was taken before goes first */
 		while (n-- > 0 && !q->barrier && can_take(q))
 			take_request(q);
 		flush_batch(q);
@@ -833,6 +872,11 @@ static void queue_free_resources(struct blk_queue *q)
 	q->submit = NULL;
 	q->staged = NULL;
 	q->events = NULL;
+	xb_journal_close(q->journal);
+	q->journal = NULL;
+	free(q->replay);
+	q->replay = NULL;
+	q->nr_replay = q->replay_pos = 0;
 	/* Every persistent grant is unmapped when the queue goes (XSA-371). */
 	blk_pgrants_destroy(&q->pgrants, q->gt);
 	if (q->gt)
@@ -912,6 +956,10 @@ static int queue_alloc(struct blk_queue *q)
 int blk_queue_start(struct blk_queue *q)
 {
 	struct xb_device *dev = q->bd->dev;
+	unsigned int ents = ring_blkif_nr_ents(q->bd->abi, q->bd->ring_order);
+	RING_IDX start, cons;
+	char qname[16];
+	bool found;
 	int rc;
 
 	q->efd = -1;
@@ -927,8 +975,28 @@ int blk_queue_start(struct blk_queue *q)
 			   q->index, strerror(-rc));
 		goto fail;
 	}
-	ring_blkif_attach(&q->ring, q->bd->abi, q->map.addr,
-			  q->bd->ring_order);
+	/* A ring in use (the daemon restarted) carries on where it was:
+	 * answering at the shared rsp_prod, serving again first what the
+	 * predecessor's journal says it took and never answered. */
+	rc = xb_ring_start_index(dev, &q->map, ents, &start);
+	if (rc < 0)
+		goto fail;
+	snprintf(qname, sizeof(qname), "q%u", q->index);
+	q->journal = xb_journal_open(dev, qname, ents, JOURNAL_REQ_BYTES, start,
+				     &cons, &found);
+	q->replay = calloc(2 * ents, sizeof(*q->replay));
+	if (!q->journal || !q->replay) {
+		rc = q->journal ? -ENOMEM : -EIO;
+		goto fail;
+	}
+	q->nr_replay = xb_journal_replay(q->journal, q->replay);
+	q->replay_pos = 0;
+	if (dev->resume)
+		xb_dev_info(dev, "queue %u resumed: answering at %u, taking at %u, %u request(s) to serve again%s",
+			    q->index, start, cons, q->nr_replay,
+			    found ? "" : " (no journal: handed over)");
+	ring_blkif_attach_at(&q->ring, q->bd->abi, q->map.addr,
+			     q->bd->ring_order, cons, start);
 	snprintf(q->name, sizeof(q->name), "vbd%u.%uq%u", dev->domid,
 		 dev->devid, q->index);
 	q->worker = xb_worker_new(dev, q->name, queue_drain, q);

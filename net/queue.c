@@ -741,13 +741,22 @@ static void free_buffers(struct net_queue *q)
 
 int net_queue_start(struct net_queue *q)
 {
+	RING_IDX tx_start, rx_start;
 	int rc;
 
 	rc = alloc_buffers(q);
 	if (rc)
 		return rc;
-	ring_netif_tx_attach(&q->tx, q->tx_map.addr);
-	ring_netif_rx_attach(&q->rx, q->rx_map.addr);
+	/* Rings in use (the daemon restarted) carry on where they were. */
+	rc = xb_ring_start_index(q->dev, &q->tx_map, RING_NETIF_TX_RING_SIZE,
+				 &tx_start);
+	if (!rc)
+		rc = xb_ring_start_index(q->dev, &q->rx_map,
+					 RING_NETIF_RX_RING_SIZE, &rx_start);
+	if (rc)
+		return rc;
+	ring_netif_tx_attach_at(&q->tx, q->tx_map.addr, tx_start);
+	ring_netif_rx_attach_at(&q->rx, q->rx_map.addr, rx_start);
 	net_rate_init(&q->rate, q->rate_bytes, q->rate_usec, now_us());
 	q->epfd = epoll_create1(EPOLL_CLOEXEC);
 	q->rate_timer_fd = timerfd_create(CLOCK_MONOTONIC,

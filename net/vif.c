@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend/resources.h"
 #include "net/tap.h"
 
 #define NET_MTU_DEFAULT 1500u
@@ -162,7 +163,8 @@ static int create_tap(struct net_vif *vif)
 	struct xb_device *dev = vif->dev;
 	int rc;
 
-	vif->tap_fd0 = net_tap_open_queue(vif->ifname, true);
+	vif->tap_fd0 = xb_res_track_fd(dev->domid,
+				       net_tap_open_queue(vif->ifname, true));
 	if (vif->tap_fd0 < 0) {
 		rc = vif->tap_fd0;
 		vif->tap_fd0 = -1;
@@ -223,8 +225,7 @@ static void vif_free(struct net_vif *vif)
 {
 	if (!vif)
 		return;
-	if (vif->tap_fd0 >= 0)
-		close(vif->tap_fd0);
+	xb_res_close(vif->dev->domid, &vif->tap_fd0);
 	pthread_mutex_destroy(&vif->mcast.lock);
 	free(vif->queues);
 	free(vif);
@@ -426,7 +427,8 @@ static int connect_queue(struct net_vif *vif, struct net_queue *q)
 	if (q->index == 0) {
 		q->tap_fd = vif->tap_fd0;
 	} else {
-		q->tap_fd = net_tap_open_queue(vif->ifname, false);
+		q->tap_fd = xb_res_track_fd(
+			dev->domid, net_tap_open_queue(vif->ifname, false));
 		if (q->tap_fd < 0) {
 			rc = q->tap_fd;
 			q->tap_fd = -1;
@@ -458,8 +460,8 @@ static void disconnect_queue(struct net_queue *q)
 	xb_ring_unmap(&q->rx_map);
 	xb_evtchn_unbind(&q->tx_ch);
 	xb_evtchn_unbind(&q->rx_ch);
-	if (q->tap_fd_owned && q->tap_fd >= 0)
-		close(q->tap_fd);
+	if (q->tap_fd_owned)
+		xb_res_close(q->dev->domid, &q->tap_fd);
 	q->tap_fd = -1;
 	q->tap_fd_owned = false;
 }

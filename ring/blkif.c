@@ -134,24 +134,36 @@ unsigned int ring_blkif_nr_ents(enum ring_blkif_abi abi, unsigned int order)
 void ring_blkif_attach(struct ring_blkif *ring, enum ring_blkif_abi abi,
 		       void *sring, unsigned int order)
 {
+	ring_blkif_attach_at(ring, abi, sring, order, 0, 0);
+}
+
+void ring_blkif_attach_at(struct ring_blkif *ring, enum ring_blkif_abi abi,
+			  void *sring, unsigned int order, RING_IDX req_cons,
+			  RING_IDX start)
+{
 	size_t bytes = (size_t)RING_BLKIF_PAGE_SIZE << order;
 
 	memset(ring, 0, sizeof(*ring));
 	ring->abi = abi;
 	switch (abi) {
 	case RING_BLKIF_ABI_X86_32:
-		BACK_RING_INIT(&ring->r.x86_32,
-			       (struct ring_blkif_x86_32_sring *)sring, bytes);
+		BACK_RING_ATTACH(&ring->r.x86_32,
+				 (struct ring_blkif_x86_32_sring *)sring, start,
+				 bytes);
 		break;
 	case RING_BLKIF_ABI_X86_64:
-		BACK_RING_INIT(&ring->r.x86_64,
-			       (struct ring_blkif_x86_64_sring *)sring, bytes);
+		BACK_RING_ATTACH(&ring->r.x86_64,
+				 (struct ring_blkif_x86_64_sring *)sring, start,
+				 bytes);
 		break;
 	default:
-		BACK_RING_INIT(&ring->r.native, (struct blkif_sring *)sring,
-			       bytes);
+		BACK_RING_ATTACH(&ring->r.native, (struct blkif_sring *)sring,
+				 start, bytes);
 		break;
 	}
+	/* The index fields are laid out alike in the three ABIs. */
+	ring->r.native.req_cons = req_cons;
+	ring->req_prod = req_cons;
 }
 
 /*

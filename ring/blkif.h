@@ -230,6 +230,29 @@ unsigned int ring_blkif_nr_ents(enum ring_blkif_abi abi, unsigned int order);
 /* Attach to a mapped ring of 2^order pages (order checked by the caller). */
 void ring_blkif_attach(struct ring_blkif *ring, enum ring_blkif_abi abi,
 		       void *sring, unsigned int order);
+/*
+ * The same for a ring in use, resumed where the previous backend stopped:
+ * answering at start (xb_ring_start_index(), backend/rings.h), taking
+ * requests at req_cons (backend/journal.h; start when it kept none).
+ */
+void ring_blkif_attach_at(struct ring_blkif *ring, enum ring_blkif_abi abi,
+			  void *sring, unsigned int order, RING_IDX req_cons,
+			  RING_IDX start);
+
+/* Index fields, alike in every ABI. */
+static inline RING_IDX ring_blkif_req_cons(const struct ring_blkif *ring)
+{
+	return ring->r.native.req_cons;
+}
+static inline RING_IDX ring_blkif_rsp_prod_pvt(const struct ring_blkif *ring)
+{
+	return ring->r.native.rsp_prod_pvt;
+}
+/* The shared rsp_prod: responses published to the frontend. */
+static inline RING_IDX ring_blkif_rsp_prod(const struct ring_blkif *ring)
+{
+	return ring->r.native.sring->rsp_prod;
+}
 
 /*
  * Read the producer index once. Returns the number of requests ready to be

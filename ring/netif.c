@@ -60,9 +60,16 @@ static bool prod_is_sane(RING_IDX prod, RING_IDX cons, RING_IDX rsp_prod_pvt,
 
 void ring_netif_tx_attach(struct ring_netif_tx *ring, void *sring)
 {
+	ring_netif_tx_attach_at(ring, sring, 0);
+}
+
+void ring_netif_tx_attach_at(struct ring_netif_tx *ring, void *sring,
+			     RING_IDX start)
+{
 	memset(ring, 0, sizeof(*ring));
-	BACK_RING_INIT(&ring->br, (netif_tx_sring_t *)sring,
-		       RING_NETIF_PAGE_SIZE);
+	BACK_RING_ATTACH(&ring->br, (netif_tx_sring_t *)sring, start,
+			 RING_NETIF_PAGE_SIZE);
+	ring->req_prod = start;
 }
 
 int ring_netif_tx_pending(struct ring_netif_tx *ring)
@@ -308,9 +315,16 @@ bool ring_netif_tx_final_check(struct ring_netif_tx *ring)
 
 void ring_netif_rx_attach(struct ring_netif_rx *ring, void *sring)
 {
+	ring_netif_rx_attach_at(ring, sring, 0);
+}
+
+void ring_netif_rx_attach_at(struct ring_netif_rx *ring, void *sring,
+			     RING_IDX start)
+{
 	memset(ring, 0, sizeof(*ring));
-	BACK_RING_INIT(&ring->br, (netif_rx_sring_t *)sring,
-		       RING_NETIF_PAGE_SIZE);
+	BACK_RING_ATTACH(&ring->br, (netif_rx_sring_t *)sring, start,
+			 RING_NETIF_PAGE_SIZE);
+	ring->req_prod = start;
 }
 
 int ring_netif_rx_pending(struct ring_netif_rx *ring)

@@ -121,6 +121,9 @@ struct ring_netif_tx {
 };
 
 void ring_netif_tx_attach(struct ring_netif_tx *ring, void *sring);
+/* The same at index start (a ring in use resumed: backend/rings.h). */
+void ring_netif_tx_attach_at(struct ring_netif_tx *ring, void *sring,
+			     RING_IDX start);
 
 /*
  * Requests waiting, after reading and checking the producer index once;
@@ -162,6 +165,9 @@ struct ring_netif_rx {
 };
 
 void ring_netif_rx_attach(struct ring_netif_rx *ring, void *sring);
+/* The same at index start (a ring in use resumed: backend/rings.h). */
+void ring_netif_rx_attach_at(struct ring_netif_rx *ring, void *sring,
+			     RING_IDX start);
 
 /*
  * Buffers posted and not yet taken, after reading and checking the

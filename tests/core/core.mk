@@ -58,3 +58,17 @@ ifneq ($(wildcard tests/xensim/xensim.mk),)
 check-build: $(B)/tests/core/xenbackd-asan
 CHECK_SUITES += tests/core/cycles.sh tests/core/real-kinds.sh
 endif
+
+# What the daemon holds per domain back to 0, and restarts under verified
+# disk I/O (both need blk/'s sim frontend).
+ifneq ($(wildcard tests/xensim/xensim.mk tests/blk/blk.mk),)
+check-build: $(B)/tests/blk/blk_sim_front
+CHECK_SUITES += tests/core/resources.sh tests/core/restart.sh
+endif
+
+# Logging to the journal, with a stand-in journal socket (needs e2e's
+# datagram listener).
+ifneq ($(wildcard tests/xensim/xensim.mk tests/e2e/notify.c),)
+check-build: $(B)/e2e/e2e-notify
+CHECK_SUITES += tests/core/journal.sh
+endif

@@ -18,6 +18,10 @@ check "unit installed with ExecStart filled in" \
 check "unit is Type=notify with a watchdog and restart on failure" \
 	'grep -qx "Type=notify" "$u" && grep -q "^WatchdogSec=" "$u" &&
 	 grep -qx "Restart=on-failure" "$u"'
+check "unit restarts a handed-over daemon (exit 75) as a success" \
+	'grep -qx "SuccessExitStatus=75" "$u" &&
+	 grep -qx "RestartForceExitStatus=75" "$u" &&
+	 grep -q "^#define XB_EXIT_HANDOVER 75$" backend/service.h'
 if command -v systemd-analyze >/dev/null; then
 	v="$d/xenbackd.service"
 	sed "s|/usr/sbin/xenbackd|$d/usr/sbin/xenbackd|" "$u" >"$v"

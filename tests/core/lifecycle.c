@@ -119,6 +119,30 @@ static bool ctl_has(struct ctx *c, bool json, const char *s)
 	return ok;
 }
 
+/*
+ * "xenbackctl resources --json" has s (want true) or lacks it (false),
+ * within a second: workers release asynchronously.
+ */
+static bool res_has(struct ctx *c, bool want, const char *s)
+{
+	char *out = NULL;
+	bool has = false;
+
+	for (int i = 0; i < 50; i++) {
+		free(out);
+		out = sim_ctl_args(&c->d, "--json resources");
+		has = out && strstr(out, s);
+		if (has == want)
+			break;
+		usleep(20000);
+	}
+	if (has != want)
+		fail(c, "xenbackctl resources %s '%s': %s",
+		     want ? "lacks" : "has", s, out ? out : "(nothing)");
+	free(out);
+	return has == want;
+}
+
 /* Waits until the daemon's log has s exactly once. */
 static bool log_once(struct ctx *c, const char *s)
 {
@@ -180,7 +204,13 @@ static bool t_multipage(struct ctx *c)
 		fail(c, "backend mapped '%s' pages, want 4", c->g.last)) &&
 	       ctl_has(c, true, "\"ring-pages\": \"4\"") &&
 	       ctl_has(c, true,
-		       "\"ring_pages_mapped\": 4, \"channels_bound\": 1");
+		       "\"ring_pages_mapped\": 4, \"channels_bound\": 1") &&
+	       res_has(c, true,
+		       "{\"domain\": 5, \"ring_pages\": 4, \"grants\": 0, "
+		       "\"channels\": 1, \"fds\": 0}") &&
+	       res_has(c, true,
+		       "\"total\": {\"ring_pages\": 4, \"grants\": 0, "
+		       "\"channels\": 1, \"fds\": 0}");
 }
 
 static bool t_hotplug_wait(struct ctx *c)
@@ -205,6 +235,7 @@ static bool t_close_reconnect(struct ctx *c)
 	       gcmd(c, "close 1") && wait_state(c, 5, 1, "6") &&
 	       ctl_has(c, true,
 		       "\"ring_pages_mapped\": 0, \"channels_bound\": 0") &&
+	       res_has(c, true, "\"domains\": []") &&
 	       gcmd(c, "state 1 1") && wait_state(c, 5, 1, "2") &&
 	       gcmd(c, "connect 1") && gcmd(c, "ping 1") &&
 	       ctl_has(c, false, "Connected");
@@ -267,6 +298,8 @@ static bool t_domain_destroyed(struct ctx *c)
 	ok = ok && ctl_has(c, true, "\"name\": \"xbt/5/1\", \"state\": \"Closed\"");
 	ok = ok && ctl_has(c, true,
 			   "\"ring_pages_mapped\": 0, \"channels_bound\": 0");
+	ok = ok && res_has(c, false, "\"domain\": 5,") &&
+	     res_has(c, true, "\"domain\": 6, \"ring_pages\": 1,");
 	/* The other guest is unaffected. */
 	ok = ok && (sim_guest_cmd(&g6, "ping 1") ||
 		    fail(c, "guest 6 ping after 5 died: %s", g6.last));
@@ -356,7 +389,41 @@ static bool t_crash_restart(struct ctx *c)
 	       sim_daemon_start(&c->h, &c->d, daemon_bin, NULL, NULL) &&
 	       sim_daemon_wait_notify(&c->d, "READY=1", 5000) &&
 	       wait_state(c, 5, 1, "4") && gcmd(c, "ping 1") &&
-	       gcmd(c, "ping 1");
+	       gcmd(c, "ping 1") &&
+	       log_once(c, "xbt/5/1: Connected (resumed)") &&
+	       /* once, by the first daemon: the log file is shared */
+	       (sim_log_count(&c->d, "xbt/5/1: InitWait\n") == 1 ||
+		fail(c, "the adopted device went through InitWait"));
+}
+
+static bool t_handover(struct ctx *c)
+{
+	/* SIGUSR2 (xenbackctl restart): exit 75, nothing written, the
+	 * guest sees a pause; the successor adopts the device in use. */
+	int rc;
+
+	if (!setup(c, true) || !sim_add_device(&c->h, "xbt", 5, 1, NULL) ||
+	    !wait_state(c, 5, 1, "2") || !guest(c, 5) ||
+	    !gcmd(c, "connect 1 1") || !gcmd(c, "ping 1"))
+		return false;
+	kill(c->d.pid, SIGUSR2);
+	rc = sim_daemon_wait_exit(&c->d, 10000);
+	if (rc != 75)
+		return fail(c, "handover exit status %d, want 75", rc);
+	return node_is(c, sim_path("%s/state", BE(5, 1)), "4") &&
+	       (sim_daemon_wait_notify(&c->d, "STOPPING=1", 0) ||
+		fail(c, "no STOPPING=1: %s", c->d.notes)) &&
+	       log_once(c, "handed over: devices left connected") &&
+	       /* nothing mapped: the guest could end access now */
+	       sim_daemon_start(&c->h, &c->d, daemon_bin, NULL, NULL) &&
+	       sim_daemon_wait_notify(&c->d, "READY=1", 5000) &&
+	       log_once(c, "xbt/5/1: adopting the device in use") &&
+	       log_once(c, "xbt/5/1: Connected (resumed)") &&
+	       node_is(c, sim_path("%s/state", BE(5, 1)), "4") &&
+	       gcmd(c, "ping 1") && gcmd(c, "pages 1") &&
+	       (!strcmp(c->g.last, "ok 2") ||
+		fail(c, "backend mapped '%s' pages, want 2", c->g.last)) &&
+	       ctl_has(c, true, "\"state\": \"Connected\"");
 }
 
 static bool t_malformed(struct ctx *c)
@@ -574,6 +641,10 @@ static bool t_real_vbd(struct ctx *c)
 	       (sim_wait(&c->h, sim_path("%s/state", be), "2", 10000) ||
 		fail(c, "vbd not in InitWait within libxl's 10 s")) &&
 	       ctl_has(c, true, "\"kind\": \"vbd\"") &&
+	       /* hot-unplug in InitWait: removed, the backing closed */
+	       sim_write(&c->h, sim_path("%s/online", be), "0") &&
+	       sim_write(&c->h, sim_path("%s/state", be), "5") &&
+	       res_has(c, true, "\"domains\": []") &&
 	       (sim_daemon_stop(&c->d, 10000) == 0 || fail(c, "exit status")) &&
 	       node_is(c, sim_path("%s/state", be), "6");
 }
@@ -598,6 +669,10 @@ static bool t_real_vif(struct ctx *c)
 	ok = ok && (system(cmd) == 0 ||
 		    fail(c, "no network device %s before InitWait", vifname));
 	ok = ok && ctl_has(c, true, "\"kind\": \"vif\"");
+	/* Its TAP's first queue, counted from probe to remove. */
+	ok = ok && res_has(c, true, "{\"domain\": 5, \"ring_pages\": 0, "
+				    "\"grants\": 0, \"channels\": 0, "
+				    "\"fds\": 1}");
 	ok = ok && (sim_daemon_stop(&c->d, 10000) == 0 || fail(c, "exit status"));
 	ok = ok && node_is(c, sim_path("%s/state", be), "6");
 	/* Whether the TAP outlives the daemon is net/'s choice. */
@@ -750,6 +825,7 @@ static const struct {
 	{ "SIGTERM with devices connected: Closed, unmapped, exit 0", t_sigterm, false },
 	{ "daemon restarted while the guest runs: reconnects", t_restart, false },
 	{ "daemon killed and restarted: resumes the ring in use", t_crash_restart, false },
+	{ "handover (SIGUSR2): exit 75, left Connected, successor adopts", t_handover, false },
 	{ "malformed backend nodes fail that device only, one line each", t_malformed, false },
 	{ "malformed directory names warned once", t_malformed_dirs, false },
 	{ "a fixed backend node brings a failed device back", t_recover_after_fix, false },

@@ -286,14 +286,18 @@ int sim_daemon_wait_exit(struct sim_daemon *d, int timeout_ms)
 
 char *sim_ctl(struct sim_daemon *d, bool json)
 {
+	return sim_ctl_args(d, json ? "--json" : "");
+}
+
+char *sim_ctl_args(struct sim_daemon *d, const char *args)
+{
 	char cmd[256], *out = NULL;
 	size_t len = 0;
 	FILE *p, *m;
 	int c;
 
 	snprintf(cmd, sizeof(cmd), "%s %s -s %s", getenv("XENBACKCTL") ?
-		 getenv("XENBACKCTL") : "build/xenbackctl",
-		 json ? "--json" : "", d->sock);
+		 getenv("XENBACKCTL") : "build/xenbackctl", args, d->sock);
 	p = popen(cmd, "r");
 	m = open_memstream(&out, &len);
 	while (p && (c = fgetc(p)) != EOF)

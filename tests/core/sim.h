@@ -58,6 +58,8 @@ int sim_daemon_stop(struct sim_daemon *d, int timeout_ms);
 int sim_daemon_wait_exit(struct sim_daemon *d, int timeout_ms);
 /* Output of xenbackctl (json or table), malloc'ed. */
 char *sim_ctl(struct sim_daemon *d, bool json);
+/* xenbackctl with these arguments (e.g. "resources --json"). */
+char *sim_ctl_args(struct sim_daemon *d, const char *args);
 /* Occurrences of s in the daemon's log. */
 int sim_log_count(struct sim_daemon *d, const char *s);
 

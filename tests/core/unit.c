@@ -1,9 +1,11 @@
 /*
  * unit.c - unit tests of the daemon core's pure parts: value parsing,
  * frontend path validation, configuration, the epoll loop, workers and
- * their drain, log rate limiting. One PASS/FAIL line per case.
+ * their drain, log rate limiting, resource counters, request journals.
+ * One PASS/FAIL line per case.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +16,10 @@
 
 #include "backend/config.h"
 #include "backend/device.h"
+#include "backend/journal.h"
 #include "backend/log.h"
 #include "backend/loop.h"
+#include "backend/resources.h"
 #include "backend/worker.h"
 #include "xenstore/xbs.h"
 
@@ -474,6 +478,113 @@ static void test_worker_fd_limit(void)
 		close(fds[j]);
 }
 
+/* ---- resource counters ------------------------------------------------ */
+
+static void test_resources(void)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+	int fd;
+	bool ok;
+
+	xb_res_add(7, XB_RES_RING_PAGES, 4);
+	xb_res_add(7, XB_RES_CHANNELS, 1);
+	xb_res_add(9, XB_RES_GRANTS, 3);
+	fd = xb_res_open(9, "/dev/null", O_RDONLY);
+	ok = fd >= 0 && xb_res_get(9, XB_RES_FDS) == 1 &&
+	     xb_res_get(XB_RES_TOTAL, XB_RES_RING_PAGES) == 4 &&
+	     xb_res_get(XB_RES_TOTAL, XB_RES_GRANTS) == 3;
+	f = open_memstream(&out, &len);
+	xb_res_report(f, true);
+	fclose(f);
+	ok = ok && strstr(out, "{\"domain\": 7, \"ring_pages\": 4, \"grants\": 0, "
+				"\"channels\": 1, \"fds\": 0}") &&
+	     strstr(out, "{\"domain\": 9, \"ring_pages\": 0, \"grants\": 3, "
+			 "\"channels\": 0, \"fds\": 1}");
+	result(ok, "resources_counted_per_domain", "%s", out ? out : "");
+	free(out);
+	/* Given back: the domains drop out of the report. */
+	xb_res_close(9, &fd);
+	xb_res_add(7, XB_RES_RING_PAGES, -4);
+	xb_res_add(7, XB_RES_CHANNELS, -1);
+	xb_res_add(9, XB_RES_GRANTS, -3);
+	out = NULL;
+	f = open_memstream(&out, &len);
+	xb_res_report(f, true);
+	fclose(f);
+	result(fd == -1 && !strcmp(out, "{\"total\": {\"ring_pages\": 0, "
+					"\"grants\": 0, \"channels\": 0, "
+					"\"fds\": 0}, \"domains\": []}\n"),
+	       "resources_back_to_zero", "%s", out);
+	free(out);
+	xb_res_close(9, &fd); /* a closed fd again: no-op */
+	result(xb_res_get(9, XB_RES_FDS) == 0, "resources_close_idempotent",
+	       "fds %ld", xb_res_get(9, XB_RES_FDS));
+}
+
+/* ---- request journals ---------------------------------------------------- */
+
+static const struct xb_kind journal_kind = { .type = "tst" };
+
+/*
+ * A predecessor took requests 0..3, answered 1 (published) and 0 (not
+ * published), and died; its successor, seeing rsp_prod 1, serves 0 and 2
+ * and 3 again, in that order, and takes from the ring at 4.
+ */
+static void test_journal_replay(void)
+{
+	struct xb_device dev = { .kind = &journal_kind, .domid = 3,
+				 .devid = 7 };
+	char dir[] = "/tmp/xb-core-jXXXXXX", req[16];
+	uint32_t cons = 99, e[4], out[16];
+	struct xb_journal *a, *b;
+	unsigned int n;
+	bool found = true, ok;
+
+	if (!mkdtemp(dir)) {
+		result(false, "journal_replay_after_crash", "mkdtemp");
+		return;
+	}
+	xb_journal_set_dir(dir);
+	a = xb_journal_open(&dev, "q0", 8, sizeof(req), 0, &cons, &found);
+	ok = a && !found && cons == 0;
+	for (int i = 0; a && i < 4; i++) {
+		snprintf(req, sizeof(req), "request %d", i);
+		e[i] = xb_journal_take(a, (uint32_t)i, req);
+	}
+	if (a) {
+		xb_journal_answered(a, e[1], 0);
+		xb_journal_published(a, 1);
+		xb_journal_answered(a, e[0], 1);
+	}
+	/* The crash: a is never closed; its file stays. */
+	dev.resume = true;
+	b = xb_journal_open(&dev, "q0", 8, sizeof(req), 1, &cons, &found);
+	n = b ? xb_journal_replay(b, out) : 0;
+	ok = ok && b && found && cons == 4 && n == 3 &&
+	     !strcmp(xb_journal_req(b, out[0]), "request 0") &&
+	     !strcmp(xb_journal_req(b, out[1]), "request 2") &&
+	     !strcmp(xb_journal_req(b, out[2]), "request 3");
+	result(ok, "journal_replay_after_crash",
+	       "found %d cons %u replay %u", found, cons, n);
+	/* Served again and published: a clean journal, removed at close. */
+	for (unsigned int i = 0; b && i < n; i++)
+		xb_journal_answered(b, out[i], 1 + i);
+	if (b) {
+		xb_journal_published(b, 4);
+		n = xb_journal_replay(b, out);
+		xb_journal_close(b);
+	}
+	b = xb_journal_open(&dev, "q0", 8, sizeof(req), 4, &cons, &found);
+	result(b && n == 0 && !found && cons == 4,
+	       "journal_removed_by_a_clean_stop", "left %u found %d", n,
+	       found);
+	xb_journal_close(b);
+	/* a's mapping only: its file is gone. */
+	rmdir(dir);
+}
+
 int main(void)
 {
 	xb_log_init(XB_LOG_STDERR);
@@ -489,5 +600,7 @@ int main(void)
 	test_worker_drain();
 	test_worker_never_started();
 	test_worker_fd_limit();
+	test_resources();
+	test_journal_replay();
 	return failures ? 1 : 0;
 }

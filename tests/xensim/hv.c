@@ -310,15 +310,30 @@ void *xsim_dom_mem(struct xsim_host *h, int slot, int *fdp)
 
 /* ---- grant pins (Xen's active grant entries) ---- */
 
+/*
+ * The lock word holds its owner's pid. In Xen this lock lives in the
+ * hypervisor, where no caller can die holding it; here a process killed
+ * inside the section (a backend under SIGKILL) would leave it held, so a
+ * waiter that finds the owner gone takes it over.
+ */
 static void gt_lock(struct xsim_dom *d)
 {
+	uint32_t self = (uint32_t)getpid(), owner = 0;
 	unsigned int spins = 0;
 
-	while (atomic_exchange_explicit(&d->gt_lock, 1, memory_order_acquire))
-		if (++spins > 64) {
-			sched_yield();
+	while (!atomic_compare_exchange_weak_explicit(
+		&d->gt_lock, &owner, self, memory_order_acquire,
+		memory_order_relaxed)) {
+		if (owner && ++spins > 64) {
 			spins = 0;
+			if (kill((pid_t)owner, 0) < 0 && errno == ESRCH &&
+			    atomic_compare_exchange_strong(&d->gt_lock, &owner,
+							   self))
+				return;
+			sched_yield();
 		}
+		owner = 0;
+	}
 }
 
 static void gt_unlock(struct xsim_dom *d)

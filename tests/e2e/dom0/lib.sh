@@ -119,20 +119,27 @@ e2e_ready_or_exited() {
 
 e2e_xenbackd_pid() { cat /run/xenbackd.pid 2>/dev/null; }
 
-# SIGTERM the daemon and wait (20 s) for it to exit; returns its exit code.
-e2e_stop_xenbackd() {
-	local pid rc
-	pid=$(e2e_xenbackd_pid)
-	[ -n "$pid" ] || { echo "xenbackd is not running"; return 1; }
-	kill -TERM "$pid" 2>/dev/null
-	e2e_wait 20 test -e /run/xenbackd.rc || {
-		echo "xenbackd ignored SIGTERM for 20 s"
+# e2e_xenbackd_exited SECONDS: wait for the daemon to exit (its sd_notify
+# listener ends too); returns its exit code (1 and a line if it runs on).
+e2e_xenbackd_exited() {
+	local rc
+	e2e_wait "$1" test -e /run/xenbackd.rc || {
+		echo "xenbackd still runs after $1 s"
 		return 1
 	}
 	rc=$(cat /run/xenbackd.rc)
 	rm -f /run/xenbackd.pid
 	kill "$(cat /run/e2e-notify.pid)" 2>/dev/null
 	return "$rc"
+}
+
+# SIGTERM the daemon and wait (20 s) for it to exit; returns its exit code.
+e2e_stop_xenbackd() {
+	local pid
+	pid=$(e2e_xenbackd_pid)
+	[ -n "$pid" ] || { echo "xenbackd is not running"; return 1; }
+	kill -TERM "$pid" 2>/dev/null
+	e2e_xenbackd_exited 20
 }
 
 e2e_assert_no_kernel_backends() {
@@ -366,14 +373,40 @@ e2e_backend_holds() {
 	fi
 }
 
+# What xenbackd holds of domain $1 (xenbackctl resources: ring pages and
+# data grants mapped, channels bound, backing files and TAP queues open),
+# as a JSON object; nothing when it holds nothing.
+e2e_daemon_resources() {
+	local out
+	out=$(e2e_ctl --json resources) ||
+		{ echo "(xenbackctl resources failed)"; return; }
+	echo "$out" | jq -c ".domains[] | select(.domain == $1)" ||
+		echo "(not JSON: $out)"
+}
+e2e_daemon_holds_resources() { [ -n "$(e2e_daemon_resources "$1")" ]; }
+
+# True while the hypervisor still lists domain $1 (e.g. dying: a backend
+# that keeps one of its grants mapped keeps it a zombie).
+e2e_domain_listed() {
+	xl list 2>/dev/null | awk -v d="$1" 'NR > 1 && $2 == d { f = 1 }
+		END { exit !f }'
+}
+
 # e2e_released DOMID IMAGE: everything of the domain is let go within
-# 10 s: backend directories, the daemon's devices (or the kernel's), the
-# loop device of IMAGE, the vif netdev.
+# 10 s: backend directories, the daemon's devices (or the kernel's) and
+# every grant, channel and fd the daemon held of it, the domain itself
+# in the hypervisor, the loop device of IMAGE, the vif netdev.
 e2e_released() {
 	e2e_wait 10 eval "! e2e_has_backends $1" ||
 		fail "backend directories of domain $1 remain"
 	e2e_wait 10 eval "! e2e_backend_holds $1" ||
 		fail "the backend still holds devices of domain $1"
+	if [ "$E2E_MODE" != kernel ]; then
+		e2e_wait 10 eval "! e2e_daemon_holds_resources $1" ||
+			fail "xenbackd still holds resources of domain $1: $(e2e_daemon_resources "$1")"
+	fi
+	e2e_wait 10 eval "! e2e_domain_listed $1" ||
+		fail "domain $1 is still listed by the hypervisor: $(xl list | awk -v d="$1" '$2 == d')"
 	e2e_wait 10 eval "! losetup -a | grep -q '$2'" ||
 		fail "a loop device is still bound to $2 (block remove did not run)"
 	e2e_wait 10 test ! -e "/sys/class/net/vif$1.0" ||

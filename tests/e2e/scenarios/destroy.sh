@@ -1,5 +1,7 @@
 # destroy: `xl destroy` of a running guest with a disk and a vif releases
-# everything: backend directories, the backend's devices, loop device, vif.
+# everything: backend directories, the backend's devices, every grant,
+# channel and fd the daemon held of the domain (xenbackctl resources), the
+# domain itself in the hypervisor (none left dying), loop device, vif.
 
 guest() { :; }
 
