@@ -21,6 +21,9 @@
 
 struct xb_backend;
 
+/* Sets what xb_run_dir() (device.h) gives kinds; before serving any. */
+void xb_set_run_dir(const char *dir);
+
 /* Uses xs and registers its fds in loop (both outlive the backend). */
 struct xb_backend *xb_backend_new(struct xb_loop *loop, struct xbs *xs);
 /*

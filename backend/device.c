@@ -270,3 +270,17 @@ void xb_dev_run_async_failure(struct xb_dev_impl *di)
 	if (pending)
 		xb_device_fail(&di->d, err, "%s", msg);
 }
+
+/* ---- the runtime directory -------------------------------------------- */
+
+static char run_dir[XBS_PATH_MAX] = "/run/xenbackd";
+
+void xb_set_run_dir(const char *dir)
+{
+	snprintf(run_dir, sizeof(run_dir), "%s", dir);
+}
+
+const char *xb_run_dir(void)
+{
+	return run_dir;
+}

@@ -55,6 +55,12 @@
  *   kicked           (optional) a worker asked with xb_device_kick_async()
  *                    for main-thread work (e.g. the backing was resized:
  *                    write the new size); called once per burst of kicks.
+ *   start            (optional) once, when the daemon starts serving the
+ *                    kind, before it picks up the devices that exist:
+ *                    release host-side state an earlier daemon left for
+ *                    devices that are gone meanwhile (e.g. persistent
+ *                    TAPs, see xb_run_dir()). backend_dir is
+ *                    <own domain>/backend/<type>.
  *   resize           (optional) the operator asked (`xenbackctl resize`):
  *                    look at the backing's size now and tell the frontend
  *                    of a change; print one line of result to out. 0, or
@@ -87,8 +93,18 @@ struct xb_kind {
 	void (*backend_changed)(struct xb_device *dev, const char *node);
 	void (*describe)(struct xb_device *dev, struct xb_desc *out);
 	void (*kicked)(struct xb_device *dev);
+	void (*start)(struct xbs *xs, const char *backend_dir);
 	int (*resize)(struct xb_device *dev, FILE *out);
 };
+
+/*
+ * The daemon's runtime directory: the folder of its control socket
+ * (/run/xenbackd by default, systemd's RuntimeDirectory, kept across
+ * restarts). A kind keeps there, in a folder named after its type, what
+ * must outlive one daemon process but not a reboot (records of the host
+ * resources it left for its successor). Any thread.
+ */
+const char *xb_run_dir(void);
 
 /* Provided by blk/ and net/; daemon.c serves those that are linked in. */
 extern const struct xb_kind blk_kind;

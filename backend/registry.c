@@ -414,6 +414,8 @@ int xb_backend_serve(struct xb_backend *be, const struct xb_kind *kind)
 	}
 	be->nr_served++;
 	xb_info("serving %s devices under %s", kind->type, sv->path);
+	if (kind->start)
+		kind->start(be->xs, sv->path);
 	rescan(be, sv);
 	return 0;
 }

@@ -534,19 +534,23 @@ static void report_ready(int ready_fd)
 /* ---- main ------------------------------------------------------------------ */
 
 /*
- * Queues' journals (backend/journal.h) live next to the control socket,
- * in the runtime directory the unit keeps across restarts.
+ * The runtime directory (xb_run_dir()) is the control socket's folder,
+ * which the unit keeps across restarts: kinds' records and the queues'
+ * journals (backend/journal.h) live there.
  */
-static void set_journal_dir(const char *socket_path)
+static void set_run_dir(const char *socket_path)
 {
 	char dir[XBS_PATH_MAX];
 	char *slash;
 
 	snprintf(dir, sizeof(dir), "%s", socket_path);
 	slash = strrchr(dir, '/');
-	if (slash)
+	if (slash && slash != dir)
 		*slash = '\0';
-	xb_journal_set_dir(*dir ? dir : "/");
+	else if (slash)
+		slash[1] = '\0';
+	xb_set_run_dir(dir);
+	xb_journal_set_dir(dir);
 }
 
 static int run(struct service *s, int ready_fd)
@@ -578,6 +582,7 @@ static int run(struct service *s, int ready_fd)
 					  : strerror(-err));
 		return 1;
 	}
+	set_run_dir(s->cfg.control_socket);
 	rc = setup_watchdog(s);
 	if (!rc)
 		rc = setup_status_timer(s);
@@ -587,7 +592,6 @@ static int run(struct service *s, int ready_fd)
 		xb_err("timers: %s", strerror(-rc));
 		return 1;
 	}
-	set_journal_dir(s->cfg.control_socket);
 	if (serve_kinds(s))
 		return 1;
 	/* Watches are in place and existing devices picked up. */

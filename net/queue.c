@@ -75,6 +75,33 @@ static void queue_fatal(struct net_queue *q, const char *what,
 			     what, ring_netif_strerror(err));
 }
 
+/*
+ * What a batch delivered, added to the vif's shared counters once per
+ * batch: the queues of a vif would otherwise bounce their cache line
+ * per packet.
+ */
+struct tally {
+	uint64_t packets, bytes, csum_partial, gso;
+};
+
+static void tally_flush(const struct tally *t, _Atomic uint64_t *packets,
+			_Atomic uint64_t *bytes, _Atomic uint64_t *csum,
+			_Atomic uint64_t *gso, _Atomic uint64_t *own)
+{
+	if (!t->packets)
+		return;
+	atomic_fetch_add(packets, t->packets);
+	atomic_fetch_add(bytes, t->bytes);
+	if (t->csum_partial)
+		atomic_fetch_add(csum, t->csum_partial);
+	if (t->gso)
+		atomic_fetch_add(gso, t->gso);
+	atomic_store_explicit(own,
+			      atomic_load_explicit(own, memory_order_relaxed) +
+				      t->packets,
+			      memory_order_relaxed);
+}
+
 static void arm_timer(int fd, uint64_t delay_us)
 {
 	struct itimerspec its = { 0 };
@@ -249,7 +276,8 @@ static bool tx_rate_allows(struct net_queue *q, struct net_tx_meta *m)
 }
 
 /* After the grant copy: write each packet to the TAP, set its status. */
-static void tx_deliver(struct net_queue *q, struct net_tx_meta *m)
+static void tx_deliver(struct net_queue *q, struct net_tx_meta *m,
+		       struct tally *t)
 {
 	uint8_t *frame = q->tx_arena + m->off;
 	struct virtio_net_hdr vh;
@@ -293,8 +321,10 @@ static void tx_deliver(struct net_queue *q, struct net_tx_meta *m)
 		atomic_fetch_add(&q->stats->tx_dropped, 1);
 		return;
 	}
-	atomic_fetch_add(&q->stats->tx_packets, 1);
-	atomic_fetch_add(&q->stats->tx_bytes, m->pkt.size);
+	t->packets++;
+	t->bytes += m->pkt.size;
+	t->csum_partial += !!(vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	t->gso += vh.gso_type != VIRTIO_NET_HDR_GSO_NONE;
 }
 
 /* One batch; returns packets handled, or -1 on a protocol violation. */
@@ -302,6 +332,7 @@ static int tx_batch(struct net_queue *q)
 {
 	unsigned int npk = 0, nseg = 0, i;
 	uint32_t pos = 0;
+	struct tally t = { 0 };
 	int rc = 0;
 
 	while (npk < NET_BATCH && pos + NET_FRAME_MAX <= NET_ARENA_SIZE) {
@@ -328,9 +359,12 @@ static int tx_batch(struct net_queue *q)
 		struct net_tx_meta *m = &q->txm[i];
 
 		if (m->send)
-			tx_deliver(q, m);
+			tx_deliver(q, m, &t);
 		ring_netif_tx_respond(&q->tx, &m->pkt, m->status);
 	}
+	tally_flush(&t, &q->stats->tx_packets, &q->stats->tx_bytes,
+		    &q->stats->tx_csum_partial, &q->stats->tx_gso,
+		    &q->q_tx_packets);
 	if (npk && ring_netif_tx_push(&q->tx))
 		xb_evtchn_notify(&q->tx_ch);
 	return rc < 0 ? -1 : (int)npk;
@@ -439,7 +473,8 @@ static void rx_add_copies(struct net_queue *q, struct net_rx_meta *m,
 }
 
 /* Responses for one frame, in the slots of the buffers it used. */
-static void rx_respond(struct net_queue *q, const struct net_rx_meta *m)
+static void rx_respond(struct net_queue *q, const struct net_rx_meta *m,
+		       struct tally *t)
 {
 	bool gso = m->gso_type != XEN_NETIF_GSO_TYPE_NONE, ok = true;
 	unsigned int i, id_i = 0;
@@ -468,8 +503,10 @@ static void rx_respond(struct net_queue *q, const struct net_rx_meta *m)
 		}
 	}
 	if (ok) {
-		atomic_fetch_add(&q->stats->rx_packets, 1);
-		atomic_fetch_add(&q->stats->rx_bytes, m->len);
+		t->packets++;
+		t->bytes += m->len;
+		t->csum_partial += !!(m->flags & NETRXF_csum_blank);
+		t->gso += gso;
 	} else {
 		atomic_fetch_add(&q->stats->rx_errors, 1);
 		xb_dev_log_ratelimited(q->dev, LOG_WARNING,
@@ -506,6 +543,7 @@ static int rx_batch(struct net_queue *q)
 {
 	unsigned int npk = 0, nseg = 0, i, needed;
 	uint32_t pos = 0, frame_len;
+	struct tally t = { 0 };
 	int avail, more = 1;
 
 	avail = ring_netif_rx_pending(&q->rx);
@@ -564,7 +602,10 @@ static int rx_batch(struct net_queue *q)
 			q->segs[i].status = GNTST_general_error;
 	}
 	for (i = 0; i < npk; i++)
-		rx_respond(q, &q->rxm[i]);
+		rx_respond(q, &q->rxm[i], &t);
+	tally_flush(&t, &q->stats->rx_packets, &q->stats->rx_bytes,
+		    &q->stats->rx_csum_partial, &q->stats->rx_gso,
+		    &q->q_rx_packets);
 	if (npk && ring_netif_rx_push(&q->rx))
 		xb_evtchn_notify(rx_channel(q));
 	if (q->staged_len && !q->rx_blocked) {
@@ -624,6 +665,24 @@ static void on_rate_timer(struct net_queue *q)
 	}
 }
 
+/* The main thread changed the limit: a packet held may go sooner. */
+static void take_rate_change(struct net_queue *q)
+{
+	if (!atomic_exchange(&q->rate_changed, false))
+		return;
+	net_rate_change(&q->rate, atomic_load(&q->rate_new_bytes),
+			atomic_load(&q->rate_new_usec));
+	q->tx_waiting = false; /* judged again now; the timer is re-armed */
+}
+
+void net_queue_set_rate(struct net_queue *q, uint64_t bytes, uint64_t usec)
+{
+	atomic_store(&q->rate_new_bytes, bytes);
+	atomic_store(&q->rate_new_usec, usec);
+	atomic_store(&q->rate_changed, true);
+	kick(q);
+}
+
 /* NET_RX_STALL_MS after the guest ran out of buffers. */
 static void on_stall_timer(struct net_queue *q)
 {
@@ -664,8 +723,10 @@ static void dispatch(struct net_queue *q, uint32_t tag)
 		on_stall_timer(q);
 		break;
 	case EV_KICK:
-		if (read(q->kick_fd, &v, sizeof(v)) > 0)
+		if (read(q->kick_fd, &v, sizeof(v)) > 0) {
+			take_rate_change(q);
 			tx_work(q);
+		}
 		break;
 	}
 }

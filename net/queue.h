@@ -52,6 +52,11 @@ struct net_stats {
 	_Atomic uint64_t rx_errors;  /* grant copy into the guest failed */
 	_Atomic uint64_t rx_dropped; /* no buffer posted, too large, filtered */
 	_Atomic uint64_t rx_stalls;  /* times the guest posted no buffer */
+	/* Offloads carried across (each also counted in *_packets). */
+	_Atomic uint64_t tx_csum_partial; /* checksum left to the host */
+	_Atomic uint64_t tx_gso;          /* segmented by the host */
+	_Atomic uint64_t rx_csum_partial; /* checksum left to the guest */
+	_Atomic uint64_t rx_gso;          /* segmented by the guest */
 };
 
 /* Multicast filter (feature-multicast-control), shared by the queues. */
@@ -80,6 +85,14 @@ struct net_queue {
 	uint64_t rate_bytes, rate_usec;
 	struct net_stats *stats;
 	struct net_mcast *mcast;
+
+	/* Packets this queue carried, for xenbackctl: written by the
+	 * worker only (plain stores), read by the main thread. */
+	_Atomic uint64_t q_tx_packets, q_rx_packets;
+
+	/* A new rate from the main thread (net_queue_set_rate()). */
+	_Atomic uint64_t rate_new_bytes, rate_new_usec;
+	atomic_bool rate_changed;
 
 	/* Worker-private from net_queue_start() on. */
 	struct xb_worker *worker;
@@ -111,6 +124,11 @@ void net_queue_init(struct net_queue *q);
 int net_queue_start(struct net_queue *q);
 /* Stop the worker and free what start allocated. Idempotent. */
 void net_queue_stop(struct net_queue *q);
+/*
+ * Main thread, queue started: the worker takes the new transmit limit
+ * (bytes per usec, bytes 0: none) before its next packet.
+ */
+void net_queue_set_rate(struct net_queue *q, uint64_t bytes, uint64_t usec);
 
 /* Multicast filter: handle an ADD/DEL from the guest; 0 or -1. */
 int net_mcast_update(struct net_mcast *m, uint8_t op, const uint8_t addr[6]);

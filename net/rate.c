@@ -51,6 +51,14 @@ void net_rate_init(struct net_rate *r, uint64_t bytes, uint64_t usec,
 	r->window_start_us = now_us;
 }
 
+void net_rate_change(struct net_rate *r, uint64_t bytes, uint64_t usec)
+{
+	if (r->credit_bytes == 0 || r->remaining > bytes)
+		r->remaining = bytes;
+	r->credit_bytes = bytes;
+	r->credit_usec = usec;
+}
+
 static void add_credit(struct net_rate *r, uint32_t size)
 {
 	uint64_t burst = r->credit_bytes, max;

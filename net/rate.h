@@ -30,6 +30,12 @@ void net_rate_init(struct net_rate *r, uint64_t bytes, uint64_t usec,
 		   uint64_t now_us);
 
 /*
+ * A new limit while running (the toolstack rewrote `rate`), as netback:
+ * the interval goes on, the credit left is capped at the new allowance.
+ */
+void net_rate_change(struct net_rate *r, uint64_t bytes, uint64_t usec);
+
+/*
  * May a packet of size bytes go now? If so its bytes are charged. If not,
  * *wake_us is the time at which credit comes back.
  */

@@ -59,6 +59,27 @@ int net_tap_open_queue(const char *name, bool create)
 	return fd;
 }
 
+int net_tap_set_persist(int fd, bool persist)
+{
+	return ioctl(fd, TUNSETPERSIST, persist ? 1UL : 0UL) < 0 ? -errno : 0;
+}
+
+int net_tap_get_flags(int fd, unsigned int *flags)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0)
+		return -errno;
+	*flags = (unsigned short)ifr.ifr_flags;
+	return 0;
+}
+
+unsigned int net_tap_ifindex(const char *name)
+{
+	return net_tap_name_is_valid(name) ? if_nametoindex(name) : 0;
+}
+
 int net_tap_set_offload(int fd, unsigned int tun_flags)
 {
 	return ioctl(fd, TUNSETOFFLOAD, tun_flags) < 0 ? -errno : 0;

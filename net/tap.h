@@ -4,9 +4,9 @@
  *
  * Every queue fd carries frames with a struct virtio_net_hdr in front, so
  * checksum offload and TSO cross between the guest and the host stack
- * untouched. The device lives as long as its first queue fd (it is not
- * persistent): closing it removes the netdev, so a daemon that dies leaves
- * no TAP behind.
+ * untouched. A TAP that is not persistent goes with its last queue fd; a
+ * persistent one stays, with its bridge port, addresses and MTU, until
+ * persistence is cleared (net/tap_owner.h decides which).
  */
 #ifndef XB_NET_TAP_H
 #define XB_NET_TAP_H
@@ -26,6 +26,13 @@ bool net_tap_name_is_valid(const char *name);
  * fails with -EBUSY if another device holds it.
  */
 int net_tap_open_queue(const char *name, bool create);
+
+/* TUNSETPERSIST through one of its queue fds; 0 or -errno. */
+int net_tap_set_persist(int fd, bool persist);
+/* The IFF_* flags of the TAP a queue fd is attached to (TUNGETIFF). */
+int net_tap_get_flags(int fd, unsigned int *flags);
+/* The interface index of name in our network namespace, 0 if none. */
+unsigned int net_tap_ifindex(const char *name);
 
 /* Offloads the reader of queue fds accepts (TUN_F_*), on any queue fd. */
 int net_tap_set_offload(int fd, unsigned int tun_flags);

@@ -10,7 +10,11 @@
  *   connect      read the frontend's queues and features, map the rings,
  *                bind the channels, one worker per queue
  *   disconnect   stop the workers, unmap, unbind (the TAP stays)
- *   remove       close the TAP: the netdev goes with it
+ *   remove       the TAP goes with its device; when the daemon only
+ *                stops it stays (persistent) for the next daemon, which
+ *                adopts it in probe (net/tap_owner.h)
+ *   start        remove the TAPs earlier daemons left for devices that
+ *                went meanwhile
  */
 #include "net/queue.h"
 
@@ -23,6 +27,7 @@
 
 #include "backend/resources.h"
 #include "net/tap.h"
+#include "net/tap_owner.h"
 
 #define NET_MTU_DEFAULT 1500u
 #define NET_MTU_MIN 68u
@@ -33,6 +38,7 @@ struct net_vif {
 	struct xb_device *dev;
 	char ifname[IFNAMSIZ];
 	int tap_fd0; /* queue 0 of the TAP, from probe to remove */
+	bool adopted; /* the TAP was left by an earlier daemon */
 	uint8_t mac[6];
 	bool has_mac;
 	unsigned int mtu;
@@ -102,6 +108,33 @@ static int read_ifname(struct net_vif *vif)
 	return 0;
 }
 
+/*
+ * The backend's "rate": absent is no limit. On error *bad is the value
+ * that did not parse (free() it), or NULL if the read itself failed.
+ */
+static int read_rate(struct net_vif *vif, uint64_t *bytes, uint64_t *usec,
+		     char **bad)
+{
+	char *s = NULL;
+	int rc;
+
+	*bad = NULL;
+	rc = xb_be_read_str(vif->dev, "rate", &s);
+	if (rc == -ENOENT) {
+		*bytes = 0;
+		*usec = 0;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	rc = net_rate_parse(s, bytes, usec);
+	if (rc)
+		*bad = s;
+	else
+		free(s);
+	return rc;
+}
+
 static int read_toolstack_nodes(struct net_vif *vif)
 {
 	struct xb_device *dev = vif->dev;
@@ -136,23 +169,13 @@ static int read_toolstack_nodes(struct net_vif *vif)
 			       xb_read_error(rc), NET_MTU_MIN, NET_MTU_MAX);
 		return rc;
 	}
-	rc = xb_be_read_str(dev, "rate", &s);
-	if (rc == 0) {
-		rc = net_rate_parse(s, &vif->rate_bytes, &vif->rate_usec);
-		if (rc)
-			xb_device_fail(dev, rc,
-				       "backend node rate '%.40s' is not "
-				       "<bytes>,<microseconds>",
-				       s);
-		free(s);
-		if (rc)
-			return rc;
-	} else if (rc != -ENOENT) {
-		xb_device_fail(dev, rc, "backend node rate: %s",
-			       xb_read_error(rc));
-		return rc;
-	}
-	return 0;
+	rc = read_rate(vif, &vif->rate_bytes, &vif->rate_usec, &s);
+	if (rc)
+		xb_device_fail(dev, rc, "backend node rate '%.40s': %s",
+			       s ? s : "", s ? "not <bytes>,<microseconds>"
+					     : xb_read_error(rc));
+	free(s);
+	return rc;
 }
 
 static int create_tap(struct net_vif *vif)
@@ -163,8 +186,8 @@ static int create_tap(struct net_vif *vif)
 	struct xb_device *dev = vif->dev;
 	int rc;
 
-	vif->tap_fd0 = xb_res_track_fd(dev->domid,
-				       net_tap_open_queue(vif->ifname, true));
+	vif->tap_fd0 = xb_res_track_fd(
+		dev->domid, net_tap_acquire(dev, vif->ifname, &vif->adopted));
 	if (vif->tap_fd0 < 0) {
 		rc = vif->tap_fd0;
 		vif->tap_fd0 = -1;
@@ -172,6 +195,9 @@ static int create_tap(struct net_vif *vif)
 			       vif->ifname, strerror(-rc));
 		return rc;
 	}
+	/* An adopted TAP keeps what the host made of it (MTU included). */
+	if (vif->adopted)
+		return 0;
 	rc = net_tap_set_mac(vif->ifname, host_mac);
 	if (!rc)
 		rc = net_tap_set_mtu(vif->ifname, vif->mtu);
@@ -221,11 +247,17 @@ static unsigned int default_max_queues(void)
 	return n > NET_MAX_QUEUES ? NET_MAX_QUEUES : (unsigned int)n;
 }
 
-static void vif_free(struct net_vif *vif)
+/* keep: the daemon stops, the device stays (see net_tap_release()). */
+static void vif_free(struct net_vif *vif, bool keep)
 {
 	if (!vif)
 		return;
-	xb_res_close(vif->dev->domid, &vif->tap_fd0);
+	if (vif->tap_fd0 >= 0) {
+		/* It closes the fd (after clearing persistence, or not). */
+		net_tap_release(vif->ifname, vif->tap_fd0, keep);
+		xb_res_add(vif->dev->domid, XB_RES_FDS, -1);
+		vif->tap_fd0 = -1;
+	}
 	pthread_mutex_destroy(&vif->mcast.lock);
 	free(vif->queues);
 	free(vif);
@@ -249,12 +281,14 @@ static int net_probe(struct xb_device *dev)
 	if (!rc)
 		rc = write_features(vif);
 	if (rc) {
-		vif_free(vif);
+		/* A TAP we adopted stays for the next try (its record too). */
+		vif_free(vif, vif->adopted);
 		return rc;
 	}
 	dev->priv = vif;
-	xb_dev_info(dev, "TAP %s created, waiting for the frontend",
-		    vif->ifname);
+	xb_dev_info(dev, "TAP %s %s (ifindex %u), waiting for the frontend",
+		    vif->ifname, vif->adopted ? "taken over" : "created",
+		    net_tap_ifindex(vif->ifname));
 	return 0;
 }
 
@@ -527,8 +561,64 @@ static void net_remove(struct xb_device *dev)
 	struct net_vif *vif = vif_of(dev);
 
 	net_disconnect(dev);
-	vif_free(vif);
+	if (vif && dev->daemon_stopping)
+		xb_dev_info(dev, "TAP %s kept for the next daemon",
+			    vif->ifname);
+	vif_free(vif, dev->daemon_stopping);
 	dev->priv = NULL;
+}
+
+static void net_start(struct xbs *xs, const char *backend_dir)
+{
+	net_tap_sweep(xs, backend_dir);
+}
+
+/* ------------------------------------------------------------------ */
+/* Runtime changes of the toolstack's nodes                            */
+/* ------------------------------------------------------------------ */
+
+/* "rate" rewritten (xl network-... or by hand), as netback watches it. */
+static void rate_changed(struct net_vif *vif)
+{
+	struct xb_device *dev = vif->dev;
+	uint64_t bytes, usec;
+	unsigned int i;
+	char *bad = NULL;
+	int rc;
+
+	rc = read_rate(vif, &bytes, &usec, &bad);
+	if (rc) {
+		/* An operator's mistake: say so, keep the limit in force. */
+		xb_dev_warn(dev, "backend node rate '%.40s': %s; the limit "
+				 "stays %llu bytes per %llu us",
+			    bad ? bad : "",
+			    bad ? "not <bytes>,<microseconds>"
+				: xb_read_error(rc),
+			    (unsigned long long)vif->rate_bytes,
+			    (unsigned long long)vif->rate_usec);
+		free(bad);
+		return;
+	}
+	if (bytes == vif->rate_bytes && usec == vif->rate_usec)
+		return;
+	vif->rate_bytes = bytes;
+	vif->rate_usec = usec;
+	for (i = 0; vif->queues && i < vif->nr_queues; i++)
+		net_queue_set_rate(&vif->queues[i], bytes, usec);
+	if (bytes)
+		xb_dev_info(dev, "transmit limited to %llu bytes per %llu us",
+			    (unsigned long long)bytes,
+			    (unsigned long long)usec);
+	else
+		xb_dev_info(dev, "transmit limit lifted");
+}
+
+static void net_backend_changed(struct xb_device *dev, const char *node)
+{
+	struct net_vif *vif = vif_of(dev);
+
+	if (vif && !strcmp(node, "rate"))
+		rate_changed(vif);
 }
 
 /* ------------------------------------------------------------------ */
@@ -539,6 +629,7 @@ static void net_describe(struct xb_device *dev, struct xb_desc *out)
 {
 	struct net_vif *vif = vif_of(dev);
 	const struct net_stats *s;
+	unsigned int i;
 
 	if (!vif)
 		return;
@@ -580,6 +671,23 @@ static void net_describe(struct xb_device *dev, struct xb_desc *out)
 	xb_desc_counter(out, "rx_errors", atomic_load(&s->rx_errors));
 	xb_desc_counter(out, "rx_dropped", atomic_load(&s->rx_dropped));
 	xb_desc_counter(out, "rx_stalls", atomic_load(&s->rx_stalls));
+	xb_desc_counter(out, "tx_csum_partial",
+			atomic_load(&s->tx_csum_partial));
+	xb_desc_counter(out, "tx_gso", atomic_load(&s->tx_gso));
+	xb_desc_counter(out, "rx_csum_partial",
+			atomic_load(&s->rx_csum_partial));
+	xb_desc_counter(out, "rx_gso", atomic_load(&s->rx_gso));
+	for (i = 0; vif->queues && vif->nr_queues > 1 && i < vif->nr_queues;
+	     i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "q%u_tx_packets", i);
+		xb_desc_counter(out, name,
+				atomic_load(&vif->queues[i].q_tx_packets));
+		snprintf(name, sizeof(name), "q%u_rx_packets", i);
+		xb_desc_counter(out, name,
+				atomic_load(&vif->queues[i].q_rx_packets));
+	}
 }
 
 const struct xb_kind net_kind = {
@@ -589,5 +697,7 @@ const struct xb_kind net_kind = {
 	.connect = net_connect,
 	.disconnect = net_disconnect,
 	.remove = net_remove,
+	.backend_changed = net_backend_changed,
 	.describe = net_describe,
+	.start = net_start,
 };

@@ -12,7 +12,7 @@
 # guest, e2e_std_guest), by the issue that owns them; only those that pass
 # reliably against the daemon in main. On an idle 2-core machine the whole
 # list takes about 4 minutes (the boot is paid once).
-E2E_CORE_SCENARIOS ?= dom0-ready create-disk-vif detach destroy \
+E2E_CORE_SCENARIOS ?= dom0-ready create-disk-vif detach destroy restart \
 		      disk-lifecycle poweroff two-guests ctl-json
 E2E_BLK_SCENARIOS ?= blk-rw blk-ro blk-guest blk-destroy-io
 E2E_NET_SCENARIOS ?= net-ping net-traffic net-hotplug

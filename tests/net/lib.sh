@@ -47,11 +47,33 @@ net_setup() {
 	ip -n "$HNS" link set lo up
 	$X start "$H" >"$TMP/xensim.log" 2>&1 || return 1
 	eval "$($X env "$H" 0)"
+	net_daemon_start
+}
+
+# The daemon in $HNS (its runtime directory, and so its TAP records, is
+# $TMP: the folder of its control socket). DAEMON is `xensim run`'s pid.
+net_daemon_start() {
+	rm -f "$TMP/ctl.sock"
 	ip netns exec "$HNS" $X run "$H" 0 -- "${NET_DAEMON:-build/xenbackd}" -f -k vif \
 		-l debug --log-target stderr -s "$TMP/ctl.sock" \
-		>"$TMP/daemon.log" 2>&1 &
+		>>"$TMP/daemon.log" 2>&1 &
 	DAEMON=$!
 	net_wait 100 test -S "$TMP/ctl.sock"
+}
+
+# The xenbackd process itself (xensim run's child).
+net_daemon_pid() { pgrep -P "$DAEMON" xenbackd; }
+
+# net_daemon_kill SIGNAL: signal the daemon and wait for it to end (not
+# in a subshell: it waits for a job); its exit status in DAEMON_RC.
+net_daemon_kill() {
+	local pid
+	DAEMON_RC=
+	pid=$(net_daemon_pid) || return 1
+	kill "-$1" "$pid" || return 1
+	wait "$DAEMON"
+	DAEMON_RC=$?
+	DAEMON=
 }
 
 net_ctl() { $CTL -s "$TMP/ctl.sock" "$@"; }

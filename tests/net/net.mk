@@ -4,6 +4,7 @@
 #   net_unit_test     offload translation and rate limit (net/)
 #   fuzz_netif        libFuzzer target over a hostile tx/rx ring, run briefly
 #   t_net_sim.sh      xenbackd serving netfront guests on the simulated host
+#   t_net_restart.sh  vif TAPs across daemon restarts and crashes
 
 NET_TEST_DIR := $(B)/tests/net
 
@@ -39,4 +40,4 @@ $(NET_TEST_DIR)/nettool: tests/net/nettool.c
 	$(CC) $(CFLAGS) -o $@ $(filter %.c,$^)
 
 check-build: $(NET_TEST_DIR)/netfront $(NET_TEST_DIR)/nettool
-CHECK_SUITES += tests/net/t_net_sim.sh
+CHECK_SUITES += tests/net/t_net_sim.sh tests/net/t_net_restart.sh

@@ -418,6 +418,20 @@ static void test_rate(void)
 		;
 	result("rate: a packet above the per-interval credit still goes",
 	       i >= 49 && i < 60, "starved or too early");
+
+	/* Changed at run time: the credit left shrinks to the new limit. */
+	net_rate_init(&r, 10000, 1000, 0);
+	net_rate_change(&r, 1000, 1000);
+	ok = net_rate_take(&r, 10, 600, &wake) &&
+	     !net_rate_take(&r, 20, 600, &wake) && wake == 1000;
+	net_rate_init(&r, 0, 0, 0);
+	net_rate_change(&r, 1000, 1000);
+	ok = ok && net_rate_take(&r, 10, 1000, &wake) &&
+	     !net_rate_take(&r, 20, 1, &wake);
+	net_rate_change(&r, 0, 0);
+	ok = ok && net_rate_take(&r, 30, 65535, &wake);
+	result("rate: changed at run time, credit capped; lifted", ok,
+	       "credit not capped or limit not lifted");
 }
 
 int main(void)

@@ -7,6 +7,8 @@
  *                                          byte, print "recv BYTES ok
  *                                          GBIT" (or "recv ... CORRUPT")
  *   nettool tcp-send ADDR PORT BYTES       send BYTES of the pattern
+ *                                          (ADDR IPv4 or IPv6; receivers
+ *                                          listen on both)
  *   nettool udp-recv PORT SECONDS          count datagrams for SECONDS
  *   nettool udp-send ADDR PORT SECONDS SIZE  send as fast as possible
  *
@@ -64,34 +66,68 @@ static const uint8_t *pattern_at(uint64_t pos)
 	return table + pos % PERIOD;
 }
 
-static int parse_addr(const char *host, const char *port,
-		      struct sockaddr_in *sa)
+/* A peer's address: IPv6 when it has a ':', else IPv4. */
+static int parse_peer(const char *host, const char *port,
+		      struct sockaddr_storage *ss, socklen_t *len)
 {
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)atoi(port));
-	if (!host)
-		sa->sin_addr.s_addr = htonl(INADDR_ANY);
-	else if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+	uint16_t p = htons((uint16_t)atoi(port));
+
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(host, ':')) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = p;
+		*len = sizeof(*v6);
+		return inet_pton(AF_INET6, host, &v6->sin6_addr) == 1 ? 0 : -1;
+	}
+	v4->sin_family = AF_INET;
+	v4->sin_port = p;
+	*len = sizeof(*v4);
+	return inet_pton(AF_INET, host, &v4->sin_addr) == 1 ? 0 : -1;
+}
+
+/* A socket bound to port on every address, IPv6 and IPv4 where IPv6 is. */
+static int bound_socket(const char *port, int type)
+{
+	struct sockaddr_in6 v6 = { .sin6_family = AF_INET6,
+				   .sin6_addr = IN6ADDR_ANY_INIT };
+	struct sockaddr_in v4 = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_ANY) };
+	int s, one = 1, zero = 0;
+
+	v6.sin6_port = v4.sin_port = htons((uint16_t)atoi(port));
+	s = socket(AF_INET6, type, 0);
+	if (s >= 0) {
+		setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (!bind(s, (void *)&v6, sizeof(v6)))
+			return s;
+		close(s);
+	}
+	s = socket(AF_INET, type, 0);
+	if (s < 0)
 		return -1;
-	return 0;
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(s, (void *)&v4, sizeof(v4))) {
+		close(s);
+		return -1;
+	}
+	return s;
 }
 
 static int tcp_recv(const char *port, int timeout_s)
 {
 	static uint8_t buf[1 << 16];
-	struct sockaddr_in sa;
 	struct pollfd pfd;
 	uint64_t pos = 0;
 	double t0 = 0, t1 = 0, deadline;
-	int ls, s, one = 1;
+	int ls, s;
 	ssize_t n;
 	size_t i;
 
-	parse_addr(NULL, port, &sa);
-	ls = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ls < 0 || bind(ls, (void *)&sa, sizeof(sa)) || listen(ls, 1)) {
+	ls = bound_socket(port, SOCK_STREAM);
+	if (ls < 0 || listen(ls, 1)) {
 		perror("listen");
 		return 1;
 	}
@@ -146,19 +182,20 @@ static int tcp_recv(const char *port, int timeout_s)
 static int tcp_send(const char *host, const char *port, uint64_t bytes)
 {
 	static uint8_t buf[256];
-	struct sockaddr_in sa;
+	struct sockaddr_storage sa;
+	socklen_t salen;
 	struct timeval tmo = { 30, 0 };
 	uint64_t pos = 0;
 	int s, tries;
 
-	if (parse_addr(host, port, &sa)) {
+	if (parse_peer(host, port, &sa, &salen)) {
 		fprintf(stderr, "bad address %s\n", host);
 		return 1;
 	}
 	/* The receiver may still be starting: retry for a few seconds. */
 	for (tries = 0;; tries++) {
-		s = socket(AF_INET, SOCK_STREAM, 0);
-		if (!connect(s, (void *)&sa, sizeof(sa)))
+		s = socket(sa.ss_family, SOCK_STREAM, 0);
+		if (!connect(s, (void *)&sa, salen))
 			break;
 		close(s);
 		if (tries == 50) {
@@ -198,15 +235,13 @@ static int tcp_send(const char *host, const char *port, uint64_t bytes)
 static int udp_recv(const char *port, int seconds)
 {
 	static uint8_t buf[65536];
-	struct sockaddr_in sa;
 	struct timeval tv = { 0, 100000 };
 	unsigned long long pkts = 0;
 	double end, first = 0, last = 0;
 	int s;
 
-	parse_addr(NULL, port, &sa);
-	s = socket(AF_INET, SOCK_DGRAM, 0);
-	if (s < 0 || bind(s, (void *)&sa, sizeof(sa))) {
+	s = bound_socket(port, SOCK_DGRAM);
+	if (s < 0) {
 		perror("bind");
 		return 1;
 	}
@@ -231,15 +266,16 @@ static int udp_send(const char *host, const char *port, int seconds,
 		    size_t size)
 {
 	static uint8_t buf[65536];
-	struct sockaddr_in sa;
+	struct sockaddr_storage sa;
+	socklen_t salen;
 	unsigned long long sent = 0;
 	double end;
 	int s;
 
-	if (parse_addr(host, port, &sa) || size > sizeof(buf))
+	if (parse_peer(host, port, &sa, &salen) || size > sizeof(buf))
 		return 1;
-	s = socket(AF_INET, SOCK_DGRAM, 0);
-	if (s < 0 || connect(s, (void *)&sa, sizeof(sa))) {
+	s = socket(sa.ss_family, SOCK_DGRAM, 0);
+	if (s < 0 || connect(s, (void *)&sa, salen)) {
 		perror("connect");
 		return 1;
 	}

@@ -64,6 +64,33 @@ struct tx_case {
 	int first_size; /* expected share of slot 0, -1: not checked */
 };
 
+/*
+ * A packet in n plain slots (grant and id i + 1 for slot i) of sizes
+ * first, mid..., last: spelled out into a tx_case by chain_case().
+ */
+struct tx_chain {
+	const char *name;
+	unsigned int n;
+	uint16_t first, mid, last;
+	enum ring_netif_verdict verdict;
+	enum ring_netif_error error;
+	unsigned int nr_slots;
+	int first_size;
+};
+
+static const struct tx_chain tx_chains[] = {
+	{ "tx tiny packet split in 18 slots (XSA-423/432)", 18, 60, 1, 1,
+	  RING_NETIF_SEND, RING_NETIF_OK, 18, 43 },
+	{ "tx 19 slots dropped", 19, 60, 1, 1, RING_NETIF_DROP,
+	  RING_NETIF_E_TOO_MANY_SLOTS, 19, -1 },
+	{ "tx 20 slots dropped", 20, 60, 1, 1, RING_NETIF_DROP,
+	  RING_NETIF_E_TOO_MANY_SLOTS, 20, -1 },
+	{ "tx 21 slots stop the device", 21, 60, 1, 1, RING_NETIF_FATAL,
+	  RING_NETIF_E_MALICIOUS_SLOTS, 0, -1 },
+	{ "tx 64KiB packet in 17 slots", 17, 65535, 4096, 4095,
+	  RING_NETIF_SEND, RING_NETIF_OK, 17, 0 },
+};
+
 static const struct tx_case tx_cases[] = {
 	{ "tx one slot", 1, { REQ(8, 0, 0, 1, 60) }, RING_NETIF_SEND,
 	  RING_NETIF_OK, 1, 0, 60 },
@@ -101,68 +128,9 @@ static const struct tx_case tx_cases[] = {
 	{ "tx zero-length first share", 2,
 	  { REQ(8, 0, MORE, 1, 100), REQ(9, 0, 0, 2, 100) },
 	  RING_NETIF_SEND, RING_NETIF_OK, 2, 0, 0 },
-	{ "tx tiny packet split in 18 slots (XSA-423/432)", 18,
-	  { REQ(1, 0, MORE, 1, 60), REQ(2, 0, MORE, 2, 1),
-	    REQ(3, 0, MORE, 3, 1), REQ(4, 0, MORE, 4, 1),
-	    REQ(5, 0, MORE, 5, 1), REQ(6, 0, MORE, 6, 1),
-	    REQ(7, 0, MORE, 7, 1), REQ(8, 0, MORE, 8, 1),
-	    REQ(9, 0, MORE, 9, 1), REQ(10, 0, MORE, 10, 1),
-	    REQ(11, 0, MORE, 11, 1), REQ(12, 0, MORE, 12, 1),
-	    REQ(13, 0, MORE, 13, 1), REQ(14, 0, MORE, 14, 1),
-	    REQ(15, 0, MORE, 15, 1), REQ(16, 0, MORE, 16, 1),
-	    REQ(17, 0, MORE, 17, 1), REQ(18, 0, 0, 18, 1) },
-	  RING_NETIF_SEND, RING_NETIF_OK, 18, 0, 43 },
-	{ "tx 19 slots dropped", 19,
-	  { REQ(1, 0, MORE, 1, 60), REQ(2, 0, MORE, 2, 1),
-	    REQ(3, 0, MORE, 3, 1), REQ(4, 0, MORE, 4, 1),
-	    REQ(5, 0, MORE, 5, 1), REQ(6, 0, MORE, 6, 1),
-	    REQ(7, 0, MORE, 7, 1), REQ(8, 0, MORE, 8, 1),
-	    REQ(9, 0, MORE, 9, 1), REQ(10, 0, MORE, 10, 1),
-	    REQ(11, 0, MORE, 11, 1), REQ(12, 0, MORE, 12, 1),
-	    REQ(13, 0, MORE, 13, 1), REQ(14, 0, MORE, 14, 1),
-	    REQ(15, 0, MORE, 15, 1), REQ(16, 0, MORE, 16, 1),
-	    REQ(17, 0, MORE, 17, 1), REQ(18, 0, MORE, 18, 1),
-	    REQ(19, 0, 0, 19, 1) },
-	  RING_NETIF_DROP, RING_NETIF_E_TOO_MANY_SLOTS, 19, 0, -1 },
-	{ "tx 20 slots dropped", 20,
-	  { REQ(1, 0, MORE, 1, 60), REQ(2, 0, MORE, 2, 1),
-	    REQ(3, 0, MORE, 3, 1), REQ(4, 0, MORE, 4, 1),
-	    REQ(5, 0, MORE, 5, 1), REQ(6, 0, MORE, 6, 1),
-	    REQ(7, 0, MORE, 7, 1), REQ(8, 0, MORE, 8, 1),
-	    REQ(9, 0, MORE, 9, 1), REQ(10, 0, MORE, 10, 1),
-	    REQ(11, 0, MORE, 11, 1), REQ(12, 0, MORE, 12, 1),
-	    REQ(13, 0, MORE, 13, 1), REQ(14, 0, MORE, 14, 1),
-	    REQ(15, 0, MORE, 15, 1), REQ(16, 0, MORE, 16, 1),
-	    REQ(17, 0, MORE, 17, 1), REQ(18, 0, MORE, 18, 1),
-	    REQ(19, 0, MORE, 19, 1), REQ(20, 0, 0, 20, 1) },
-	  RING_NETIF_DROP, RING_NETIF_E_TOO_MANY_SLOTS, 20, 0, -1 },
-	{ "tx 21 slots stop the device", 21,
-	  { REQ(1, 0, MORE, 1, 60), REQ(2, 0, MORE, 2, 1),
-	    REQ(3, 0, MORE, 3, 1), REQ(4, 0, MORE, 4, 1),
-	    REQ(5, 0, MORE, 5, 1), REQ(6, 0, MORE, 6, 1),
-	    REQ(7, 0, MORE, 7, 1), REQ(8, 0, MORE, 8, 1),
-	    REQ(9, 0, MORE, 9, 1), REQ(10, 0, MORE, 10, 1),
-	    REQ(11, 0, MORE, 11, 1), REQ(12, 0, MORE, 12, 1),
-	    REQ(13, 0, MORE, 13, 1), REQ(14, 0, MORE, 14, 1),
-	    REQ(15, 0, MORE, 15, 1), REQ(16, 0, MORE, 16, 1),
-	    REQ(17, 0, MORE, 17, 1), REQ(18, 0, MORE, 18, 1),
-	    REQ(19, 0, MORE, 19, 1), REQ(20, 0, MORE, 20, 1),
-	    REQ(21, 0, 0, 21, 1) },
-	  RING_NETIF_FATAL, RING_NETIF_E_MALICIOUS_SLOTS, 0, 0, -1 },
 	{ "tx packet past producer stops the device", 2,
 	  { REQ(8, 0, MORE, 1, 100), REQ(9, 0, MORE, 2, 10) },
 	  RING_NETIF_FATAL, RING_NETIF_E_TRUNCATED, 0, 0, -1 },
-	{ "tx 64KiB packet in 17 slots", 17,
-	  { REQ(1, 0, MORE, 1, 65535), REQ(2, 0, MORE, 2, 4096),
-	    REQ(3, 0, MORE, 3, 4096), REQ(4, 0, MORE, 4, 4096),
-	    REQ(5, 0, MORE, 5, 4096), REQ(6, 0, MORE, 6, 4096),
-	    REQ(7, 0, MORE, 7, 4096), REQ(8, 0, MORE, 8, 4096),
-	    REQ(9, 0, MORE, 9, 4096), REQ(10, 0, MORE, 10, 4096),
-	    REQ(11, 0, MORE, 11, 4096), REQ(12, 0, MORE, 12, 4096),
-	    REQ(13, 0, MORE, 13, 4096), REQ(14, 0, MORE, 14, 4096),
-	    REQ(15, 0, MORE, 15, 4096), REQ(16, 0, MORE, 16, 4096),
-	    REQ(17, 0, 0, 17, 4095) },
-	  RING_NETIF_SEND, RING_NETIF_OK, 17, 0, 0 },
 	{ "tx GSO extra", 3,
 	  { REQ(8, 0, EXTRA | MORE | NETTXF_csum_blank, 1, 5000),
 	    XGSO(0, 1448, V4), REQ(9, 0, 0, 2, 2000) },
@@ -236,22 +204,52 @@ static void tx_publish(netif_tx_front_ring_t *f, const union raw_slot *s,
 	f->sring->req_prod = f->req_prod_pvt;
 }
 
-static void run_tx_case(const struct tx_case *c)
+/* A fresh tx ring page with its frontend and our backend attached. */
+static netif_tx_sring_t *new_tx_ring(netif_tx_front_ring_t *f,
+				     struct ring_netif_tx *ring)
 {
 	netif_tx_sring_t *s = new_page();
+
+	SHARED_RING_INIT(s);
+	FRONT_RING_INIT(f, s, RING_NETIF_PAGE_SIZE);
+	ring_netif_tx_attach(ring, s);
+	return s;
+}
+
+/* A chain as the table case it stands for. */
+static struct tx_case chain_case(const struct tx_chain *ch)
+{
+	struct tx_case c = { .name = ch->name, .n = ch->n,
+			     .verdict = ch->verdict, .error = ch->error,
+			     .nr_slots = ch->nr_slots,
+			     .first_size = ch->first_size };
+	unsigned int i;
+
+	for (i = 0; i < ch->n; i++) {
+		uint16_t size = i == 0 ? ch->first
+				: i == ch->n - 1 ? ch->last
+						 : ch->mid;
+
+		c.slot[i] = (union raw_slot)REQ(i + 1, 0,
+						i < ch->n - 1 ? MORE : 0,
+						i + 1, size);
+	}
+	return c;
+}
+
+static void run_tx_case(const struct tx_case *c)
+{
 	netif_tx_front_ring_t f;
 	struct ring_netif_tx ring;
+	netif_tx_sring_t *s = new_tx_ring(&f, &ring);
 	struct ring_netif_tx_pkt pkt;
 	enum ring_netif_verdict v;
+	unsigned int n = c->n;
 	char why[256] = "";
 	bool ok = true;
 
-	SHARED_RING_INIT(s);
-	FRONT_RING_INIT(&f, s, RING_NETIF_PAGE_SIZE);
-	ring_netif_tx_attach(&ring, s);
-	tx_publish(&f, c->slot, c->n);
-
-	if (ring_netif_tx_pending(&ring) != (int)c->n) {
+	tx_publish(&f, c->slot, n);
+	if (ring_netif_tx_pending(&ring) != (int)n) {
 		result(c->name, false, "pending count wrong");
 		free(s);
 		return;
@@ -270,11 +268,11 @@ static void run_tx_case(const struct tx_case *c)
 		}
 	} else if (pkt.nr_slots != c->nr_slots ||
 		   pkt.nr_extras != c->nr_extras ||
-		   ring.br.req_cons != c->n) {
+		   ring.br.req_cons != n) {
 		snprintf(why, sizeof(why),
 			 "slots %u extras %u consumed %u, expected %u %u %u",
 			 pkt.nr_slots, pkt.nr_extras, ring.br.req_cons,
-			 c->nr_slots, c->nr_extras, c->n);
+			 c->nr_slots, c->nr_extras, n);
 		ok = false;
 	} else if (c->first_size >= 0 && pkt.slot[0].size != c->first_size) {
 		snprintf(why, sizeof(why), "first slot share %u, expected %d",
@@ -300,17 +298,14 @@ static void test_tx_responses(void)
 	} want[] = { { 11, NETIF_RSP_OKAY }, { 0, NETIF_RSP_NULL },
 		     { 12, NETIF_RSP_OKAY }, { 13, NETIF_RSP_ERROR },
 		     { 14, NETIF_RSP_OKAY } };
-	netif_tx_sring_t *s = new_page();
 	netif_tx_front_ring_t f;
 	struct ring_netif_tx ring;
+	netif_tx_sring_t *s = new_tx_ring(&f, &ring);
 	struct ring_netif_tx_pkt pkt;
 	bool ok = true, notify;
 	char why[200] = "";
 	unsigned int i;
 
-	SHARED_RING_INIT(s);
-	FRONT_RING_INIT(&f, s, RING_NETIF_PAGE_SIZE);
-	ring_netif_tx_attach(&ring, s);
 	tx_publish(&f, slots, 5);
 	ok = ring_netif_tx_pending(&ring) == 5;
 	while (ok && ring.br.req_cons != ring.req_prod) {
@@ -482,6 +477,11 @@ int main(void)
 
 	for (i = 0; i < sizeof(tx_cases) / sizeof(tx_cases[0]); i++)
 		run_tx_case(&tx_cases[i]);
+	for (i = 0; i < sizeof(tx_chains) / sizeof(tx_chains[0]); i++) {
+		struct tx_case c = chain_case(&tx_chains[i]);
+
+		run_tx_case(&c);
+	}
 	test_tx_responses();
 	test_tx_prod_checks();
 	test_rx();

@@ -6,10 +6,11 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/net/lib.sh
 
-# Bound the whole run.
-( sleep 400; echo "FAIL: t_net_sim.sh timed out"; kill -TERM $$ ) 2>/dev/null &
+# Bound the whole run (finish() ends the sleep early: then nothing more).
+( sleep 400 && echo "FAIL: t_net_sim.sh timed out" && kill -TERM $$ ) 2>/dev/null &
 WATCHDOG=$!
 finish() {
+	pkill -P "$WATCHDOG" sleep 2>/dev/null # not left holding our stdout
 	kill "$WATCHDOG" 2>/dev/null
 	if [ -n "${FAILED:-}" ] && [ -n "${TMP:-}" ]; then
 		echo "-- daemon log (last 40 lines):"
@@ -96,6 +97,28 @@ gso_sizes() {
 check "large GSO frames cross both ways (average packet > 8000 bytes)" \
 	gso_sizes
 
+# IPv6: checksum offload (feature-ipv6-csum-offload) and TCPv6 GSO both
+# ways, every byte verified by the receiver's stack and nettool.
+in_host ip addr add fd65::1/64 dev vif5.0 nodad
+in_g "$G5" ip addr add fd65::2/64 dev eth0 nodad
+# offload_delta COUNTER... : the counters' values, to diff around a run.
+offl() { local c; for c in tx_csum_partial tx_gso rx_csum_partial rx_gso; do
+	echo -n "$(net_counter 5 0 $c) "; done; }
+v6_offload() {
+	local a b
+	a=($(offl))
+	tcp "$G5" "$HNS" fd65::1 16000000 5014 &&
+		tcp "$HNS" "$G5" fd65::2 16000000 5015 || return 1
+	b=($(offl))
+	echo "csum/gso tx ${a[0]}->${b[0]} ${a[1]}->${b[1]}, rx ${a[2]}->${b[2]} ${a[3]}->${b[3]}"
+	# 16 MB at most 64 KB a frame: at least 245 frames each way went
+	# with their checksum left to the receiver and segmented there.
+	[ $((b[0] - a[0])) -ge 245 ] && [ $((b[1] - a[1])) -ge 245 ] &&
+		[ $((b[2] - a[2])) -ge 245 ] && [ $((b[3] - a[3])) -ge 245 ]
+}
+check "IPv6: TCP 16 MB each way verified, checksum offload and GSO both ways" \
+	v6_offload
+
 mtu_edges() {
 	local s
 	for s in 0 1 1472; do
@@ -151,6 +174,19 @@ mq_streams() {
 		tcp "$HNS" "$G7" "$(net_guest_ip 7 0)" 16000000 5006
 }
 check "2 queues, split channels: TCP both ways verified" mq_streams
+mq_both_used() {
+	local i c
+	# Each connection's flow hash picks a queue: 16 make both certain.
+	for i in $(seq 16); do
+		tcp "$G7" "$HNS" "$(net_host_ip 7 0)" 100000 $((5100 + i)) >/dev/null ||
+			return 1
+	done
+	for c in q0_tx_packets q1_tx_packets q0_rx_packets q1_rx_packets; do
+		echo "$c=$(net_counter 7 0 $c)"
+		[ "$(net_counter 7 0 $c)" -gt 0 ] || return 1
+	done
+}
+check "2 queues: both carry packets both ways (per-queue counters)" mq_both_used
 
 # Rate limit: 250 kB per 100 ms (2.5 MB/s) on guest transmit.
 G10=xbn-g10$T
@@ -168,6 +204,38 @@ rate_ok() {
 	awk -v g="$gbit" 'BEGIN { exit !(g > 0.010 && g < 0.030) }'
 }
 check "rate 250000,100000 holds guest transmit to ~20 Mbit/s" rate_ok
+
+# The toolstack rewrites "rate" while the guest runs (netback watches it).
+# rate_to VALUE|- MIN MAX BYTES PORT: set (or remove) the node, then a TCP
+# stream of BYTES runs between MIN and MAX Gbit/s.
+rate_to() {
+	local be out gbit
+	be=$(be_path 10 0)
+	if [ "$1" = - ]; then
+		xenstore-rm "$be/rate" || return 1
+		net_wait 50 grep -q 'vif/10/0: transmit limit lifted' "$TMP/daemon.log"
+	else
+		xenstore-write "$be/rate" "$1" || return 1
+		net_wait 50 grep -q "vif/10/0: transmit limited to ${1%,*} bytes per ${1#*,} us" \
+			"$TMP/daemon.log"
+	fi || return 1
+	out=$(tcp "$G10" "$HNS" "$(net_host_ip 10 0)" "$4" "$5") || return 1
+	gbit=$(echo "$out" | awk '/ok/ {print $4}')
+	echo "$out"
+	awk -v g="$gbit" -v lo="$2" -v hi="$3" 'BEGIN { exit !(g > lo && g < hi) }'
+}
+check "rate rewritten to 1250000,100000 at run time: ~100 Mbit/s" \
+	rate_to 1250000,100000 0.060 0.140 15000000 5012
+rate_bad() {
+	xenstore-write "$(be_path 10 0)/rate" "fast" &&
+		net_wait 50 grep -q "vif/10/0: backend node rate 'fast': not <bytes>,<microseconds>; the limit stays 1250000 bytes per 100000 us" \
+			"$TMP/daemon.log" &&
+		state_is 10 0 4
+}
+check "rate rewritten to garbage: one warning, limit kept, device Connected" \
+	rate_bad
+check "rate removed at run time: the limit is lifted (> 0.3 Gbit/s)" \
+	rate_to - 0.3 1000 64000000 5013
 
 # --------------------------------------------------------------------
 # A guest that posts no receive buffers (XSA-392)

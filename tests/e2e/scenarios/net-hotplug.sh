@@ -2,7 +2,8 @@
 # guest: the vif goes (backend Closed by itself, TAP gone) and a new one
 # comes up in the guest's own netfront and carries pings; then `xl
 # destroy` while dom0 pulls data from the guest leaves nothing behind
-# (no backend directory, no device in the daemon, no TAP).
+# (no backend directory, no device in the daemon, no TAP, and the domain
+# gone from `xl list`: nothing of it held).
 
 E2E_MODES="xenbackd kernel"
 
@@ -62,4 +63,7 @@ dom0() {
 	kill $tp 2>/dev/null
 	e2e_released "$d" "$img"
 	e2e_wait 10 test ! -e "/sys/class/net/vif$d.$id" || fail "vif$d.$id remains"
+	# A grant mapping or channel still held keeps it a dying domain.
+	e2e_wait 10 eval "! xl list | awk 'NR > 1 { print \$2 }' | grep -qx $d" ||
+		fail "domain $d is still in xl list: $(xl list | awk -v d=$d '$2 == d')"
 }

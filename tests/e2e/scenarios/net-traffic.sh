@@ -1,6 +1,6 @@
 # net-traffic: a guest's own xen-netfront with 2 queues on a xenbackd vif:
 # eth0 has the configured MAC and 2 tx queues, xenbackd negotiated 2
-# queues; 8 MiB of random data each way over TCP (busybox httpd and wget)
+# queues and both carried packets each way (16 connections); 8 MiB of random data each way over TCP (busybox httpd and wget)
 # arrive with the same MD5 on the other side; the guest's transmit goes
 # out as GSO frames (more bytes per packet than the MTU allows); then the
 # same both ways with the MTU at 9000 (frames of 3 ring slots:
@@ -29,6 +29,11 @@ guest() {
 
 	got=$(busybox wget -q -O - "$srv/d2g" | g_md5)
 	[ "$got" = "$d2g" ] || g_fail "dom0 -> guest, MTU 1500: md5 $got, sent $d2g"
+	# 16 connections: their flow hashes spread them over both queues.
+	for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
+		busybox wget -q -O /dev/null "$srv/small" ||
+			g_fail "dom0 -> guest: connection $n failed"
+	done
 	echo "@@G ROUND1"
 
 	# dom0 serves mtu9000 once its end of the vif is at 9000.
@@ -49,6 +54,7 @@ dom0() {
 	local d sum g2d got log www=/tmp/e2e-www hpid p0 b0 p1 b1
 	mkdir -p $www
 	dd if=/dev/urandom of=$www/d2g bs=1M count=8 2>/dev/null
+	echo small >$www/small
 	sum=$(md5sum <$www/d2g | cut -d' ' -f1)
 	busybox httpd -f -p 8061 -h $www &
 	hpid=$!
@@ -64,6 +70,13 @@ dom0() {
 	[ "$E2E_MODE" = kernel ] ||
 		e2e_ctl | grep "^$d " | grep vif | grep -q 'queues=2' ||
 		fail "xenbackd did not negotiate 2 queues: $(e2e_ctl | grep "^$d ")"
+	if [ "$E2E_MODE" != kernel ]; then
+		for c in q0_tx_packets q1_tx_packets q0_rx_packets q1_rx_packets; do
+			echo "$c $(vif_stat "$d" $c)"
+			[ "$(vif_stat "$d" $c)" -gt 0 ] ||
+				fail "queue counter $c is $(vif_stat "$d" $c): both queues not used"
+		done
+	fi
 	ping -c 2 -W 5 10.99.0.61 >/dev/null || fail "dom0 cannot ping the guest"
 
 	g2d=$(sed -n 's/.*@@G G2D \([0-9a-f]*\).*/\1/p' "$log" | tail -n 1)
