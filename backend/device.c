@@ -248,6 +248,13 @@ void xb_device_kick_async(struct xb_device *dev)
 			   strerror(errno));
 }
 
+void xb_dev_drop_async_failure(struct xb_dev_impl *di)
+{
+	pthread_mutex_lock(&di->async_lock);
+	di->async_pending = false;
+	pthread_mutex_unlock(&di->async_lock);
+}
+
 void xb_dev_run_async_failure(struct xb_dev_impl *di)
 {
 	char msg[XB_FAIL_MSG_MAX];

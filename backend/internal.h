@@ -100,6 +100,8 @@ void xb_dev_domain_dead(struct xb_dev_impl *di);
 /* write_closed: the directory still exists (shutdown), not on removal. */
 void xb_dev_destroy(struct xb_dev_impl *di, bool write_closed);
 void xb_dev_run_async_failure(struct xb_dev_impl *di);
+/* Forgets a failure a worker of the connection just stopped reported. */
+void xb_dev_drop_async_failure(struct xb_dev_impl *di);
 /* Calls the kind's kicked() if a worker asked (lifecycle.c). */
 void xb_dev_run_async_kick(struct xb_dev_impl *di);
 /* After a failure: disconnect and switch to Closed. */

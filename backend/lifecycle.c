@@ -72,6 +72,13 @@ static void do_disconnect(struct xb_dev_impl *di)
 	di->in_callback = true;
 	if (di->d.kind->disconnect)
 		di->d.kind->disconnect(&di->d);
+	/*
+	 * Its workers are stopped: a failure one of them reported and the
+	 * main thread has not carried out yet belongs to the connection just
+	 * gone, and must not fail the next one (a frontend restarting while
+	 * its old ring is being given up).
+	 */
+	xb_dev_drop_async_failure(di);
 	di->connected = false;
 	after_callback(di);
 }
@@ -253,11 +260,24 @@ static bool frontend_idle(enum xenbus_state prev)
 	return prev == XenbusStateClosed || prev == XenbusStateUnknown;
 }
 
+/*
+ * A failed device is disconnected and Closed, but the toolstack detaching
+ * it (online=0) writes Closing over that and waits for Closed (libxl: 10 s,
+ * then the detach fails): answer with Closed again.
+ */
+static void failed_detach(struct xb_dev_impl *di)
+{
+	if (di->failed && di->fail_handled && !di->online && !di->gone &&
+	    !di->fe_dead)
+		switch_state(di, XenbusStateClosed);
+}
+
 static void step(struct xb_dev_impl *di)
 {
 	struct xb_device *dev = &di->d;
 	enum xenbus_state f = dev->frontend_state;
 
+	failed_detach(di);
 	if (di->failed || di->fe_dead || di->gone || di->be->stopping ||
 	    !di->paths_ok)
 		return;
@@ -479,8 +499,10 @@ void xb_dev_backend_changed(struct xb_dev_impl *di, const char *node)
 
 	if (di->gone || di->fe_dead)
 		return;
-	if (!read_backend(di, node))
+	if (!read_backend(di, node)) {
+		failed_detach(di); /* a device failed for its paths, too */
 		return;
+	}
 	if (node && di->probed && dev->kind->backend_changed) {
 		di->in_callback = true;
 		dev->kind->backend_changed(dev, node);

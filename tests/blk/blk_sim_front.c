@@ -38,21 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *name = "blk";
-static int failures;
-
-#define REPORT(ok, what, ...)                                          \
-	do {                                                           \
-		if (ok) {                                              \
-			printf("PASS: %s: %s\n", name, what);          \
-		} else {                                               \
-			printf("FAIL: %s: %s: ", name, what);          \
-			printf(__VA_ARGS__);                           \
-			printf("\n");                                  \
-			failures++;                                    \
-		}                                                      \
-		fflush(stdout);                                        \
-	} while (0)
+#define REPORT blkfront_report
 
 static uint64_t rng_state = 88172645463325252ull;
 
@@ -335,11 +321,9 @@ static void scenario_eio(struct blkfront *bf, uint64_t bad_sector,
 /* hostile requests                                                    */
 /* ------------------------------------------------------------------ */
 
-struct raw64 {
-	struct ring_blkif_x86_64_request r;
-};
-
-static int16_t raw_request(struct blkfront *bf, const void *slot, uint64_t id,
+/* Puts r on queue 0 and waits for its answer; rsp_slot_copy gets the
+ * response slot's first 16 bytes. 99: no answer, 98: another id. */
+static int16_t raw_request(struct blkfront *bf, const struct blkfront_rawreq *r,
 			   uint8_t *rsp_slot_copy)
 {
 	uint64_t rid;
@@ -348,7 +332,7 @@ static int16_t raw_request(struct blkfront *bf, const void *slot, uint64_t id,
 	struct blkfront_queue *q = &bf->q[0];
 	uint32_t idx = q->req_prod_pvt;
 
-	blkfront_put_raw(bf, 0, slot, blkfront_slot_size(bf));
+	blkfront_put_req(bf, 0, r);
 	blkfront_push(bf, 0);
 	if (blkfront_get_response(bf, 0, 10000, &rid, &op, &st) < 0)
 		return 99;
@@ -358,7 +342,7 @@ static int16_t raw_request(struct blkfront *bf, const void *slot, uint64_t id,
 			       (size_t)(idx & (q->nr_ents - 1)) *
 				       blkfront_slot_size(bf),
 		       16);
-	return rid == id ? st : 98;
+	return rid == r->id ? st : 98;
 }
 
 static bool still_works(struct blkfront *bf)
@@ -369,28 +353,42 @@ static bool still_works(struct blkfront *bf)
 	       BLKIF_RSP_OKAY;
 }
 
-static struct ring_blkif_x86_64_request good_read(struct blkfront *bf,
-						  uint64_t id, int gref)
+/* A good one-page read of sector 0 into gref; tests then spoil it. */
+static struct blkfront_rawreq good_read(uint64_t id, int gref)
 {
-	struct ring_blkif_x86_64_request r;
+	struct blkfront_rawreq r = { .operation = BLKIF_OP_READ,
+				     .nr_segments = 1, .id = id };
 
-	(void)bf;
-	memset(&r, 0, sizeof(r));
-	r.operation = BLKIF_OP_READ;
-	r.nr_segments = 1;
-	r.id = id;
-	r.sector_number = 0;
-	r.seg[0].gref = (uint32_t)gref;
-	r.seg[0].first_sect = 0;
-	r.seg[0].last_sect = 7;
+	r.seg[0] = (struct ring_blkif_seg){ (uint32_t)gref, 0, 7 };
 	return r;
+}
+
+/* An indirect read of nseg segments described in page ind_gref. */
+static struct blkfront_rawreq indirect_read(uint64_t id, uint16_t nseg,
+					    uint32_t ind_gref)
+{
+	struct blkfront_rawreq r = { .operation = BLKIF_OP_INDIRECT,
+				     .indirect_op = BLKIF_OP_READ,
+				     .nr_segments = nseg, .id = id,
+				     .nr_ind = 1 };
+
+	r.ind_gref[0] = ind_gref;
+	return r;
+}
+
+/* Sends r, expects status want and a device that still works. */
+static void expect(struct blkfront *bf, const struct blkfront_rawreq *r,
+		   int16_t want, const char *what)
+{
+	int16_t st = raw_request(bf, r, NULL);
+
+	REPORT(st == want && still_works(bf), what, "status %d", st);
 }
 
 static void scenario_hostile(struct blkfront *bf)
 {
 	int gref = blkfront_grant_page(bf, 100);
-	struct ring_blkif_x86_64_request r;
-	struct ring_blkif_x86_64_request_indirect ind;
+	struct blkfront_rawreq r;
 	uint8_t rsp[16];
 	int16_t st;
 
@@ -398,8 +396,8 @@ static void scenario_hostile(struct blkfront *bf)
 		REPORT(0, "hostile", "run with the 64-bit ABI");
 		return;
 	}
-	r = good_read(bf, 0xffffffffffffff01ull, gref);
-	st = raw_request(bf, &r, r.id, rsp);
+	r = good_read(0xffffffffffffff01ull, gref);
+	st = raw_request(bf, &r, rsp);
 	REPORT(st == BLKIF_RSP_OKAY, "hand-made good request", "status %d", st);
 	/* XSA-216: padding of the response carries nothing of the backend. */
 	REPORT(rsp[9] == 0 && rsp[12] == 0 && rsp[13] == 0 && rsp[14] == 0 &&
@@ -408,128 +406,78 @@ static void scenario_hostile(struct blkfront *bf)
 	       "bytes %02x %02x %02x %02x %02x", rsp[9], rsp[12], rsp[13],
 	       rsp[14], rsp[15]);
 
-	r = good_read(bf, 2, gref);
+	r = good_read(2, gref);
 	r.nr_segments = 12;
-	st = raw_request(bf, &r, 2, NULL);
-	REPORT(st == BLKIF_RSP_ERROR && still_works(bf),
-	       "12 segments: error, device goes on", "status %d", st);
+	expect(bf, &r, BLKIF_RSP_ERROR, "12 segments: error, device goes on");
 
-	r = good_read(bf, 3, gref);
+	r = good_read(3, gref);
 	r.nr_segments = 0;
-	st = raw_request(bf, &r, 3, NULL);
-	REPORT(st == BLKIF_RSP_ERROR && still_works(bf),
-	       "read without segments: error", "status %d", st);
+	expect(bf, &r, BLKIF_RSP_ERROR, "read without segments: error");
 
-	r = good_read(bf, 4, gref);
+	r = good_read(4, gref);
 	r.seg[0].last_sect = 8;
-	st = raw_request(bf, &r, 4, NULL);
-	REPORT(st == BLKIF_RSP_ERROR && still_works(bf),
-	       "segment beyond its page: error", "status %d", st);
+	expect(bf, &r, BLKIF_RSP_ERROR, "segment beyond its page: error");
 
-	r = good_read(bf, 5, gref);
+	r = good_read(5, gref);
 	r.seg[0].first_sect = 6;
 	r.seg[0].last_sect = 2;
-	st = raw_request(bf, &r, 5, NULL);
-	REPORT(st == BLKIF_RSP_ERROR && still_works(bf),
-	       "first_sect after last_sect: error", "status %d", st);
+	expect(bf, &r, BLKIF_RSP_ERROR, "first_sect after last_sect: error");
 
-	r = good_read(bf, 6, gref);
-	r.sector_number = bf->sectors - 4;
-	st = raw_request(bf, &r, 6, NULL);
-	REPORT(st == BLKIF_RSP_ERROR && still_works(bf),
-	       "read across the end: error", "status %d", st);
+	r = good_read(6, gref);
+	r.sector = bf->sectors - 4;
+	expect(bf, &r, BLKIF_RSP_ERROR, "read across the end: error");
 
-	r = good_read(bf, 7, gref);
-	r.sector_number = UINT64_MAX - 3;
-	st = raw_request(bf, &r, 7, NULL);
-	REPORT(st == BLKIF_RSP_ERROR && still_works(bf),
-	       "sector overflow: error", "status %d", st);
+	r = good_read(7, gref);
+	r.sector = UINT64_MAX - 3;
+	expect(bf, &r, BLKIF_RSP_ERROR, "sector overflow: error");
 
-	r = good_read(bf, 8, gref);
+	r = good_read(8, gref);
 	r.operation = 77;
-	st = raw_request(bf, &r, 8, NULL);
-	REPORT(st == BLKIF_RSP_EOPNOTSUPP && still_works(bf),
-	       "unknown operation: EOPNOTSUPP", "status %d", st);
+	expect(bf, &r, BLKIF_RSP_EOPNOTSUPP, "unknown operation: EOPNOTSUPP");
 
-	r = good_read(bf, 9, gref);
+	r = good_read(9, gref);
 	r.operation = BLKIF_OP_RESERVED_1;
-	st = raw_request(bf, &r, 9, NULL);
-	REPORT(st == BLKIF_RSP_EOPNOTSUPP && still_works(bf),
-	       "reserved operation: EOPNOTSUPP", "status %d", st);
+	expect(bf, &r, BLKIF_RSP_EOPNOTSUPP,
+	       "reserved operation: EOPNOTSUPP");
 
-	r = good_read(bf, 10, 0x7fffff);
-	st = raw_request(bf, &r, 10, NULL);
-	REPORT(st == BLKIF_RSP_ERROR && still_works(bf),
-	       "grant never given: error", "status %d", st);
+	r = good_read(10, 0x7fffff);
+	expect(bf, &r, BLKIF_RSP_ERROR, "grant never given: error");
 
 	{
 		/* A read into a page granted read-only. */
 		int ro = xsg_grant_access(bf->g, bf->backend_id,
 					  bf->pool_frame + 200, true);
 
-		r = good_read(bf, 11, ro);
-		st = raw_request(bf, &r, 11, NULL);
-		REPORT(st == BLKIF_RSP_ERROR && still_works(bf),
-		       "read into a read-only grant: error", "status %d", st);
+		r = good_read(11, ro);
+		expect(bf, &r, BLKIF_RSP_ERROR,
+		       "read into a read-only grant: error");
 		xsg_end_access(bf->g, (uint32_t)ro);
 	}
 
-	memset(&ind, 0, sizeof(ind));
-	ind.operation = BLKIF_OP_INDIRECT;
-	ind.indirect_op = BLKIF_OP_READ;
-	ind.nr_segments = 300;
-	ind.id = 12;
-	ind.indirect_grefs[0] = (uint32_t)gref;
-	{
-		uint8_t slot[112] = { 0 };
+	r = indirect_read(12, 300, (uint32_t)gref);
+	expect(bf, &r, BLKIF_RSP_ERROR, "indirect with 300 segments: error");
 
-		memcpy(slot, &ind, sizeof(ind));
-		st = raw_request(bf, slot, 12, NULL);
-	}
-	REPORT(st == BLKIF_RSP_ERROR && still_works(bf),
-	       "indirect with 300 segments: error", "status %d", st);
-
-	ind.nr_segments = 4;
-	ind.id = 13;
-	ind.indirect_grefs[0] = 0x7ffff0;
-	{
-		uint8_t slot[112] = { 0 };
-
-		memcpy(slot, &ind, sizeof(ind));
-		st = raw_request(bf, slot, 13, NULL);
-	}
-	REPORT(st == BLKIF_RSP_ERROR && still_works(bf),
-	       "indirect page not granted: error", "status %d", st);
+	r = indirect_read(13, 4, 0x7ffff0);
+	expect(bf, &r, BLKIF_RSP_ERROR, "indirect page not granted: error");
 
 	{
 		/* Indirect page whose segments are malformed. */
 		uint8_t *page = blkfront_page(bf, 300);
 		int pg = blkfront_grant_page(bf, 300);
 		struct blkif_request_segment s = { (uint32_t)gref, 3, 9 };
-		uint8_t slot[112] = { 0 };
 
 		memcpy(page, &s, 8);
-		ind.nr_segments = 1;
-		ind.id = 14;
-		ind.indirect_grefs[0] = (uint32_t)pg;
-		memcpy(slot, &ind, sizeof(ind));
-		st = raw_request(bf, slot, 14, NULL);
-		REPORT(st == BLKIF_RSP_ERROR && still_works(bf),
-		       "indirect segment beyond its page: error", "status %d",
-		       st);
+		r = indirect_read(14, 1, (uint32_t)pg);
+		expect(bf, &r, BLKIF_RSP_ERROR,
+		       "indirect segment beyond its page: error");
 	}
 
 	{
-		struct ring_blkif_x86_64_request_discard d;
-		uint8_t slot[112] = { 0 };
+		struct blkfront_rawreq d = { .operation = BLKIF_OP_DISCARD,
+					     .id = 15, .sector = 8,
+					     .nr_sectors = UINT64_MAX - 4 };
 
-		memset(&d, 0, sizeof(d));
-		d.operation = BLKIF_OP_DISCARD;
-		d.id = 15;
-		d.sector_number = 8;
-		d.nr_sectors = UINT64_MAX - 4;
-		memcpy(slot, &d, sizeof(d));
-		st = raw_request(bf, slot, 15, NULL);
+		st = raw_request(bf, &d, NULL);
 		REPORT((st == BLKIF_RSP_ERROR || st == BLKIF_RSP_EOPNOTSUPP) &&
 			       still_works(bf),
 		       "discard length overflow: refused", "status %d", st);
@@ -556,20 +504,15 @@ static void scenario_vanish(struct blkfront *bf)
 	unsigned int k;
 
 	for (k = 0; k < N; k++) {
-		struct ring_blkif_x86_64_request r;
-		int gref = blkfront_grant_page(bf, k);
+		struct blkfront_rawreq r = good_read(1000 + k,
+						     blkfront_grant_page(bf, k));
 
-		memset(&r, 0, sizeof(r));
 		r.operation = k % 2 ? BLKIF_OP_WRITE : BLKIF_OP_READ;
-		r.nr_segments = 1;
-		r.id = 1000 + k;
-		r.sector_number = (uint64_t)k * 8;
-		r.seg[0].gref = (uint32_t)gref;
-		r.seg[0].last_sect = 7;
-		blkfront_put_raw(bf, 0, &r, blkfront_slot_size(bf));
+		r.sector = (uint64_t)k * 8;
+		blkfront_put_req(bf, 0, &r);
 	}
 	blkfront_push(bf, 0);
-	printf("PASS: %s: %d requests left in flight\n", name, N);
+	printf("PASS: %s: %d requests left in flight\n", blkfront_name, N);
 	fflush(stdout);
 	_exit(0);
 }
@@ -723,7 +666,6 @@ int main(int argc, char **argv)
 	uint64_t resize_to = 0;
 	unsigned int devid = 51712;
 	struct blkfront *bf;
-	struct xsg *g;
 	const char *sc;
 	int c, rc;
 
@@ -756,7 +698,7 @@ int main(int argc, char **argv)
 			rng_state ^= strtoull(optarg, NULL, 0) * 2654435761u;
 			break;
 		case 'n':
-			name = optarg;
+			blkfront_name = optarg;
 			break;
 		case 'B':
 			bad_sector = strtoull(optarg, NULL, 0);
@@ -799,21 +741,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	sc = argv[optind];
-	g = xsg_open();
-	if (!g) {
-		printf("FAIL: %s: guest library: %s\n", name, strerror(errno));
-		return 1;
-	}
-	bf = blkfront_open(g, devid);
-	if (!bf) {
-		printf("FAIL: %s: frontend %u: %s\n", name, devid,
-		       strerror(errno));
-		return 1;
-	}
-	rc = blkfront_connect(bf, &o);
-	REPORT(rc == 0, "connect", "%s (backend state %d)", strerror(-rc),
-	       blkfront_backend_state(bf));
-	if (rc)
+	bf = blkfront_start(devid, &o);
+	if (!bf)
 		return 1;
 
 	if (!strcmp(sc, "verify"))
@@ -844,7 +773,6 @@ int main(int argc, char **argv)
 		REPORT(rc == 0, "disconnect: backend Closed", "state %d",
 		       blkfront_backend_state(bf));
 	}
-	blkfront_free(bf);
-	xsg_close(g);
-	return failures ? 1 : 0;
+	blkfront_stop(bf);
+	return blkfront_failures ? 1 : 0;
 }

@@ -18,13 +18,8 @@
 #include "tests/xensim/gnt.h"
 
 struct share {
-	struct share *next;
-	uint8_t *addr;
-	uint32_t count;
+	struct xsim_gnt_region r;
 	uint32_t frame;
-	int32_t notify_offset;
-	uint32_t notify_port;
-	bool ended;
 	uint32_t refs[];
 };
 
@@ -32,28 +27,9 @@ struct share {
 xengntshr_handle *xengntshr_open(struct xentoollog_logger *logger,
 				 unsigned int open_flags)
 {
-	xengntshr_handle *s;
-	char path[400];
-
 	(void)logger;
 	(void)open_flags;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return NULL;
-	s->host = xsim_host_get();
-	if (!s->host) {
-		free(s);
-		return NULL;
-	}
-	snprintf(path, sizeof(path), "%s/hv", s->host->shm);
-	s->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (s->fd < 0) {
-		xsim_host_put(s->host);
-		free(s);
-		return NULL;
-	}
-	pthread_mutex_init(&s->mutex, NULL);
-	return s;
+	return xsim_gnt_open();
 }
 
 int xengntshr_fd(xengntshr_handle *s)
@@ -71,7 +47,7 @@ static bool try_end(xengntshr_handle *s, struct share *sh)
 
 	if (slot < 0)
 		return true;
-	for (i = 0; i < sh->count; i++) {
+	for (i = 0; i < sh->r.count; i++) {
 		if (sh->refs[i] == ~0u)
 			continue;
 		if (xsim_grant_end(h, slot, sh->refs[i]) < 0) {
@@ -82,20 +58,20 @@ static bool try_end(xengntshr_handle *s, struct share *sh)
 		sh->refs[i] = ~0u;
 	}
 	if (all)
-		xsim_page_free(h, slot, sh->frame, sh->count);
+		xsim_page_free(h, slot, sh->frame, sh->r.count);
 	return all;
 }
 
 static void retry_lingering(xengntshr_handle *s)
 {
-	struct share **pp = &s->lingering, *sh;
+	struct xsim_gnt_region **pp = &s->lingering, *r;
 
-	while ((sh = *pp)) {
-		if (try_end(s, sh)) {
-			*pp = sh->next;
-			free(sh);
+	while ((r = *pp)) {
+		if (try_end(s, (struct share *)r)) {
+			*pp = r->next;
+			free(r);
 		} else {
-			pp = &sh->next;
+			pp = &r->next;
 		}
 	}
 }
@@ -141,15 +117,15 @@ static void *share(xengntshr_handle *s, uint32_t domid, int count,
 					 (writable ? 0 : GTF_readonly));
 		refs[i] = r;
 	}
-	sh->addr = va;
-	sh->count = count;
+	sh->r.addr = va;
+	sh->r.count = count;
 	sh->frame = frame;
-	sh->notify_offset = notify_offset;
-	sh->notify_port = notify_port;
+	sh->r.notify_offset = notify_offset;
+	sh->r.notify_port = notify_port;
 	pthread_mutex_lock(&s->mutex);
 	retry_lingering(s);
-	sh->next = s->shares;
-	s->shares = sh;
+	sh->r.next = s->shares;
+	s->shares = &sh->r;
 	pthread_mutex_unlock(&s->mutex);
 	return va;
 fail_grants:
@@ -192,48 +168,25 @@ void *xengntshr_share_page_notify(xengntshr_handle *s, uint32_t domid,
 
 static void unshare_one(xengntshr_handle *s, struct share *sh)
 {
-	struct xsim_host *h = s->host;
-
-	if (sh->notify_offset >= 0)
-		sh->addr[sh->notify_offset] = 0;
-	if (sh->notify_port) {
-		int slot = xsim_dom_slot_any(h->hv, h->domid);
-
-		if (slot >= 0 && sh->notify_port < XSIM_NR_PORTS) {
-			struct xsim_port *p =
-				&h->hv->doms[slot].ports[sh->notify_port];
-
-			if (atomic_load(&p->state) == XSIM_PORT_INTERDOMAIN)
-				xsim_ev_deliver(NULL, h,
-						atomic_load(&p->remote_slot),
-						atomic_load(&p->remote_port));
-		}
-	}
-	munmap(sh->addr, (size_t)sh->count * XSIM_PAGE_SIZE);
+	xsim_gnt_unmap_region(s->host, &sh->r);
 	if (try_end(s, sh)) {
 		free(sh);
 	} else {
-		sh->next = s->lingering;
-		s->lingering = sh;
+		sh->r.next = s->lingering;
+		s->lingering = &sh->r;
 	}
 }
 
 int xengntshr_unshare(xengntshr_handle *s, void *start_address,
 		      uint32_t count)
 {
-	struct share **pp, *sh;
+	struct xsim_gnt_region *r = xsim_gnt_take(s, &s->shares,
+						  start_address, count);
 
-	pthread_mutex_lock(&s->mutex);
-	for (pp = &s->shares; (sh = *pp); pp = &sh->next)
-		if (sh->addr == start_address && sh->count == count)
-			break;
-	if (!sh) {
-		pthread_mutex_unlock(&s->mutex);
-		errno = EINVAL;
+	if (!r)
 		return -1;
-	}
-	*pp = sh->next;
-	unshare_one(s, sh);
+	pthread_mutex_lock(&s->mutex);
+	unshare_one(s, (struct share *)r);
 	retry_lingering(s);
 	pthread_mutex_unlock(&s->mutex);
 	return 0;
@@ -241,24 +194,21 @@ int xengntshr_unshare(xengntshr_handle *s, void *start_address,
 
 int xengntshr_close(xengntshr_handle *s)
 {
-	struct share *sh, *next;
+	struct xsim_gnt_region *r, *next;
 
 	if (!s)
 		return 0;
-	for (sh = s->shares; sh; sh = next) {
-		next = sh->next;
-		unshare_one(s, sh);
+	for (r = s->shares; r; r = next) {
+		next = r->next;
+		unshare_one(s, (struct share *)r);
 	}
 	retry_lingering(s);
 	/* What a peer still maps stays granted: the process leaves it as a
 	 * guest kernel would leave a page it cannot take back. */
-	for (sh = s->lingering; sh; sh = next) {
-		next = sh->next;
-		free(sh);
+	for (r = s->lingering; r; r = next) {
+		next = r->next;
+		free(r);
 	}
-	close(s->fd);
-	pthread_mutex_destroy(&s->mutex);
-	xsim_host_put(s->host);
-	free(s);
+	xsim_gnt_free(s);
 	return 0;
 }

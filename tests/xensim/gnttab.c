@@ -27,41 +27,17 @@
 #include "tests/xensim/gnt.h"
 
 struct mapping {
-	struct mapping *next;
-	uint8_t *addr;
-	uint32_t count;
-	int32_t notify_offset; /* -1: none */
-	uint32_t notify_port;  /* 0: none */
-	uint32_t recs[];       /* map record per page, 1-based */
+	struct xsim_gnt_region r;
+	uint32_t recs[]; /* map record per page, 1-based */
 };
 
 
 xengnttab_handle *xengnttab_open(struct xentoollog_logger *logger,
 				 unsigned int open_flags)
 {
-	xengnttab_handle *g;
-	char path[400];
-
 	(void)logger;
 	(void)open_flags;
-	g = calloc(1, sizeof(*g));
-	if (!g)
-		return NULL;
-	g->host = xsim_host_get();
-	if (!g->host) {
-		free(g);
-		return NULL;
-	}
-	/* Like the gntdev fd: something real, tied to this host. */
-	snprintf(path, sizeof(path), "%s/hv", g->host->shm);
-	g->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (g->fd < 0) {
-		xsim_host_put(g->host);
-		free(g);
-		return NULL;
-	}
-	pthread_mutex_init(&g->mutex, NULL);
-	return g;
+	return xsim_gnt_open();
 }
 
 static void release_pages_locked(struct xsim_host *h, const uint32_t *recs,
@@ -87,45 +63,27 @@ static void unmap_one(xengnttab_handle *g, struct mapping *m)
 {
 	struct xsim_host *h = g->host;
 
-	if (m->notify_offset >= 0)
-		m->addr[m->notify_offset] = 0;
-	if (m->notify_port) {
-		int slot = xsim_dom_slot_any(h->hv, h->domid);
-
-		if (slot >= 0 && m->notify_port < XSIM_NR_PORTS) {
-			struct xsim_port *p =
-				&h->hv->doms[slot].ports[m->notify_port];
-
-			if (atomic_load(&p->state) == XSIM_PORT_INTERDOMAIN)
-				xsim_ev_deliver(NULL, h,
-						atomic_load(&p->remote_slot),
-						atomic_load(&p->remote_port));
-		}
-	}
-	munmap(m->addr, (size_t)m->count * XSIM_PAGE_SIZE);
+	xsim_gnt_unmap_region(h, &m->r);
 	xsim_lock(h);
-	release_pages_locked(h, m->recs, m->count);
+	release_pages_locked(h, m->recs, m->r.count);
 	xsim_unlock(h);
 	free(m);
 }
 
 int xengnttab_close(xengnttab_handle *g)
 {
-	struct mapping *m, *next;
+	struct xsim_gnt_region *r, *next;
 
 	if (!g)
 		return 0;
 	/* As with Linux's gntdev, closing the handle does not unmap: a
 	 * mapping lives (and keeps its grants pinned) until it is unmapped
 	 * or the process ends, when the pins are reaped. */
-	for (m = g->maps; m; m = next) {
-		next = m->next;
-		free(m);
+	for (r = g->maps; r; r = next) {
+		next = r->next;
+		free(r);
 	}
-	close(g->fd);
-	pthread_mutex_destroy(&g->mutex);
-	xsim_host_put(g->host);
-	free(g);
+	xsim_gnt_free(g);
 	return 0;
 }
 
@@ -249,13 +207,13 @@ static void *map_refs(xengnttab_handle *g, uint32_t count,
 		errno = EINVAL; /* gntdev's answer to a failed map op */
 		return NULL;
 	}
-	m->addr = va;
-	m->count = count;
-	m->notify_offset = notify_offset;
-	m->notify_port = notify_port;
+	m->r.addr = va;
+	m->r.count = count;
+	m->r.notify_offset = notify_offset;
+	m->r.notify_port = notify_port;
 	pthread_mutex_lock(&g->mutex);
-	m->next = g->maps;
-	g->maps = m;
+	m->r.next = g->maps;
+	g->maps = &m->r;
 	pthread_mutex_unlock(&g->mutex);
 	return va;
 }
@@ -299,20 +257,12 @@ void *xengnttab_map_grant_ref_notify(xengnttab_handle *g, uint32_t domid,
 
 int xengnttab_unmap(xengnttab_handle *g, void *start_address, uint32_t count)
 {
-	struct mapping **pp, *m;
+	struct xsim_gnt_region *r = xsim_gnt_take(g, &g->maps, start_address,
+						  count);
 
-	pthread_mutex_lock(&g->mutex);
-	for (pp = &g->maps; (m = *pp); pp = &m->next)
-		if (m->addr == start_address && m->count == count)
-			break;
-	if (m)
-		*pp = m->next;
-	pthread_mutex_unlock(&g->mutex);
-	if (!m) {
-		errno = EINVAL;
+	if (!r)
 		return -1;
-	}
-	unmap_one(g, m);
+	unmap_one(g, (struct mapping *)r);
 	return 0;
 }
 

@@ -20,6 +20,7 @@ $(XS_B)/obj/%.o: tests/xensim/%.c
 	$(CC) $(XS_CFLAGS) -c -o $@ $<
 
 $(XS_B)/lib/libxengnttab.so.1: $(XS_B)/obj/gnttab.o $(XS_B)/obj/gntshr.o \
+		$(XS_B)/obj/gnt.o \
 		$(XS_CORE_OBJS) tests/xensim/libxengnttab.map
 	@mkdir -p $(dir $@)
 	$(CC) $(XS_CFLAGS) -shared -Wl,-soname,libxengnttab.so.1 \
@@ -80,3 +81,29 @@ $(XS_B)/obj/t/%.o: XS_CFLAGS += -Wno-format-zero-length
 
 check-build: $(XS_TESTS)
 CHECK_SUITES += tests/xensim/t_sim.sh
+
+# Hostile guests against the real daemon (the XSA classes,
+# docs/security-tests.md), and the daemon under valgrind.
+XS_BLKFRONT := tests/xensim/front/blkfront.c ring/blkif.c
+$(XS_T)/blkhostile: tests/xensim/front/blkhostile.c $(XS_BLKFRONT) \
+		tests/xensim/front/blkfront.h ring/blkif.h $(XS_B)/libxsg.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -pthread -o $@ $(filter %.c,$^) $(XS_B)/libxsg.a \
+		-lxenstore -lpthread
+
+check-build: $(XS_T)/blkhostile
+
+# The daemon itself with ASan/UBSan, for the hostile guests.
+XS_ASAN_FLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -I. \
+	-fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+$(XS_B)/xenbackd-asan: daemon.c $(CORE_SRCS) \
+		$(wildcard backend/*.h blk/*.h net/*.h ring/*.h xenstore/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(XS_ASAN_FLAGS) -o $@ daemon.c $(CORE_SRCS) $(LDLIBS_DAEMON)
+
+check-build: $(XS_B)/xenbackd-asan
+
+# Needs the blk and net fronts (their fragments build them).
+CHECK_SUITES += tests/xensim/t_xsa.sh tests/xensim/t_xsa_asan.sh \
+		tests/xensim/t_memcheck.sh

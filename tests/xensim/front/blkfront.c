@@ -196,12 +196,35 @@ static int write_queue_nodes(struct blkfront *bf, unsigned int qi)
 			snprintf(node, sizeof(node), "%sring-ref", dir);
 		else
 			snprintf(node, sizeof(node), "%sring-ref%u", dir, i);
-		rc = xs_put(bf, node, "%d", q->grefs[i]);
+		rc = xs_put(bf, node, "%d",
+			    bf->o.bad_ring_queue == qi + 1 &&
+					    i + 1 == q->nr_pages ?
+				    BLKFRONT_NEVER_GRANTED :
+				    q->grefs[i]);
 	}
 	snprintf(node, sizeof(node), "%sevent-channel", dir);
 	if (!rc)
 		rc = xs_put(bf, node, "%u", q->port);
 	return rc;
+}
+
+/* The backend's Connected; -ECONNRESET as soon as it gives up instead. */
+static int wait_connected(struct blkfront *bf, int ms)
+{
+	int64_t end = now_ms() + ms;
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+	for (;;) {
+		int s = blkfront_backend_state(bf);
+
+		if (s == 4)
+			return 0;
+		if (s == 5 || s == 6)
+			return -ECONNRESET;
+		if (now_ms() >= end)
+			return -ETIMEDOUT;
+		nanosleep(&ts, NULL);
+	}
 }
 
 int blkfront_connect(struct blkfront *bf, const struct blkfront_opts *o)
@@ -255,7 +278,7 @@ int blkfront_connect(struct blkfront *bf, const struct blkfront_opts *o)
 		rc = xs_put(bf, "state", "3");
 	if (rc)
 		return rc;
-	rc = blkfront_wait_backend_state(bf, 4, timeout);
+	rc = wait_connected(bf, timeout);
 	if (rc < 0)
 		return rc;
 	if (be_u64(bf, "sectors", &bf->sectors) < 0)
@@ -470,73 +493,83 @@ static int build_segments(struct blkfront *bf, struct built *b,
 	return 0;
 }
 
-/* Encodes a request in the ring's ABI into slot (slot size bytes). */
-static void encode_rw(struct blkfront *bf, uint8_t *slot, uint8_t op,
-		      uint64_t id, uint64_t sector, const struct built *b,
-		      int ind_gref)
+/*
+ * The 32-bit ABI is the 64-bit one without the 4 bytes of padding after
+ * the handle: every field past the first word sits at base + its offset.
+ */
+static size_t abi_base(const struct blkfront *bf)
 {
-	unsigned int i;
+	return bf->o.abi == RING_BLKIF_ABI_X86_32 ? 4 : 8;
+}
+
+static void put_le(uint8_t *p, uint64_t v, size_t n)
+{
+	memcpy(p, &v, n); /* x86: little-endian, as the ring */
+}
+
+void blkfront_encode(const struct blkfront *bf, uint8_t *slot,
+		     const struct blkfront_rawreq *r)
+{
+	size_t b = abi_base(bf), i;
 
 	memset(slot, 0, blkfront_slot_size(bf));
-	if (bf->o.abi == RING_BLKIF_ABI_X86_32) {
-		if (ind_gref >= 0) {
-			struct ring_blkif_x86_32_request_indirect r = { 0 };
+	slot[0] = r->operation;
+	put_le(slot + b, r->id, 8);
+	put_le(slot + b + 8, r->sector, 8);
+	switch (r->operation) {
+	case BLKIF_OP_DISCARD:
+		slot[1] = r->discard_flag;
+		put_le(slot + 2, bf->devid, 2);
+		put_le(slot + b + 16, r->nr_sectors, 8);
+		break;
+	case BLKIF_OP_INDIRECT:
+		slot[1] = r->indirect_op;
+		put_le(slot + 2, r->nr_segments, 2);
+		put_le(slot + b + 16, bf->devid, 2);
+		for (i = 0; i < r->nr_ind && i < BLKFRONT_RAW_IND; i++)
+			put_le(slot + b + 20 + 4 * i, r->ind_gref[i], 4);
+		break;
+	default:
+		slot[1] = (uint8_t)r->nr_segments;
+		put_le(slot + 2, bf->devid, 2);
+		for (i = 0; i < r->nr_segments && i < BLKIF_MAX_SEGMENTS_PER_REQUEST;
+		     i++) {
+			uint8_t *sg = slot + b + 16 + 8 * i;
 
-			r.operation = BLKIF_OP_INDIRECT;
-			r.indirect_op = op;
-			r.nr_segments = (uint16_t)b->nseg;
-			r.id = id;
-			r.sector_number = sector;
-			r.handle = (uint16_t)bf->devid;
-			r.indirect_grefs[0] = (uint32_t)ind_gref;
-			memcpy(slot, &r, sizeof(r));
-			return;
+			put_le(sg, r->seg[i].gref, 4);
+			sg[4] = r->seg[i].first_sect;
+			sg[5] = r->seg[i].last_sect;
 		}
-		struct ring_blkif_x86_32_request r = { 0 };
-		r.operation = op;
-		r.nr_segments = (uint8_t)b->nseg;
-		r.handle = (uint16_t)bf->devid;
-		r.id = id;
-		r.sector_number = sector;
-		for (i = 0; i < b->nseg; i++) {
-			struct blkif_request_segment s = {
-				b->seg[i].gref, b->seg[i].first_sect,
-				b->seg[i].last_sect
-			};
-			memcpy((uint8_t *)&r + offsetof(struct ring_blkif_x86_32_request, seg) + i * 8, &s, 8);
-		}
-		memcpy(slot, &r, sizeof(r));
-		return;
 	}
-	if (ind_gref >= 0) {
-		struct ring_blkif_x86_64_request_indirect r = { 0 };
+}
 
+void blkfront_put_req(struct blkfront *bf, unsigned int q,
+		      const struct blkfront_rawreq *r)
+{
+	uint8_t slot[sizeof(struct ring_blkif_x86_64_request)];
+
+	blkfront_encode(bf, slot, r);
+	blkfront_put_raw(bf, q, slot, blkfront_slot_size(bf));
+}
+
+/* A read or write over the built segments, direct or through ind_gref. */
+static void put_rw(struct blkfront *bf, unsigned int qi, uint8_t op,
+		   uint64_t id, uint64_t sector, const struct built *b,
+		   int ind_gref)
+{
+	struct blkfront_rawreq r = { .operation = op, .id = id,
+				     .sector = sector,
+				     .nr_segments = (uint16_t)b->nseg };
+
+	if (ind_gref >= 0) {
 		r.operation = BLKIF_OP_INDIRECT;
 		r.indirect_op = op;
-		r.nr_segments = (uint16_t)b->nseg;
-		r.id = id;
-		r.sector_number = sector;
-		r.handle = (uint16_t)bf->devid;
-		r.indirect_grefs[0] = (uint32_t)ind_gref;
-		memcpy(slot, &r, sizeof(r));
-		return;
+		r.nr_ind = 1;
+		r.ind_gref[0] = (uint32_t)ind_gref;
+	} else {
+		memcpy(r.seg, b->seg, b->nseg * sizeof(r.seg[0]));
 	}
-	struct ring_blkif_x86_64_request r = { 0 };
-	r.operation = op;
-	r.nr_segments = (uint8_t)b->nseg;
-	r.handle = (uint16_t)bf->devid;
-	r.id = id;
-	r.sector_number = sector;
-	for (i = 0; i < b->nseg; i++) {
-		struct blkif_request_segment s = { b->seg[i].gref,
-						   b->seg[i].first_sect,
-						   b->seg[i].last_sect };
-		memcpy((uint8_t *)&r +
-			       offsetof(struct ring_blkif_x86_64_request, seg) +
-			       i * 8,
-		       &s, 8);
-	}
-	memcpy(slot, &r, sizeof(r));
+	blkfront_put_req(bf, qi, &r);
 }
 
 static int indirect_limit(const struct blkfront *bf)
@@ -556,7 +589,6 @@ static int64_t queue_request(struct blkfront *bf, unsigned int qi, uint8_t op,
 			     unsigned int *nseg_out, int *ind_gref_out)
 {
 	struct built *b = malloc(sizeof(*b));
-	uint8_t slot[sizeof(struct ring_blkif_x86_64_request)];
 	bool ro = op != BLKIF_OP_READ;
 	int ind_gref = -1, rc;
 	uint64_t id = bf->next_id++;
@@ -592,8 +624,7 @@ static int64_t queue_request(struct blkfront *bf, unsigned int qi, uint8_t op,
 			return ind_gref;
 		}
 	}
-	encode_rw(bf, slot, op, id, sector, b, ind_gref);
-	blkfront_put_raw(bf, qi, slot, blkfront_slot_size(bf));
+	put_rw(bf, qi, op, id, sector, b, ind_gref);
 	*nseg_out = b->nseg;
 	*ind_gref_out = ind_gref;
 	free(b);
@@ -652,33 +683,18 @@ int blkfront_io(struct blkfront *bf, unsigned int qi, uint8_t op,
 int blkfront_discard(struct blkfront *bf, unsigned int qi, uint64_t sector,
 		     uint64_t nr, bool secure)
 {
-	uint8_t slot[sizeof(struct ring_blkif_x86_64_request)] = { 0 };
-	uint64_t id = bf->next_id++;
+	struct blkfront_rawreq r = { .operation = BLKIF_OP_DISCARD,
+				     .discard_flag = secure ?
+							     BLKIF_DISCARD_SECURE :
+							     0,
+				     .id = bf->next_id++, .sector = sector,
+				     .nr_sectors = nr };
 	int16_t st;
 	int rc;
 
-	if (bf->o.abi == RING_BLKIF_ABI_X86_32) {
-		struct ring_blkif_x86_32_request_discard d = { 0 };
-
-		d.operation = BLKIF_OP_DISCARD;
-		d.flag = secure ? BLKIF_DISCARD_SECURE : 0;
-		d.id = id;
-		d.sector_number = sector;
-		d.nr_sectors = nr;
-		memcpy(slot, &d, sizeof(d));
-	} else {
-		struct ring_blkif_x86_64_request_discard d = { 0 };
-
-		d.operation = BLKIF_OP_DISCARD;
-		d.flag = secure ? BLKIF_DISCARD_SECURE : 0;
-		d.id = id;
-		d.sector_number = sector;
-		d.nr_sectors = nr;
-		memcpy(slot, &d, sizeof(d));
-	}
-	blkfront_put_raw(bf, qi, slot, blkfront_slot_size(bf));
+	blkfront_put_req(bf, qi, &r);
 	blkfront_push(bf, qi);
-	rc = await(bf, qi, id, &st);
+	rc = await(bf, qi, r.id, &st);
 	return rc < 0 ? rc : st;
 }
 
@@ -751,4 +767,64 @@ void blkfront_complete(struct blkfront *bf, struct blkfront_req *r)
 	r->ind_gref = -1;
 	release_pages(bf, r->page0, r->nseg);
 	r->nseg = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* for test programs                                                   */
+/* ------------------------------------------------------------------ */
+
+const char *blkfront_name = "blk";
+int blkfront_failures;
+
+void blkfront_report(bool ok, const char *what, const char *why, ...)
+{
+	va_list ap;
+
+	if (ok) {
+		printf("PASS: %s: %s\n", blkfront_name, what);
+	} else {
+		printf("FAIL: %s: %s: ", blkfront_name, what);
+		va_start(ap, why);
+		vprintf(why, ap);
+		va_end(ap);
+		printf("\n");
+		blkfront_failures++;
+	}
+	fflush(stdout);
+}
+
+struct blkfront *blkfront_start(unsigned int devid,
+				const struct blkfront_opts *o)
+{
+	struct xsg *g = xsg_open();
+	struct blkfront *bf;
+	int rc;
+
+	if (!g) {
+		blkfront_report(false, "guest library", "%s", strerror(errno));
+		return NULL;
+	}
+	bf = blkfront_open(g, devid);
+	if (!bf) {
+		blkfront_report(false, "frontend", "%u: %s", devid,
+				strerror(errno));
+		xsg_close(g);
+		return NULL;
+	}
+	rc = blkfront_connect(bf, o);
+	blkfront_report(rc == 0, "connect", "%s (backend state %d)",
+			strerror(-rc), blkfront_backend_state(bf));
+	if (rc) {
+		blkfront_stop(bf);
+		return NULL;
+	}
+	return bf;
+}
+
+void blkfront_stop(struct blkfront *bf)
+{
+	struct xsg *g = bf->g;
+
+	blkfront_free(bf);
+	xsg_close(g);
 }

@@ -26,6 +26,8 @@
 #define BLKFRONT_MAX_QUEUES 16
 #define BLKFRONT_POOL_PAGES 1024
 #define BLKFRONT_IND_PAGES 64
+/* A grant reference within the table that this frontend never grants. */
+#define BLKFRONT_NEVER_GRANTED 0x7f00
 
 struct blkfront_opts {
 	unsigned int nr_queues;	  /* 1: top-level ring-ref/event-channel */
@@ -34,6 +36,9 @@ struct blkfront_opts {
 	bool persistent;	  /* feature-persistent=1, keep grants */
 	unsigned int max_indirect; /* use indirect up to this (0: never) */
 	int timeout_ms;		  /* for each handshake step */
+	/* Hostile: queue bad_ring_queue - 1 announces a never-granted
+	 * reference as its last ring page (0: none). */
+	unsigned int bad_ring_queue;
 };
 
 struct blkfront_queue {
@@ -143,10 +148,46 @@ void blkfront_set_req_prod(struct blkfront *bf, unsigned int q,
 /* Next response: 0 and its fields, or -ETIMEDOUT. */
 int blkfront_get_response(struct blkfront *bf, unsigned int q, int ms,
 			  uint64_t *id, uint8_t *op, int16_t *status);
+/*
+ * A request in neutral terms, laid out in the ring's ABI (any values,
+ * hostile ones too) by blkfront_encode(): read/write/flush/barrier take
+ * nr_segments (the count written, seg[] up to 11 of them), discard takes
+ * nr_sectors and discard_flag, indirect takes indirect_op, nr_segments
+ * (16 bits) and nr_ind pages in ind_gref[].
+ */
+#define BLKFRONT_RAW_IND 8
+struct blkfront_rawreq {
+	uint8_t operation, indirect_op, discard_flag;
+	uint16_t nr_segments;
+	uint64_t id, sector, nr_sectors;
+	unsigned int nr_ind;
+	uint32_t ind_gref[BLKFRONT_RAW_IND];
+	struct ring_blkif_seg seg[BLKIF_MAX_SEGMENTS_PER_REQUEST];
+};
+void blkfront_encode(const struct blkfront *bf, uint8_t *slot,
+		     const struct blkfront_rawreq *r);
+/* Encodes r at req_prod_pvt and advances it (blkfront_push publishes). */
+void blkfront_put_req(struct blkfront *bf, unsigned int q,
+		      const struct blkfront_rawreq *r);
 /* Slot size of the ring's ABI. */
 size_t blkfront_slot_size(const struct blkfront *bf);
 /* Grants data page i to the backend (rw), returns its gref. */
 int blkfront_grant_page(struct blkfront *bf, unsigned int i);
 void *blkfront_page(struct blkfront *bf, unsigned int i);
+
+/* ---- for test programs (prints PASS:/FAIL: lines) -------------------- */
+
+/* The name in each line ("PASS: <name>: <what>"), and the FAIL count. */
+extern const char *blkfront_name;
+extern int blkfront_failures;
+/* One line: PASS, or FAIL with the reason formatted from why. */
+void blkfront_report(bool ok, const char *what, const char *why, ...)
+	__attribute__((format(printf, 3, 4)));
+/* This process as its domain (under xensim run), device devid connected
+ * with o, "connect" reported; NULL (a FAIL line printed) if not. */
+struct blkfront *blkfront_start(unsigned int devid,
+				const struct blkfront_opts *o);
+/* blkfront_free() and the guest library handle closed. */
+void blkfront_stop(struct blkfront *bf);
 
 #endif

@@ -15,6 +15,10 @@
  * It can also misbehave on purpose (--hostile CLASS): right after
  * connecting it sends one malformed packet of that class, prints what the
  * backend answered, and goes on serving (unless the backend gave up).
+ * Class rewrite pushes valid frames for 2 s while another thread rewrites
+ * the tx slots under the backend (XSA-155). Class bad-rx-ring instead
+ * announces the last queue's rx ring as a page
+ * never granted (the backend must not connect).
  *
  *   netfront --tap NAME [--devid N] [--queues N] [--split] [--no-sg]
  *            [--no-gso] [--no-csum] [--no-rx-buffers] [--hostile CLASS]
@@ -24,6 +28,7 @@
  * unplug) or until the backend closes the device. Prints one line per
  * event of interest to stdout ("connected", "hostile ...", "closed").
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -31,6 +36,7 @@
 #include <linux/virtio_net.h>
 #include <net/if.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -311,7 +317,12 @@ static void write_queue_nodes(xs_transaction_t t, struct nfq *q)
 		xs_put(t, n_, __VA_ARGS__);                                 \
 	} while (0)
 	PUT("tx-ring-ref", "%d", q->tx_ring_gref);
-	PUT("rx-ring-ref", "%d", q->rx_ring_gref);
+	/* Hostile: the last queue's rx ring is a page never granted. */
+	PUT("rx-ring-ref", "%d",
+	    nf.hostile && !strcmp(nf.hostile, "bad-rx-ring") &&
+			    q->idx + 1 == nf.nq ?
+		    0x7f00 :
+		    q->rx_ring_gref);
 	if (nf.split) {
 		PUT("event-channel-tx", "%d", q->tx_port);
 		PUT("event-channel-rx", "%d", q->rx_port);
@@ -692,6 +703,162 @@ static void fill_frame(struct nfq *q, uint16_t id, uint16_t off, size_t len)
 		memset(p + 14, 0, len - 14 > PAGE - off - 14 ? 0 : len - 14);
 }
 
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	return sum;
+}
+
+/*
+ * A 60-byte Ethernet frame to the host's TAP MAC carrying a UDP datagram
+ * from src to dst:port with both checksums right, from "SRC,DST,PORT":
+ * the host's stack takes it only if every header byte arrived in order.
+ */
+static void udp_frame(uint8_t *f, const char *spec)
+{
+	char src[32], dst[32];
+	unsigned int port;
+	uint8_t *ip = f + 14, *udp = ip + 20, pseudo[12];
+	static const char payload[] = "xenbackd-xsa-423!";
+
+	if (sscanf(spec, "%31[^,],%31[^,],%u", src, dst, &port) != 3 ||
+	    inet_pton(AF_INET, src, ip + 12) != 1 ||
+	    inet_pton(AF_INET, dst, ip + 16) != 1)
+		die("hostile frame: want SRC,DST,PORT, got %s", spec);
+	memcpy(f, "\xfe\xff\xff\xff\xff\xff\x00\x16\x3e\x00\x00\x01\x08\x00",
+	       14);
+	ip[0] = 0x45;
+	ip[1] = 0;
+	ip[2] = 0;
+	ip[3] = 46; /* 20 + 8 + 18 */
+	memset(ip + 4, 0, 4);
+	ip[8] = 64;
+	ip[9] = 17;
+	ip[10] = ip[11] = 0;
+	udp[0] = 0xc3;
+	udp[1] = 0x50;
+	udp[2] = (uint8_t)(port >> 8);
+	udp[3] = (uint8_t)port;
+	udp[4] = 0;
+	udp[5] = 26;
+	udp[6] = udp[7] = 0;
+	memcpy(udp + 8, payload, 18);
+	memcpy(pseudo, ip + 12, 8);
+	pseudo[8] = 0;
+	pseudo[9] = 17;
+	pseudo[10] = 0;
+	pseudo[11] = 26;
+	{
+		uint16_t ic = csum_fold(csum_add(0, ip, 20));
+		uint16_t uc = csum_fold(csum_add(csum_add(0, pseudo, 12),
+						 udp, 26));
+
+		ip[10] = (uint8_t)(ic >> 8);
+		ip[11] = (uint8_t)ic;
+		udp[6] = (uint8_t)(uc >> 8);
+		udp[7] = (uint8_t)uc;
+	}
+}
+
+/*
+ * The frame f in n slots of the given sizes, each in a page of its own,
+ * odd ones ending at their page's end: headers split across slots.
+ */
+static void tx_split(struct nfq *q, const uint8_t *f, size_t len,
+		     const uint16_t *size, unsigned int n)
+{
+	size_t pos = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		uint16_t off = (uint16_t)(i & 1 ? PAGE - size[i] : 0);
+
+		memcpy(q->tx_buf + (size_t)i * PAGE + off, f + pos, size[i]);
+		tx_slot(q, (uint16_t)i, off,
+			(uint16_t)(i + 1 < n ? NETTXF_more_data : 0),
+			(uint16_t)(i ? size[i] : len));
+		pos += size[i];
+	}
+}
+
+/* XSA-155: a thread rewrites every tx slot while the backend reads them. */
+struct rewriter {
+	struct nfq *q;
+	volatile bool stop;
+	unsigned long passes;
+};
+
+static void *rewrite_slots(void *arg)
+{
+	struct rewriter *w = arg;
+	unsigned int k = 0, i;
+
+	while (!w->stop) {
+		uint16_t off = k & 4 ? 0 : 4090;
+		uint16_t flags = k & 8 ? NETTXF_more_data : 0;
+		uint16_t size = k & 1 ? 60 : k & 2 ? 0 : 5000;
+
+		/* Bytes 4-11 only: a response is bytes 0-3 of the slot. */
+		for (i = 0; i < RING_SZ; i++) {
+			volatile uint8_t *s =
+				(uint8_t *)&w->q->tx.sring->ring[i];
+
+			memcpy((uint8_t *)s + 4, &off, 2);
+			memcpy((uint8_t *)s + 6, &flags, 2);
+			memcpy((uint8_t *)s + 10, &size, 2);
+		}
+		k++;
+		w->passes++;
+	}
+	return NULL;
+}
+
+/* Valid 60-byte frames pushed for 2 s while the slots are rewritten. */
+static void send_rewritten(struct nfq *q)
+{
+	struct rewriter w = { .q = q };
+	struct timespec t0, t;
+	unsigned long sent = 0;
+	pthread_t th;
+
+	if (pthread_create(&th, NULL, rewrite_slots, &w))
+		die("thread: %s", strerror(errno));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		unsigned int n = 0;
+
+		tx_responses(q);
+		while (q->tx_nfree && RING_FREE_REQUESTS(&q->tx) && n < 32) {
+			uint16_t id = q->tx_free[--q->tx_nfree];
+
+			fill_frame(q, id, 0, 60);
+			tx_slot(q, id, 0, 0, 60);
+			n++;
+		}
+		sent += n;
+		RING_PUSH_REQUESTS(&q->tx);
+		xsg_evtchn_notify(nf.g, q->tx_port);
+		usleep(200);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (t.tv_sec - t0.tv_sec < 2 && be_state() == XenbusStateConnected);
+	w.stop = true;
+	pthread_join(th, NULL);
+	say("# rewrite: %lu packets sent, %lu passes over the ring", sent,
+	    w.passes);
+}
+
 static bool send_hostile(struct nfq *q, const char *cls)
 {
 	unsigned int i, n;
@@ -703,6 +870,25 @@ static bool send_hostile(struct nfq *q, const char *cls)
 		for (i = 1; i < n; i++)
 			tx_slot(q, (uint16_t)i, 0,
 				i + 1 < n ? NETTXF_more_data : 0, 1);
+	} else if (!strncmp(cls, "split-header:", 13)) {
+		/* XSA-423: Ethernet, IP and UDP headers cut across 5 slots. */
+		static const uint16_t size[] = { 7, 13, 9, 5, 26 };
+		uint8_t f[60];
+
+		udp_frame(f, cls + 13);
+		tx_split(q, f, sizeof(f), size, 5);
+	} else if (!strncmp(cls, "max-frag:", 9)) {
+		/* XSA-432: a tiny packet in the most slots allowed (18). */
+		uint16_t size[MAX_SLOTS];
+		uint8_t f[60];
+
+		udp_frame(f, cls + 9);
+		for (i = 0; i < MAX_SLOTS; i++)
+			size[i] = i + 1 < MAX_SLOTS ? 1 : 60 - (MAX_SLOTS - 1);
+		tx_split(q, f, sizeof(f), size, MAX_SLOTS);
+	} else if (!strcmp(cls, "rewrite")) {
+		send_rewritten(q);
+		return true;
 	} else if (!strcmp(cls, "cross-page")) {
 		fill_frame(q, 0, 4000, 60);
 		tx_slot(q, 0, 4000, 0, 200);
