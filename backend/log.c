@@ -102,6 +102,23 @@ const char *xb_log_level_name(int prio)
 }
 
 /*
+ * A formatted line of snprintf length len to stderr, cut to the buffer
+ * and still ending in a newline, in one write: lines of concurrent
+ * threads stay whole.
+ */
+static void write_line(char *line, size_t size, int len)
+{
+	if (len < 0)
+		return;
+	if ((size_t)len >= size) {
+		len = size - 1;
+		line[len - 1] = '\n';
+	}
+	while (write(STDERR_FILENO, line, len) < 0 && errno == EINTR)
+		;
+}
+
+/*
  * The journal could not take a message (journald restarting, or the
  * datagram refused): stderr, which under systemd is the journal's stream
  * socket, with the "<N>" prefix that stream parses as the priority.
@@ -114,14 +131,7 @@ static void write_stream(int prio, const char *device, const char *msg)
 
 	len = snprintf(line, sizeof(line), "<%d>%s%s%s\n", prio,
 		       device ? device : "", device ? ": " : "", msg);
-	if (len < 0)
-		return;
-	if ((size_t)len >= sizeof(line)) {
-		len = sizeof(line) - 1;
-		line[len - 1] = '\n';
-	}
-	while (write(STDERR_FILENO, line, len) < 0 && errno == EINTR)
-		;
+	write_line(line, sizeof(line), len);
 }
 
 static void write_journal(int prio, int domid, const char *device,
@@ -158,15 +168,7 @@ static void write_stderr(int prio, const char *device, const char *msg)
 	len = snprintf(line, sizeof(line), "xenbackd: %s: %s%s%s\n",
 		       xb_log_level_name(prio), device ? device : "",
 		       device ? ": " : "", msg);
-	if (len < 0)
-		return;
-	if ((size_t)len >= sizeof(line)) {
-		len = sizeof(line) - 1;
-		line[len - 1] = '\n';
-	}
-	/* One write per line: lines of concurrent threads stay whole. */
-	while (write(STDERR_FILENO, line, len) < 0 && errno == EINTR)
-		;
+	write_line(line, sizeof(line), len);
 }
 
 void xb_logv_ctx(int prio, int domid, const char *device, const char *fmt,
