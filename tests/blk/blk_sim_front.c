@@ -550,7 +550,7 @@ static void scenario_bench(struct blkfront *bf, const char *w, size_t bs,
 			      (bs / 512);
 		ids[k] = (uint64_t)blkfront_submit(bf, 0, &r[k]);
 	}
-	blkfront_push(bf, 0);
+	blkfront_push_check(bf, 0);
 	while (!failed) {
 		uint64_t id;
 		uint8_t o;
@@ -579,7 +579,7 @@ static void scenario_bench(struct blkfront *bf, const char *w, size_t bs,
 		r[k].sector = (rnd_off ? rnd() % blocks : next++ % blocks) *
 			      (bs / 512);
 		ids[k] = (uint64_t)blkfront_submit(bf, 0, &r[k]);
-		blkfront_push(bf, 0);
+		blkfront_push_check(bf, 0);
 	}
 	/* Drain what is still in flight before disconnecting. */
 	for (k = 0; k + 1 < qd && !failed; k++) {
