@@ -26,6 +26,7 @@
  * Options: -d devid -q queues -o ring-order -a 32|64|native -i max-indirect
  *          -p (persistent) -S expected-sectors -s seed -n name
  *          -B sector-that-cannot-be-written -T backing-file-to-cut-short
+ *          -W seconds to stay connected and idle after the scenario
  */
 #include "tests/xensim/front/blkfront.h"
 
@@ -662,14 +663,14 @@ int main(int argc, char **argv)
 	const char *command = NULL;
 	size_t bs = 4096;
 	unsigned int qd = 1;
-	double secs = 3;
+	double secs = 3, idle_after = 0;
 	uint64_t resize_to = 0;
 	unsigned int devid = 51712;
 	struct blkfront *bf;
 	const char *sc;
 	int c, rc;
 
-	while ((c = getopt(argc, argv, "d:q:o:a:i:pS:s:n:B:T:w:b:Q:t:R:C:")) != -1) {
+	while ((c = getopt(argc, argv, "d:q:o:a:i:pS:s:n:B:T:w:b:Q:t:R:C:W:")) != -1) {
 		switch (c) {
 		case 'd':
 			devid = (unsigned int)strtoul(optarg, NULL, 0);
@@ -731,6 +732,9 @@ int main(int argc, char **argv)
 		case 't':
 			secs = strtod(optarg, NULL);
 			break;
+		case 'W':
+			idle_after = strtod(optarg, NULL);
+			break;
 		default:
 			fprintf(stderr, "usage: see the source\n");
 			return 2;
@@ -768,6 +772,10 @@ int main(int argc, char **argv)
 	else
 		REPORT(0, sc, "unknown scenario");
 
+	if (idle_after > 0) {
+		fflush(stdout);
+		usleep((useconds_t)(idle_after * 1e6));
+	}
 	if (strcmp(sc, "rogue")) {
 		rc = blkfront_disconnect(bf);
 		REPORT(rc == 0, "disconnect: backend Closed", "state %d",
