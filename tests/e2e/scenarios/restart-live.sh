@@ -24,12 +24,7 @@ guest() {
 	local i=0 t0 k f sum
 	g_disk xvda 30
 	g_net eth0 10.99.0.90 30
-	g_ext4
-	mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 \
-		/dev/xvda 32M || g_fail "mkfs.ext4 failed"
-	mkdir -p /mnt/fs
-	mount -t ext4 -o noinit_itable /dev/xvda /mnt/fs ||
-		g_fail "cannot mount the new ext4"
+	g_mkfs_mount /dev/xvda 32 /mnt/fs
 	head -c 131072 /dev/urandom >/tmp/pat || g_fail "no pattern"
 	echo "workload running"
 	t0=$(cut -d. -f1 /proc/uptime)
