@@ -18,11 +18,13 @@
  *     write + flush            then an fdsync; answered once durable
  *     answers                  one push per batch, notify if asked
  *
- * In copy mode (the default) no guest page is ever under O_DIRECT: I/O
+ * In copy mode no guest page is ever under O_DIRECT: I/O
  * runs on the queue's own page-aligned pool, so a frontend cannot change
  * data during I/O or make the backend merge non-contiguous frames
- * (XSA-229 class). In map mode the I/O runs on the guest's mapped pages,
- * as Linux blkback's; the pool pages stay reserved as the bound.
+ * (XSA-229 class). In map mode (blk/datapath.c: where the backing is
+ * known not to touch a page after its I/O completed) the I/O runs on the
+ * guest's mapped pages, as Linux blkback's; the pool pages stay reserved
+ * as the bound.
  *
  * Resources are bounded per queue (blk.h): at most nr_slots requests and
  * pool_pages pages in flight; a request is fetched only when the largest

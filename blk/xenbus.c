@@ -41,25 +41,6 @@ static unsigned int max_queues(void)
 /* probe                                                               */
 /* ------------------------------------------------------------------ */
 
-/*
- * How guest data moves: "copy" (grant copy into the daemon's buffers,
- * the default: see docs/blk.md) or "map" (grants mapped, persistently
- * when the frontend agrees), from $XENBACKD_BLK_DATA.
- */
-static bool data_path_is_map(struct xb_device *dev)
-{
-	const char *v = getenv("XENBACKD_BLK_DATA");
-
-	if (!v || !*v || !strcmp(v, "copy"))
-		return false;
-	if (!strcmp(v, "map"))
-		return true;
-	xb_dev_warn(dev, "XENBACKD_BLK_DATA='%.16s' is neither copy nor map: "
-			 "using copy",
-		    v);
-	return false;
-}
-
 static int read_mode(struct blk_dev *bd)
 {
 	struct xb_device *dev = bd->dev;
@@ -117,7 +98,6 @@ static int blk_probe(struct xb_device *dev)
 	rc = read_mode(bd);
 	if (rc < 0)
 		return rc;
-	bd->data_map = data_path_is_map(dev);
 	rc = xb_be_write(dev, "feature-max-indirect-segments", "%u",
 			 BLK_MAX_INDIRECT_SEGS);
 	if (rc == 0)
@@ -482,6 +462,8 @@ static int blk_connect(struct xb_device *dev)
 	rc = read_frontend(bd);
 	if (rc < 0)
 		return rc;
+	/* Before the queues: they set up for one path or the other. */
+	bd->data_map = blk_data_choose(bd, bd->data_why, sizeof(bd->data_why));
 	bd->queues = calloc(bd->nr_queues, sizeof(*bd->queues));
 	if (!bd->queues)
 		return -ENOMEM;
@@ -500,10 +482,10 @@ static int blk_connect(struct xb_device *dev)
 		return rc;
 	}
 	bd->connected = true;
-	xb_dev_info(dev, "connected: %u queue(s), ring order %u, %s, %s%s",
+	xb_dev_info(dev, "connected: %u queue(s), ring order %u, %s, %s (%s)%s",
 		    bd->nr_queues, bd->ring_order,
 		    ring_blkif_abi_name(bd->abi),
-		    bd->data_map ? "grant map" : "grant copy",
+		    bd->data_map ? "grant map" : "grant copy", bd->data_why,
 		    bd->persistent ? ", persistent grants" : "");
 	return 0;
 }
@@ -666,13 +648,17 @@ static void blk_describe(struct xb_device *dev, struct xb_desc *out)
 		xb_desc_info(out, "type", "cdrom");
 	xb_desc_info(out, "sectors", "%" PRIu64,
 		     (uint64_t)atomic_load(&bd->sectors));
+	/* Chosen at connect; kept after a disconnect, for the operator. */
+	if (bd->data_why[0]) {
+		xb_desc_info(out, "data", "%s",
+			     bd->data_map ? "grant-map" : "grant-copy");
+		xb_desc_info(out, "data-why", "%s", bd->data_why);
+	}
 	if (bd->connected) {
 		xb_desc_info(out, "queues", "%u", bd->nr_queues);
 		xb_desc_info(out, "ring-page-order", "%u", bd->ring_order);
 		xb_desc_info(out, "protocol", "%s",
 			     ring_blkif_abi_name(bd->abi));
-		xb_desc_info(out, "data", "%s",
-			     bd->data_map ? "grant-map" : "grant-copy");
 		if (bd->persistent)
 			xb_desc_feature(out, "persistent");
 		xb_desc_feature(out, "indirect");
