@@ -10,12 +10,9 @@
 #     backing stays open until the toolstack removes the device.
 # PASS:/FAIL: lines.
 set -u
-B=${B:-build}
-X=$B/xensim/xensim
-FRONT=$B/tests/blk/blk_sim_front
-CTL=$B/xenbackctl
 tmp=$(mktemp -d /tmp/xb-core.XXXX)
 H=$tmp/h
+. tests/core/lib.sh
 dpid=
 cleanup() {
 	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
@@ -29,7 +26,6 @@ fail() {
 	echo "FAIL: resources: $1 ${2:-}"
 	tail -n 20 "$tmp/daemon.log" 2>/dev/null | sed 's/^/   | /'
 }
-as0() { timeout 20 $X run "$H" 0 -- "$@"; }
 res() { timeout 10 "$CTL" -s "$tmp/ctl.sock" --json resources; }
 # res_domain D: domain D's object, or nothing
 res_domain() { res | grep -o "{\"domain\": $1, [^}]*}"; }
@@ -37,28 +33,6 @@ res_domain() { res | grep -o "{\"domain\": $1, [^}]*}"; }
 field() {
 	v=$(res_domain "$1" | sed -n "s/.*\"$2\": \\(-*[0-9]*\\).*/\\1/p")
 	echo "${v:-0}"
-}
-# wait_for SECONDS CMD...: until CMD succeeds
-wait_for() {
-	n=$(($1 * 10)); shift
-	while ! "$@"; do
-		n=$((n - 1))
-		[ $n -le 0 ] && return 1
-		sleep 0.1
-	done
-}
-add_vbd() {
-	d=$1 v=$2 params=$3
-	be=/local/domain/0/backend/vbd/$d/$v
-	fe=/local/domain/$d/device/vbd/$v
-	as0 xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 \
-		"$fe/state" 1 "$fe/virtual-device" "$v" \
-		"$fe/device-type" disk &&
-	as0 xenstore-chmod -r "$fe" "n$d" r0 &&
-	as0 xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$d" \
-		"$be/online" 1 "$be/params" "$params" "$be/mode" w \
-		"$be/device-type" disk "$be/removable" 0 "$be/state" 1 &&
-	as0 xenstore-chmod -r "$be" n0 "r$d"
 }
 del_vbd() {
 	as0 xenstore-rm "/local/domain/0/backend/vbd/$1/$2" 2>/dev/null

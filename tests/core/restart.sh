@@ -17,12 +17,9 @@
 # RestartForceExitStatus=75). Both data paths: copy and map (persistent
 # grants). PASS:/FAIL: lines.
 set -u
-B=${B:-build}
-X=$B/xensim/xensim
-FRONT=$B/tests/blk/blk_sim_front
-CTL=$B/xenbackctl
 tmp=$(mktemp -d /tmp/xb-core.XXXX)
 H=$tmp/h
+. tests/core/lib.sh
 sup=
 cleanup() {
 	if [ -n "$sup" ]; then
@@ -40,28 +37,6 @@ pass() { echo "PASS: restart: $1"; }
 fail() {
 	echo "FAIL: restart: $1 ${2:-}"
 	tail -n 30 "$tmp/daemon.log" 2>/dev/null | sed 's/^/   | /'
-}
-as0() { timeout 20 $X run "$H" 0 -- "$@"; }
-wait_for() {
-	w=$(($1 * 10)); shift
-	while ! "$@"; do
-		w=$((w - 1))
-		[ $dom -le 0 ] && return 1
-		sleep 0.1
-	done
-}
-add_vbd() {
-	d=$1 v=$2 params=$3
-	be=/local/domain/0/backend/vbd/$d/$v
-	fe=/local/domain/$d/device/vbd/$v
-	as0 xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 \
-		"$fe/state" 1 "$fe/virtual-device" "$v" \
-		"$fe/device-type" disk &&
-	as0 xenstore-chmod -r "$fe" "n$d" r0 &&
-	as0 xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$d" \
-		"$be/online" 1 "$be/params" "$params" "$be/mode" w \
-		"$be/device-type" disk "$be/removable" 0 "$be/state" 1 &&
-	as0 xenstore-chmod -r "$be" n0 "r$d"
 }
 answers() { timeout 5 "$CTL" -s "$tmp/ctl.sock" >/dev/null 2>&1; }
 running() { [ -s "$tmp/dpid" ] && kill -0 "$(cat "$tmp/dpid")" 2>/dev/null; }

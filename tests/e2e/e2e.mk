@@ -12,7 +12,8 @@
 # guest, e2e_std_guest), by the issue that owns them; only those that pass
 # reliably against the daemon in main. On an idle 2-core machine the whole
 # list takes about 6 minutes (the boot is paid once). restart-live brings
-# its own guest (a disk only, busy with ext4 across two daemon restarts).
+# its own guest (a disk busy with ext4 and a pinged vif across two daemon
+# restarts).
 E2E_CORE_SCENARIOS ?= dom0-ready create-disk-vif detach destroy restart \
 		      disk-lifecycle poweroff two-guests ctl-json restart-live
 E2E_BLK_SCENARIOS ?= blk-rw blk-ro blk-guest blk-destroy-io

@@ -17,6 +17,13 @@
 #   net_wait_front D N         wait for its "connected"
 #   net_unplug D N             toolstack detach (online=0, Closing, wait
 #                              for Closed, remove the directories)
+#
+# A suite's frame (t_net_*.sh):
+#   net_suite NAME SECONDS     the whole run bounded (a FAIL line and
+#                              SIGTERM after SECONDS); at exit, the daemon
+#                              log's last lines if a case failed, then
+#                              net_cleanup
+#   pass NAME, fail NAME [WHY], check NAME CMD...   result lines
 
 X=build/xensim/xensim
 NF=build/tests/net/netfront
@@ -24,6 +31,37 @@ NT=build/tests/net/nettool
 CTL=build/xenbackctl
 
 net_log() { echo "# $*"; }
+
+net_suite() {
+	( sleep "$2" && echo "FAIL: $1 timed out" && kill -TERM $$ ) \
+		2>/dev/null &
+	NET_WATCHDOG=$!
+	trap net_finish EXIT
+}
+
+net_finish() {
+	pkill -P "$NET_WATCHDOG" sleep 2>/dev/null # not left holding our stdout
+	kill "$NET_WATCHDOG" 2>/dev/null
+	if [ -n "${FAILED:-}" ] && [ -n "${TMP:-}" ]; then
+		echo "-- daemon log (last 60 lines):"
+		tail -n 60 "$TMP/daemon.log" | sed 's/^/   | /'
+	fi
+	net_cleanup
+}
+
+pass() {
+	echo "PASS: $1"
+	[ -z "${NET_TIMING:-}" ] || date +%T >&2
+}
+fail() { echo "FAIL: $1 ${2:-}"; FAILED=1; }
+# check NAME CMD...: PASS if CMD succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@" >"$TMP/last.out" 2>&1; then pass "$name"; else
+		fail "$name" "($(tail -n 3 "$TMP/last.out" | tr '\n' ' '))"
+	fi
+}
 
 # Wait up to $1 tenths of a second for the command in "$@" to succeed.
 net_wait() {

@@ -8,29 +8,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/net/lib.sh
 
-# Bound the whole run (finish() ends the sleep early: then nothing more).
-( sleep 300 && echo "FAIL: t_net_restart.sh timed out" && kill -TERM $$ ) 2>/dev/null &
-WATCHDOG=$!
-finish() {
-	pkill -P "$WATCHDOG" sleep 2>/dev/null # not left holding our stdout
-	kill "$WATCHDOG" 2>/dev/null
-	if [ -n "${FAILED:-}" ] && [ -n "${TMP:-}" ]; then
-		echo "-- daemon log (last 60 lines):"
-		tail -n 60 "$TMP/daemon.log" | sed 's/^/   | /'
-	fi
-	net_cleanup
-}
-trap finish EXIT
-
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1 ${2:-}"; FAILED=1; }
-check() {
-	local name=$1
-	shift
-	if "$@" >"$TMP/last.out" 2>&1; then pass "$name"; else
-		fail "$name" "($(tail -n 3 "$TMP/last.out" | tr '\n' ' '))"
-	fi
-}
+net_suite t_net_restart.sh 300
 
 net_setup || { echo "FAIL: simulated host with xenbackd did not start"; exit 1; }
 T=${TMP##*.}

@@ -62,6 +62,21 @@ struct xsim_gnt_region *xsim_gnt_take(xengnttab_handle *g,
 	return r;
 }
 
+int xsim_gnt_notify_args(uint32_t notify_offset, evtchn_port_t notify_port,
+			 int32_t *off, uint32_t *port)
+{
+	*off = -1;
+	if (notify_offset != (uint32_t)-1) {
+		if (notify_offset >= XSIM_PAGE_SIZE) {
+			errno = EINVAL;
+			return -1;
+		}
+		*off = notify_offset;
+	}
+	*port = notify_port == (evtchn_port_t)-1 ? 0 : notify_port;
+	return 0;
+}
+
 void xsim_gnt_unmap_region(struct xsim_host *h, struct xsim_gnt_region *r)
 {
 	if (r->notify_offset >= 0)

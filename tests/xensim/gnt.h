@@ -43,6 +43,12 @@ void xsim_gnt_free(xengnttab_handle *g);
 struct xsim_gnt_region *xsim_gnt_take(xengnttab_handle *g,
 				      struct xsim_gnt_region **list,
 				      const void *addr, uint32_t count);
+/* The notify arguments of xengnttab_map_grant_ref_notify() and
+ * xengntshr_share_page_notify() as a region keeps them: *off -1 (none) or
+ * the byte to clear, *port 0 (none) or the port to signal. -1 with errno
+ * EINVAL for an offset outside the page. */
+int xsim_gnt_notify_args(uint32_t notify_offset, evtchn_port_t notify_port,
+			 int32_t *off, uint32_t *port);
 /* The unmap notification (byte cleared, event sent), then munmap. */
 void xsim_gnt_unmap_region(struct xsim_host *h, struct xsim_gnt_region *r);
 

@@ -153,17 +153,12 @@ void *xengntshr_share_page_notify(xengntshr_handle *s, uint32_t domid,
 				  uint32_t notify_offset,
 				  evtchn_port_t notify_port)
 {
-	int32_t off = -1;
+	int32_t off;
+	uint32_t port;
 
-	if (notify_offset != (uint32_t)-1) {
-		if (notify_offset >= XSIM_PAGE_SIZE) {
-			errno = EINVAL;
-			return NULL;
-		}
-		off = notify_offset;
-	}
-	return share(s, domid, 1, ref, writable, off,
-		     notify_port == (evtchn_port_t)-1 ? 0 : notify_port);
+	if (xsim_gnt_notify_args(notify_offset, notify_port, &off, &port))
+		return NULL;
+	return share(s, domid, 1, ref, writable, off, port);
 }
 
 static void unshare_one(xengntshr_handle *s, struct share *sh)

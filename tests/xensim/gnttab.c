@@ -242,17 +242,12 @@ void *xengnttab_map_grant_ref_notify(xengnttab_handle *g, uint32_t domid,
 				     uint32_t notify_offset,
 				     evtchn_port_t notify_port)
 {
-	int32_t off = -1;
+	int32_t off;
+	uint32_t port;
 
-	if (notify_offset != (uint32_t)-1) {
-		if (notify_offset >= XSIM_PAGE_SIZE) {
-			errno = EINVAL;
-			return NULL;
-		}
-		off = notify_offset;
-	}
-	return map_refs(g, 1, NULL, domid, &ref, prot, off,
-			notify_port == (evtchn_port_t)-1 ? 0 : notify_port);
+	if (xsim_gnt_notify_args(notify_offset, notify_port, &off, &port))
+		return NULL;
+	return map_refs(g, 1, NULL, domid, &ref, prot, off, port);
 }
 
 int xengnttab_unmap(xengnttab_handle *g, void *start_address, uint32_t count)

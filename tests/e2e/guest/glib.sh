@@ -45,3 +45,15 @@ g_ext4() {
 	done
 	grep -qw ext4 /proc/filesystems || g_fail "no ext4 after loading it"
 }
+
+# g_mkfs_mount DEV MB DIR: a new ext4 on the first MB MiB of DEV, every
+# table written at mkfs time (no lazy init writing behind a check's back),
+# mounted on DIR.
+g_mkfs_mount() {
+	g_ext4
+	mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 \
+		"$1" "$2M" || g_fail "mkfs.ext4 on $1 failed"
+	mkdir -p "$3"
+	mount -t ext4 -o noinit_itable "$1" "$3" ||
+		g_fail "cannot mount the new ext4 of $1"
+}

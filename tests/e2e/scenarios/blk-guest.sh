@@ -25,15 +25,9 @@ bg_pattern_md5() {
 		md5sum | cut -d' ' -f1
 }
 
-# The filesystem: 32 MiB at the start of the disk, every table written at
-# mkfs time (no lazy init writing behind the checks' back).
+# The filesystem: 32 MiB at the start of the disk.
 bg_mkfs() {
-	g_ext4
-	mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 \
-		/dev/xvda 32M || g_fail "mkfs.ext4 failed"
-	mkdir -p /mnt/fs
-	mount -t ext4 -o noinit_itable /dev/xvda /mnt/fs ||
-		g_fail "cannot mount the new ext4"
+	g_mkfs_mount /dev/xvda 32 /mnt/fs
 	dd if=/dev/urandom of=/mnt/fs/big bs=1M count=3 2>/dev/null ||
 		g_fail "cannot write a file"
 	mkdir /mnt/fs/d

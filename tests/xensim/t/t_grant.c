@@ -296,6 +296,38 @@ static void test_share(void)
 	xengntshr_close(sh);
 }
 
+/* The unmap notifications of libxengnttab: an offset outside the page is
+ * refused; a byte inside it is cleared when the page is unmapped. */
+static void test_notify(void)
+{
+	xengntshr_handle *sh = xengntshr_open(NULL, 0);
+	long frame = G(G_ALLOC, 1, 0, 0, 0);
+	long gref = G(G_GRANT, 0, frame, 0, 0);
+	uint8_t *p;
+	uint32_t ref;
+
+	p = xengnttab_map_grant_ref_notify(gt, dom, gref, PROT_READ | PROT_WRITE,
+					   PAGE, -1);
+	t_check(!p && errno == EINVAL,
+		"map with a notify offset outside the page refused", "");
+	G(G_POKE, frame, 12, 0x33, 0);
+	p = xengnttab_map_grant_ref_notify(gt, dom, gref, PROT_READ | PROT_WRITE,
+					   12, -1);
+	t_check(p && p[12] == 0x33, "map with an unmap notification",
+		"errno %d", errno);
+	if (p)
+		xengnttab_unmap(gt, p, 1);
+	t_check(G(G_PEEK, frame, 12, 0, 0) == 0,
+		"unmap clears the notification byte", "");
+	t_check(sh != NULL, "xengntshr_open", "errno %d", errno);
+	if (!sh)
+		return;
+	p = xengntshr_share_page_notify(sh, 0, &ref, 1, PAGE, -1);
+	t_check(!p && errno == EINVAL,
+		"share with a notify offset outside the page refused", "");
+	xengntshr_close(sh);
+}
+
 /* A hostile guest ends and re-grants an entry as fast as it can while
  * the backend copies from it: every copy either succeeds or fails with
  * GNTST_general_error, and no pin is left behind. */
@@ -355,6 +387,7 @@ int main(int argc, char **argv)
 	test_copy();
 	test_mapper_death();
 	test_share();
+	test_notify();
 	test_copy_race();
 	xengnttab_close(gt);
 	guest_stop(&gu);
