@@ -81,6 +81,8 @@ int blk_backing_open(struct xb_device *dev, struct blk_backing *b,
 void blk_backing_close(struct blk_backing *b);
 /* Current size in bytes of the open backing (for resize), or <0. */
 int blk_backing_size(const struct blk_backing *b, uint64_t *bytes);
+/* Whether BLKSECDISCARD can be probed on a kernel of this release. */
+bool blk_secdiscard_checks_support_first(const char *release);
 /* Punches or discards [off, off + len); secure when asked and offered. */
 int blk_backing_discard(const struct blk_backing *b, uint64_t off,
 			uint64_t len, bool secure);
