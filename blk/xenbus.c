@@ -688,6 +688,16 @@ static void blk_describe(struct xb_device *dev, struct xb_desc *out)
 #undef CTR
 }
 
+/*
+ * Start-up: the crash journals of devices that went while no daemon ran
+ * (backend/journal.h) are removed; those of devices still there wait for
+ * their adoption.
+ */
+static void blk_start(struct xbs *xs, const char *backend_dir)
+{
+	xb_journal_sweep(xs, "vbd", backend_dir);
+}
+
 const struct xb_kind blk_kind = {
 	.type = "vbd",
 	.probe = blk_probe,
@@ -699,4 +709,5 @@ const struct xb_kind blk_kind = {
 	.describe = blk_describe,
 	.kicked = blk_kicked,
 	.resize = blk_resize,
+	.start = blk_start,
 };

@@ -36,6 +36,7 @@ $(B)/tests/blk/blk_sim_front: tests/blk/blk_sim_front.c $(BLKFRONT_SRCS) \
 check-build: $(B)/tests/blk/blk_sim_front
 CHECK_SUITES += tests/blk/sim-blk.sh tests/blk/sim-blk-map.sh \
 	tests/blk/sim-blk-datapath.sh \
+	tests/blk/sim-blk-nodes.sh tests/blk/sim-blk-sweep.sh \
 	tests/blk/sim-blk-nodes.sh \
 	tests/blk/sim-blk-nodes.sh
 endif
