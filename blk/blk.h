@@ -238,6 +238,15 @@ struct blk_dev {
 
 	/* Device size in 512-byte sectors; resize changes it. */
 	_Atomic uint64_t sectors;
+	/*
+	 * The backing refused a flush (fdatasync: EOPNOTSUPP or EINVAL):
+	 * as blkback, flush and barrier are no longer offered (workers stop
+	 * taking them; the main thread writes feature-flush-cache and
+	 * feature-barrier 0, flush_published once done). Kept while the
+	 * backing stays open, across reconnects.
+	 */
+	atomic_bool flush_refused;
+	bool flush_published;
 	struct blk_counters ctr;
 };
 

@@ -347,8 +347,8 @@ static int start_queue(struct blk_dev *bd, struct blk_queue *q)
 	q->lim.sector_size = bd->backing.sector_size;
 	q->lim.max_indirect_segs = BLK_MAX_INDIRECT_SEGS;
 	q->lim.readonly = bd->readonly;
-	q->lim.flush = !bd->readonly;
-	q->lim.barrier = !bd->readonly;
+	q->lim.flush = !bd->readonly && !atomic_load(&bd->flush_refused);
+	q->lim.barrier = q->lim.flush;
 	q->lim.discard = bd->backing.discard && !bd->readonly;
 
 	rc = read_ring_refs(bd, q->index, refs);
@@ -409,15 +409,16 @@ static int write_connect_nodes(struct blk_dev *bd)
 	const struct blk_backing *b = &bd->backing;
 	unsigned int info = 0;
 	bool discard = b->discard && !bd->readonly;
+	bool flush = !bd->readonly && !atomic_load(&bd->flush_refused);
 	int rc;
 
 	if (bd->cdrom)
 		info |= VDISK_CDROM | VDISK_REMOVABLE;
 	if (bd->readonly)
 		info |= VDISK_READONLY;
-	rc = xb_be_write(dev, "feature-flush-cache", "%d", !bd->readonly);
+	rc = xb_be_write(dev, "feature-flush-cache", "%d", flush);
 	if (rc == 0)
-		rc = xb_be_write(dev, "feature-barrier", "%d", !bd->readonly);
+		rc = xb_be_write(dev, "feature-barrier", "%d", flush);
 	if (rc == 0)
 		rc = xb_be_write(dev, "feature-discard", "%d", discard);
 	if (rc == 0 && discard)
@@ -581,10 +582,26 @@ int blk_resize_check(struct blk_dev *bd, uint64_t *old_out,
 	return 1;
 }
 
+/* A worker found the backing refusing flushes: blkback's
+ * xen_blkbk_flush_diskcache(0) and xen_blkbk_barrier(0). */
+static void publish_flush_refused(struct blk_dev *bd)
+{
+	struct xb_device *dev = bd->dev;
+
+	if (!atomic_load(&bd->flush_refused) || bd->flush_published)
+		return;
+	bd->flush_published = true;
+	if (xb_be_write(dev, "feature-flush-cache", "0") < 0 ||
+	    xb_be_write(dev, "feature-barrier", "0") < 0)
+		xb_dev_warn(dev, "cannot write feature-flush-cache 0");
+}
+
 static void blk_kicked(struct xb_device *dev)
 {
-	if (dev->priv)
-		blk_resize_check(dev->priv, NULL, NULL);
+	if (!dev->priv)
+		return;
+	publish_flush_refused(dev->priv);
+	blk_resize_check(dev->priv, NULL, NULL);
 }
 
 /* xenbackctl resize: the operator asks us to look at the size now. */
@@ -662,7 +679,7 @@ static void blk_describe(struct xb_device *dev, struct xb_desc *out)
 		if (bd->persistent)
 			xb_desc_feature(out, "persistent");
 		xb_desc_feature(out, "indirect");
-		if (!bd->readonly) {
+		if (!bd->readonly && !atomic_load(&bd->flush_refused)) {
 			xb_desc_feature(out, "flush");
 			xb_desc_feature(out, "barrier");
 		}

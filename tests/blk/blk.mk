@@ -33,10 +33,14 @@ $(B)/tests/blk/blk_sim_front: tests/blk/blk_sim_front.c $(BLKFRONT_SRCS) \
 	$(CC) $(CFLAGS) -o $@ tests/blk/blk_sim_front.c $(BLKFRONT_SRCS) \
 		$(B)/xensim/libxsg.a -lxenstore -lpthread
 
-check-build: $(B)/tests/blk/blk_sim_front
+# A FUSE filesystem refusing fsync: a backing that cannot flush.
+$(B)/tests/blk/refusefs: tests/blk/refusefs.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $$(pkg-config --cflags fuse3) -o $@ $< \
+		$$(pkg-config --libs fuse3)
+
+check-build: $(B)/tests/blk/blk_sim_front $(B)/tests/blk/refusefs
 CHECK_SUITES += tests/blk/sim-blk.sh tests/blk/sim-blk-map.sh \
-	tests/blk/sim-blk-datapath.sh \
-	tests/blk/sim-blk-nodes.sh tests/blk/sim-blk-sweep.sh \
-	tests/blk/sim-blk-nodes.sh \
-	tests/blk/sim-blk-nodes.sh
+	tests/blk/sim-blk-datapath.sh tests/blk/sim-blk-refuse.sh \
+	tests/blk/sim-blk-sweep.sh tests/blk/sim-blk-nodes.sh
 endif
