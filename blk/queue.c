@@ -714,6 +714,15 @@ static int size_timer_open(struct blk_queue *q)
 
 static void reap_completions(struct blk_queue *q);
 
+/*
+ * Requests go to io_submit() at least every this many: io_submit plugs
+ * its batch, and the device starts on the first request only once the
+ * last one is prepared. At depth 32 a pass takes ~20 requests; submitting
+ * them by 4 kept the disk busier (docs/perf.md: 4 KiB random at depth 32,
+ * interleaved runs, 9 of 10 pairs better).
+ */
+#define BLK_SUBMIT_BATCH 4
+
 static void queue_pass(struct blk_queue *q)
 {
 	for (;;) {
@@ -736,8 +745,11 @@ static void queue_pass(struct blk_queue *q)
 			take_replayed(q);
 		if (q->replay_pos < q->nr_replay)
 			n = 0; /* what was taken before goes first */
-		while (n-- > 0 && !q->barrier && can_take(q))
+		while (n-- > 0 && !q->barrier && can_take(q)) {
 			take_request(q);
+			if (q->nr_submit + q->nr_staged >= BLK_SUBMIT_BATCH)
+				flush_batch(q);
+		}
 		flush_batch(q);
 		reap_completions(q);
 		push_responses(q);
