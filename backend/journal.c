@@ -13,6 +13,7 @@
  */
 #include "backend/journal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,6 +22,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "xenstore/xbs.h"
 
 #define JOURNAL_MAGIC 0x314a4258u /* "XBJ1" */
 
@@ -83,6 +86,12 @@ static void journal_free(struct xb_journal *j)
 	free(j->free);
 	free(j->answered);
 	free(j);
+}
+
+/* Bytes of an entry holding a request of req_size bytes. */
+static size_t entry_bytes(size_t req_size)
+{
+	return sizeof(struct jent) + ((req_size + 7) & ~(size_t)7);
 }
 
 /* A journal found in the file: usable if its geometry is ours. */
@@ -187,7 +196,7 @@ struct xb_journal *xb_journal_open(struct xb_device *dev, const char *queue,
 	}
 	j->nr_entries = 2 * nr_ents;
 	j->req_size = req_size;
-	j->ent_bytes = sizeof(struct jent) + ((req_size + 7) & ~(size_t)7);
+	j->ent_bytes = entry_bytes(req_size);
 	j->map_bytes = sizeof(struct jhdr) + j->nr_entries * j->ent_bytes;
 	j->free = calloc(j->nr_entries, sizeof(*j->free));
 	j->answered = calloc(j->nr_entries, sizeof(*j->answered));
@@ -306,4 +315,92 @@ void xb_journal_close(struct xb_journal *j)
 		return;
 	unlink(j->path);
 	journal_free(j);
+}
+
+/* ---- start-up sweep --------------------------------------------------- */
+
+/*
+ * "<type>-<domid>-<devid>-<queue>.journal", exactly as xb_journal_open()
+ * names it (canonical numbers, a queue name of letters and digits).
+ */
+static bool journal_name(const char *name, const char *type,
+			 unsigned int *domid, unsigned int *devid)
+{
+	size_t tlen = strlen(type), len = strlen(name);
+	char queue[16], canon[NAME_MAX + 1];
+	int n = 0;
+
+	if (strncmp(name, type, tlen) || name[tlen] != '-' || len > NAME_MAX)
+		return false;
+	if (sscanf(name + tlen, "-%u-%u-%15[a-z0-9].journal%n", domid, devid,
+		   queue, &n) != 3 ||
+	    (size_t)n != len - tlen)
+		return false;
+	snprintf(canon, sizeof(canon), "%s-%u-%u-%s.journal", type, *domid,
+		 *devid, queue);
+	return !strcmp(canon, name);
+}
+
+/* A regular file of ours whose header and size are a journal's. */
+static bool journal_file(int dfd, const char *name)
+{
+	struct stat st;
+	struct jhdr h;
+	bool ok = false;
+	int fd;
+
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == geteuid() &&
+	    pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
+	    h.magic == JOURNAL_MAGIC && h.nr_entries &&
+	    h.nr_entries <= 65536 && h.req_size && h.req_size <= 65536 &&
+	    (size_t)st.st_size ==
+		    sizeof(h) + h.nr_entries * entry_bytes(h.req_size))
+		ok = true;
+	close(fd);
+	return ok;
+}
+
+static bool device_exists(struct xbs *xs, const char *backend_dir,
+			  unsigned int domid, unsigned int devid)
+{
+	char dev[XBS_PATH_MAX], dom[32];
+
+	snprintf(dev, sizeof(dev), "%s/%u/%u", backend_dir, domid, devid);
+	snprintf(dom, sizeof(dom), "/local/domain/%u", domid);
+	return xbs_exists(xs, XBT_NULL, dev, "state") &&
+	       xbs_exists(xs, XBT_NULL, dom, NULL);
+}
+
+void xb_journal_sweep(struct xbs *xs, const char *type,
+		      const char *backend_dir)
+{
+	unsigned int domid, devid;
+	struct dirent *e;
+	DIR *d = opendir(journal_dir);
+
+	if (!d) {
+		if (errno != ENOENT)
+			xb_warn("cannot read %s: %s", journal_dir,
+				strerror(errno));
+		return;
+	}
+	while ((e = readdir(d))) {
+		if (!journal_name(e->d_name, type, &domid, &devid) ||
+		    !journal_file(dirfd(d), e->d_name) ||
+		    device_exists(xs, backend_dir, domid, devid))
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) < 0)
+			xb_warn("journal %s/%s of a device gone: cannot remove "
+				"it: %s",
+				journal_dir, e->d_name, strerror(errno));
+		else
+			xb_info("journal %s/%s removed: its device %s/%u/%u "
+				"went while no daemon ran",
+				journal_dir, e->d_name, type, domid, devid);
+	}
+	closedir(d);
 }

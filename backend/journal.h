@@ -74,4 +74,16 @@ void xb_journal_published(struct xb_journal *j, uint32_t rsp_prod);
 /* Unmaps and removes the file (a clean stop leaves nothing to replay). */
 void xb_journal_close(struct xb_journal *j);
 
+/*
+ * At start-up (a kind's start()): removes the journals of kind `type` an
+ * earlier daemon left for devices that went while no daemon ran: no
+ * <backend_dir>/<domid>/<devid>/state, or no domain <domid>. Only files
+ * proven to be journals are touched (the exact name a journal gets, a
+ * regular file of ours, the magic, a geometry that fits its size); the
+ * journal of a device that still exists is kept for its adoption.
+ */
+struct xbs;
+void xb_journal_sweep(struct xbs *xs, const char *type,
+		      const char *backend_dir);
+
 #endif

@@ -130,10 +130,24 @@ int xb_ring_map(struct xb_device *dev, struct xb_ring_map *m,
 	addr = xengnttab_map_domain_grant_refs(dev->gnttab, nr, dev->domid, r,
 					       PROT_READ | PROT_WRITE);
 	if (!addr) {
+		char list[XB_RING_MAX_PAGES * 11 + 1];
+		size_t len = 0;
+
 		rc = errno ? -errno : -EIO;
-		xb_device_fail(dev, rc,
-			       "cannot map ring (%u pages, first ref %u): %s",
-			       nr, refs[0], strerror(-rc));
+		/* The pages are mapped as one set, which fails as a whole:
+		 * any of its refs may be the bad one, so all are named. */
+		list[0] = '\0';
+		for (unsigned int i = 0; i < nr && len < sizeof(list); i++)
+			len += (size_t)snprintf(list + len, sizeof(list) - len,
+						"%s%u", i ? "," : "", refs[i]);
+		if (nr == 1)
+			xb_device_fail(dev, rc, "cannot map the ring (ref %s): %s",
+				       list, strerror(-rc));
+		else
+			xb_device_fail(dev, rc,
+				       "cannot map the ring's %u pages as a set "
+				       "(refs %s): %s",
+				       nr, list, strerror(-rc));
 		return rc;
 	}
 	m->addr = addr;
@@ -202,8 +216,10 @@ int xb_evtchn_read_port(struct xb_device *dev, const char *node,
 
 	if (rc)
 		return rc;
+	/* Port 0 is never a channel (Xen reserves it): out of range, as a
+	 * port above the largest; it is a canonical number all the same. */
 	if (v == 0)
-		return -EINVAL;
+		return -ERANGE;
 	*port = v;
 	return 0;
 }

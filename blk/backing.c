@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 static int read_sysfs_u64(unsigned int maj, unsigned int min,
@@ -42,15 +43,37 @@ static int read_sysfs_u64(unsigned int maj, unsigned int min,
 }
 
 /*
+ * Whether the running kernel's BLKSECDISCARD checks that the device can
+ * erase securely before it checks the range (release "M.m..."): Linux
+ * 5.19 and later do (blk_ioctl_secure_erase()). Before, BLKSECDISCARD went
+ * through the plain discard ioctl, which checks only plain discard support
+ * and then the range: a misaligned range is EINVAL whether or not the
+ * device can erase securely, and the answer is known only by erasing.
+ */
+bool blk_secdiscard_checks_support_first(const char *release)
+{
+	unsigned int major, minor;
+
+	if (sscanf(release, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major > 5 || (major == 5 && minor >= 19);
+}
+
+/*
  * Whether the device does secure erase (BLKSECDISCARD), asked without
  * erasing anything: a range starting mid-sector is refused with EINVAL by
- * a device that can, EOPNOTSUPP by one that cannot (Linux 5.19 and later
- * check support first; Debian 12's 6.1 dom0 does).
+ * a device that can, EOPNOTSUPP by one that cannot, on a kernel that
+ * checks support first (Debian 12's 6.1 dom0 does). On an older one we
+ * cannot tell, and discard-secure is not offered (a secure discard
+ * promised and then refused would fail the guest's request).
  */
 static bool probe_secure_discard(int fd)
 {
 	uint64_t range[2] = { 1, 512 };
+	struct utsname u;
 
+	if (uname(&u) < 0 || !blk_secdiscard_checks_support_first(u.release))
+		return false;
 	return ioctl(fd, BLKSECDISCARD, range) < 0 && errno == EINVAL;
 }
 

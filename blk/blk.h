@@ -9,6 +9,8 @@
  *              torn down (main thread);
  *   backing.c  the file or block device behind a vbd: opening it
  *              O_DIRECT, its size, block sizes, discard and flush;
+ *   datapath.c map or copy for a device: the operator's override, the
+ *              toolstack's direct-io-safe, or the backing known local;
  *   queue.c    the data path of one ring, on its worker thread: requests
  *              copied out and checked (ring/blkif), guest data moved by
  *              grant copy between the guest's pages and the queue's own
@@ -79,9 +81,33 @@ int blk_backing_open(struct xb_device *dev, struct blk_backing *b,
 void blk_backing_close(struct blk_backing *b);
 /* Current size in bytes of the open backing (for resize), or <0. */
 int blk_backing_size(const struct blk_backing *b, uint64_t *bytes);
+/* Whether BLKSECDISCARD can be probed on a kernel of this release. */
+bool blk_secdiscard_checks_support_first(const char *release);
 /* Punches or discards [off, off + len); secure when asked and offered. */
 int blk_backing_discard(const struct blk_backing *b, uint64_t off,
 			uint64_t len, bool secure);
+
+/* ---- data path (datapath.c) -------------------------------------------- */
+
+/* XENBACKD_BLK_DATA: the operator's override, or auto (the default). */
+enum blk_data { BLK_DATA_AUTO, BLK_DATA_COPY, BLK_DATA_MAP };
+/* Room for a reason ("loop0-over-file-on-ext4-on-local-disk-vda"). */
+#define BLK_DATA_WHY_MAX 96
+
+/*
+ * Whether the open backing is positively known to be local storage, which
+ * never touches a page after its O_DIRECT request completed; why gets a
+ * space-free phrase saying what was found.
+ */
+bool blk_backing_is_local(const struct blk_backing *b, char *why,
+			  size_t len);
+struct blk_dev;
+/*
+ * Map (true) or copy for a device whose backing is open: the operator's
+ * XENBACKD_BLK_DATA, else the toolstack's direct-io-safe, else whether
+ * the backing is known local. Main thread (reads xenstore).
+ */
+bool blk_data_choose(struct blk_dev *bd, char *why, size_t len);
 
 /* ---- counters (xenbackctl), updated by workers ------------------------- */
 
@@ -206,11 +232,21 @@ struct blk_dev {
 	unsigned int nr_queues;
 	bool persistent;	/* both ends use persistent grants */
 	bool data_map;		/* map grants (else grant copy) */
+	char data_why[BLK_DATA_WHY_MAX];	/* why (xenbackctl, log) */
 	struct blk_queue *queues;
 	bool connected;
 
 	/* Device size in 512-byte sectors; resize changes it. */
 	_Atomic uint64_t sectors;
+	/*
+	 * The backing refused a flush (fdatasync: EOPNOTSUPP or EINVAL):
+	 * as blkback, flush and barrier are no longer offered (workers stop
+	 * taking them; the main thread writes feature-flush-cache and
+	 * feature-barrier 0, flush_published once done). Kept while the
+	 * backing stays open, across reconnects.
+	 */
+	atomic_bool flush_refused;
+	bool flush_published;
 	struct blk_counters ctr;
 };
 

@@ -18,11 +18,13 @@
  *     write + flush            then an fdsync; answered once durable
  *     answers                  one push per batch, notify if asked
  *
- * In copy mode (the default) no guest page is ever under O_DIRECT: I/O
+ * In copy mode no guest page is ever under O_DIRECT: I/O
  * runs on the queue's own page-aligned pool, so a frontend cannot change
  * data during I/O or make the backend merge non-contiguous frames
- * (XSA-229 class). In map mode the I/O runs on the guest's mapped pages,
- * as Linux blkback's; the pool pages stay reserved as the bound.
+ * (XSA-229 class). In map mode (blk/datapath.c: where the backing is
+ * known not to touch a page after its I/O completed) the I/O runs on the
+ * guest's mapped pages, as Linux blkback's; the pool pages stay reserved
+ * as the bound.
  *
  * Resources are bounded per queue (blk.h): at most nr_slots requests and
  * pool_pages pages in flight; a request is fetched only when the largest
@@ -353,6 +355,29 @@ static void prep_data_iocb(struct blk_queue *q, struct blk_slot *s)
 static void io_failed(struct blk_queue *q, struct blk_slot *s, int err);
 
 /*
+ * The backing cannot flush (a filesystem without fsync, a network one
+ * answering EOPNOTSUPP): as blkback, the request is answered
+ * BLKIF_RSP_EOPNOTSUPP (blkfront then stops flushing) and flush and
+ * barrier are offered no more: this worker's next pass refuses them, the
+ * main thread writes the features off (blk_kicked()). Logged once.
+ */
+static void flush_refused(struct blk_queue *q, struct blk_slot *s, int err)
+{
+	struct blk_dev *bd = q->bd;
+
+	if (!atomic_exchange(&bd->flush_refused, true)) {
+		xb_dev_warn(bd->dev,
+			    "queue %u: the backing refuses flushes (%s): "
+			    "answered EOPNOTSUPP, flush and barrier no longer "
+			    "offered",
+			    q->index, strerror(err));
+		xb_device_kick_async(bd->dev);
+	}
+	q->lim.flush = q->lim.barrier = false;
+	finish(q, s, BLKIF_RSP_EOPNOTSUPP);
+}
+
+/*
  * Makes everything written so far durable, then answers. Done here with
  * fdatasync() rather than an AIO fdsync: on a real dom0 (Linux 6.1, the
  * block script's loop device) AIO fdsync requests were seen never to
@@ -362,7 +387,9 @@ static void sync_and_finish(struct blk_queue *q, struct blk_slot *s)
 {
 	int rc = fdatasync(q->bd->backing.fd) < 0 ? errno : 0;
 
-	if (rc)
+	if (rc == EOPNOTSUPP || rc == EINVAL)
+		flush_refused(q, s, rc);
+	else if (rc)
 		io_failed(q, s, rc);
 	else
 		finish(q, s, BLKIF_RSP_OKAY);
@@ -465,12 +492,15 @@ static void do_discard(struct blk_queue *q, struct blk_slot *s)
 				 s->req.sector << RING_BLKIF_SECTOR_SHIFT,
 				 s->req.nr_sectors << RING_BLKIF_SECTOR_SHIFT,
 				 secure);
-	if (rc < 0) {
+	if (rc < 0 && rc != -EOPNOTSUPP)
 		ctr_add(&q->bd->ctr.io_errors, 1);
+	if (rc < 0)
 		xb_dev_log_ratelimited(q->bd->dev, LOG_WARNING,
-				       "queue %u: %sdiscard failed: %s", q->index,
-				       secure ? "secure " : "", strerror(-rc));
-	}
+				       "queue %u: %sdiscard %s: %s", q->index,
+				       secure ? "secure " : "",
+				       rc == -EOPNOTSUPP ? "refused by the backing" :
+							   "failed",
+				       strerror(-rc));
 	/* A backing that stopped taking discards: as blkback answers. */
 	finish(q, s,
 	       rc == -EOPNOTSUPP ? BLKIF_RSP_EOPNOTSUPP :
@@ -698,6 +728,9 @@ static void queue_pass(struct blk_queue *q)
 		}
 		q->lim.sectors = atomic_load_explicit(&q->bd->sectors,
 						      memory_order_relaxed);
+		if (atomic_load_explicit(&q->bd->flush_refused,
+					 memory_order_relaxed))
+			q->lim.flush = q->lim.barrier = false;
 		while (q->replay_pos < q->nr_replay && !q->barrier &&
 		       can_take(q))
 			take_replayed(q);

@@ -41,25 +41,6 @@ static unsigned int max_queues(void)
 /* probe                                                               */
 /* ------------------------------------------------------------------ */
 
-/*
- * How guest data moves: "copy" (grant copy into the daemon's buffers,
- * the default: see docs/blk.md) or "map" (grants mapped, persistently
- * when the frontend agrees), from $XENBACKD_BLK_DATA.
- */
-static bool data_path_is_map(struct xb_device *dev)
-{
-	const char *v = getenv("XENBACKD_BLK_DATA");
-
-	if (!v || !*v || !strcmp(v, "copy"))
-		return false;
-	if (!strcmp(v, "map"))
-		return true;
-	xb_dev_warn(dev, "XENBACKD_BLK_DATA='%.16s' is neither copy nor map: "
-			 "using copy",
-		    v);
-	return false;
-}
-
 static int read_mode(struct blk_dev *bd)
 {
 	struct xb_device *dev = bd->dev;
@@ -117,7 +98,6 @@ static int blk_probe(struct xb_device *dev)
 	rc = read_mode(bd);
 	if (rc < 0)
 		return rc;
-	bd->data_map = data_path_is_map(dev);
 	rc = xb_be_write(dev, "feature-max-indirect-segments", "%u",
 			 BLK_MAX_INDIRECT_SEGS);
 	if (rc == 0)
@@ -367,8 +347,8 @@ static int start_queue(struct blk_dev *bd, struct blk_queue *q)
 	q->lim.sector_size = bd->backing.sector_size;
 	q->lim.max_indirect_segs = BLK_MAX_INDIRECT_SEGS;
 	q->lim.readonly = bd->readonly;
-	q->lim.flush = !bd->readonly;
-	q->lim.barrier = !bd->readonly;
+	q->lim.flush = !bd->readonly && !atomic_load(&bd->flush_refused);
+	q->lim.barrier = q->lim.flush;
 	q->lim.discard = bd->backing.discard && !bd->readonly;
 
 	rc = read_ring_refs(bd, q->index, refs);
@@ -429,15 +409,16 @@ static int write_connect_nodes(struct blk_dev *bd)
 	const struct blk_backing *b = &bd->backing;
 	unsigned int info = 0;
 	bool discard = b->discard && !bd->readonly;
+	bool flush = !bd->readonly && !atomic_load(&bd->flush_refused);
 	int rc;
 
 	if (bd->cdrom)
 		info |= VDISK_CDROM | VDISK_REMOVABLE;
 	if (bd->readonly)
 		info |= VDISK_READONLY;
-	rc = xb_be_write(dev, "feature-flush-cache", "%d", !bd->readonly);
+	rc = xb_be_write(dev, "feature-flush-cache", "%d", flush);
 	if (rc == 0)
-		rc = xb_be_write(dev, "feature-barrier", "%d", !bd->readonly);
+		rc = xb_be_write(dev, "feature-barrier", "%d", flush);
 	if (rc == 0)
 		rc = xb_be_write(dev, "feature-discard", "%d", discard);
 	if (rc == 0 && discard)
@@ -482,6 +463,8 @@ static int blk_connect(struct xb_device *dev)
 	rc = read_frontend(bd);
 	if (rc < 0)
 		return rc;
+	/* Before the queues: they set up for one path or the other. */
+	bd->data_map = blk_data_choose(bd, bd->data_why, sizeof(bd->data_why));
 	bd->queues = calloc(bd->nr_queues, sizeof(*bd->queues));
 	if (!bd->queues)
 		return -ENOMEM;
@@ -500,10 +483,10 @@ static int blk_connect(struct xb_device *dev)
 		return rc;
 	}
 	bd->connected = true;
-	xb_dev_info(dev, "connected: %u queue(s), ring order %u, %s, %s%s",
+	xb_dev_info(dev, "connected: %u queue(s), ring order %u, %s, %s (%s)%s",
 		    bd->nr_queues, bd->ring_order,
 		    ring_blkif_abi_name(bd->abi),
-		    bd->data_map ? "grant map" : "grant copy",
+		    bd->data_map ? "grant map" : "grant copy", bd->data_why,
 		    bd->persistent ? ", persistent grants" : "");
 	return 0;
 }
@@ -599,10 +582,26 @@ int blk_resize_check(struct blk_dev *bd, uint64_t *old_out,
 	return 1;
 }
 
+/* A worker found the backing refusing flushes: blkback's
+ * xen_blkbk_flush_diskcache(0) and xen_blkbk_barrier(0). */
+static void publish_flush_refused(struct blk_dev *bd)
+{
+	struct xb_device *dev = bd->dev;
+
+	if (!atomic_load(&bd->flush_refused) || bd->flush_published)
+		return;
+	bd->flush_published = true;
+	if (xb_be_write(dev, "feature-flush-cache", "0") < 0 ||
+	    xb_be_write(dev, "feature-barrier", "0") < 0)
+		xb_dev_warn(dev, "cannot write feature-flush-cache 0");
+}
+
 static void blk_kicked(struct xb_device *dev)
 {
-	if (dev->priv)
-		blk_resize_check(dev->priv, NULL, NULL);
+	if (!dev->priv)
+		return;
+	publish_flush_refused(dev->priv);
+	blk_resize_check(dev->priv, NULL, NULL);
 }
 
 /* xenbackctl resize: the operator asks us to look at the size now. */
@@ -666,17 +665,21 @@ static void blk_describe(struct xb_device *dev, struct xb_desc *out)
 		xb_desc_info(out, "type", "cdrom");
 	xb_desc_info(out, "sectors", "%" PRIu64,
 		     (uint64_t)atomic_load(&bd->sectors));
+	/* Chosen at connect; kept after a disconnect, for the operator. */
+	if (bd->data_why[0]) {
+		xb_desc_info(out, "data", "%s",
+			     bd->data_map ? "grant-map" : "grant-copy");
+		xb_desc_info(out, "data-why", "%s", bd->data_why);
+	}
 	if (bd->connected) {
 		xb_desc_info(out, "queues", "%u", bd->nr_queues);
 		xb_desc_info(out, "ring-page-order", "%u", bd->ring_order);
 		xb_desc_info(out, "protocol", "%s",
 			     ring_blkif_abi_name(bd->abi));
-		xb_desc_info(out, "data", "%s",
-			     bd->data_map ? "grant-map" : "grant-copy");
 		if (bd->persistent)
 			xb_desc_feature(out, "persistent");
 		xb_desc_feature(out, "indirect");
-		if (!bd->readonly) {
+		if (!bd->readonly && !atomic_load(&bd->flush_refused)) {
 			xb_desc_feature(out, "flush");
 			xb_desc_feature(out, "barrier");
 		}
@@ -702,6 +705,16 @@ static void blk_describe(struct xb_device *dev, struct xb_desc *out)
 #undef CTR
 }
 
+/*
+ * Start-up: the crash journals of devices that went while no daemon ran
+ * (backend/journal.h) are removed; those of devices still there wait for
+ * their adoption.
+ */
+static void blk_start(struct xbs *xs, const char *backend_dir)
+{
+	xb_journal_sweep(xs, "vbd", backend_dir);
+}
+
 const struct xb_kind blk_kind = {
 	.type = "vbd",
 	.probe = blk_probe,
@@ -713,4 +726,5 @@ const struct xb_kind blk_kind = {
 	.describe = blk_describe,
 	.kicked = blk_kicked,
 	.resize = blk_resize,
+	.start = blk_start,
 };

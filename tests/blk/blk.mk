@@ -15,8 +15,14 @@ $(B)/tests/blk/fuzz_blkif: tests/blk/fuzz_blkif.c ring/blkif.c ring/blkif.h
 		-fsanitize=fuzzer,address,undefined -o $@ \
 		tests/blk/fuzz_blkif.c ring/blkif.c
 
-check-build: $(B)/tests/blk/ring_blkif_test $(B)/tests/blk/fuzz_blkif
-CHECK_SUITES += $(B)/tests/blk/ring_blkif_test tests/blk/fuzz-blkif.sh
+$(B)/tests/blk/blk_unit: tests/blk/blk_unit.c $(B)/libxenbackd.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libxenbackd.a $(LDLIBS_DAEMON)
+
+check-build: $(B)/tests/blk/ring_blkif_test $(B)/tests/blk/fuzz_blkif \
+	$(B)/tests/blk/blk_unit
+CHECK_SUITES += $(B)/tests/blk/ring_blkif_test tests/blk/fuzz-blkif.sh \
+	$(B)/tests/blk/blk_unit
 
 # Simulated guests (needs the simulated host's guest library).
 ifneq ($(wildcard tests/xensim/xensim.mk),)
@@ -27,6 +33,14 @@ $(B)/tests/blk/blk_sim_front: tests/blk/blk_sim_front.c $(BLKFRONT_SRCS) \
 	$(CC) $(CFLAGS) -o $@ tests/blk/blk_sim_front.c $(BLKFRONT_SRCS) \
 		$(B)/xensim/libxsg.a -lxenstore -lpthread
 
-check-build: $(B)/tests/blk/blk_sim_front
-CHECK_SUITES += tests/blk/sim-blk.sh tests/blk/sim-blk-map.sh
+# A FUSE filesystem refusing fsync: a backing that cannot flush.
+$(B)/tests/blk/refusefs: tests/blk/refusefs.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $$(pkg-config --cflags fuse3) -o $@ $< \
+		$$(pkg-config --libs fuse3)
+
+check-build: $(B)/tests/blk/blk_sim_front $(B)/tests/blk/refusefs
+CHECK_SUITES += tests/blk/sim-blk.sh tests/blk/sim-blk-map.sh \
+	tests/blk/sim-blk-datapath.sh tests/blk/sim-blk-refuse.sh \
+	tests/blk/sim-blk-sweep.sh tests/blk/sim-blk-nodes.sh
 endif

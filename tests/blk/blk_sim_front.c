@@ -10,6 +10,9 @@
  *   readonly  info says read-only, reads work, writes are refused
  *   cdrom     info says cdrom and read-only
  *   discard   a discarded range reads back as zeros
+ *   nodiscard the backing stops taking discards (-C cmd): EOPNOTSUPP
+ *   noflush   the backing refuses flushes: EOPNOTSUPP, features withdrawn
+ *             (noflush-again: still withdrawn after a reconnect)
  *   eio       writes the backing cannot store and reads past its end
  *             get BLKIF_RSP_ERROR, the rest works
  *   hostile   one malformed request per class, each answered; the device
@@ -280,6 +283,107 @@ static void scenario_discard(struct blkfront *bf)
 	       "status %d", st);
 	free(buf);
 	free(zero);
+}
+
+/* A pattern written at sector `at` reads back: the device carries on. */
+static bool io_carries_on(struct blkfront *bf, uint64_t at, uint64_t tag)
+{
+	uint8_t *buf = malloc(32768), *back = malloc(32768);
+	int st;
+	bool ok;
+
+	fill_pattern(buf, 32768, tag);
+	st = blkfront_io(bf, 0, BLKIF_OP_WRITE, at, buf, 32768, 0);
+	if (st == BLKIF_RSP_OKAY)
+		st = blkfront_io(bf, 0, BLKIF_OP_READ, at, back, 32768, 0);
+	ok = st == BLKIF_RSP_OKAY && !memcmp(buf, back, 32768);
+	free(buf);
+	free(back);
+	return ok;
+}
+
+/*
+ * The backing stops taking discards after the connect offered them (cmd,
+ * the operator's, e.g. discard turned off on a loop device): a discard is
+ * answered BLKIF_RSP_EOPNOTSUPP, as blkback does; the rest carries on.
+ */
+static void scenario_nodiscard(struct blkfront *bf, const char *cmd)
+{
+	int st;
+
+	REPORT(bf->feat_discard, "feature-discard offered at connect",
+	       "absent");
+	fflush(stdout);
+	st = cmd ? system(cmd) : -1;
+	REPORT(st == 0, "the backing stops taking discards", "command %d",
+	       st);
+	st = blkfront_discard(bf, 0, 0, 8, false);
+	REPORT(st == BLKIF_RSP_EOPNOTSUPP,
+	       "a discard the backing refuses: EOPNOTSUPP", "status %d", st);
+	REPORT(io_carries_on(bf, 128, 7), "writes and reads carry on",
+	       "pattern lost");
+	st = blkfront_io(bf, 0, BLKIF_OP_FLUSH_DISKCACHE, 0, NULL, 0, 0);
+	REPORT(st == BLKIF_RSP_OKAY, "flush still works", "status %d", st);
+	st = blkfront_discard(bf, 0, 64, 64, false);
+	REPORT(st == BLKIF_RSP_EOPNOTSUPP, "a second discard: EOPNOTSUPP",
+	       "status %d", st);
+}
+
+/* A backend node's value, waited for up to 2 s. */
+static bool backend_node_becomes(struct blkfront *bf, const char *node,
+				 uint64_t want)
+{
+	uint64_t v = ~want;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (blkfront_backend_u64(bf, node, &v) == 0 && v == want)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/*
+ * A backing that refuses flushes (a filesystem whose fsync answers
+ * EOPNOTSUPP): the flush is answered BLKIF_RSP_EOPNOTSUPP and, as
+ * blkback, feature-flush-cache and feature-barrier go to 0; later flushes
+ * and barriers are refused at once; data I/O carries on. again: the
+ * device was connected before, and the features must stay withdrawn.
+ */
+static void scenario_noflush(struct blkfront *bf, bool again)
+{
+	uint8_t *buf = malloc(4096);
+	int st;
+
+	if (!again) {
+		REPORT(bf->feat_flush, "feature-flush-cache offered at connect",
+		       "absent");
+		REPORT(io_carries_on(bf, 0, 11), "data written", "lost");
+		st = blkfront_io(bf, 0, BLKIF_OP_FLUSH_DISKCACHE, 0, NULL, 0,
+				 0);
+		REPORT(st == BLKIF_RSP_EOPNOTSUPP,
+		       "a flush the backing refuses: EOPNOTSUPP", "status %d",
+		       st);
+		REPORT(backend_node_becomes(bf, "feature-flush-cache", 0) &&
+			       backend_node_becomes(bf, "feature-barrier", 0),
+		       "feature-flush-cache and feature-barrier withdrawn",
+		       "still offered");
+	} else {
+		REPORT(!bf->feat_flush,
+		       "after a reconnect flush is still not offered",
+		       "offered again");
+	}
+	fill_pattern(buf, 4096, 12);
+	st = blkfront_io(bf, 0, BLKIF_OP_FLUSH_DISKCACHE, 8, buf, 4096, 0);
+	REPORT(st == BLKIF_RSP_EOPNOTSUPP, "a write with flush: EOPNOTSUPP",
+	       "status %d", st);
+	st = blkfront_io(bf, 0, BLKIF_OP_WRITE_BARRIER, 0, NULL, 0, 0);
+	REPORT(st == BLKIF_RSP_EOPNOTSUPP, "a barrier: EOPNOTSUPP",
+	       "status %d", st);
+	REPORT(io_carries_on(bf, 256, 13), "writes and reads carry on",
+	       "pattern lost");
+	free(buf);
 }
 
 /*
@@ -753,6 +857,12 @@ int main(int argc, char **argv)
 		scenario_readonly(bf, true);
 	else if (!strcmp(sc, "discard"))
 		scenario_discard(bf);
+	else if (!strcmp(sc, "nodiscard"))
+		scenario_nodiscard(bf, command);
+	else if (!strcmp(sc, "noflush"))
+		scenario_noflush(bf, false);
+	else if (!strcmp(sc, "noflush-again"))
+		scenario_noflush(bf, true);
 	else if (!strcmp(sc, "eio"))
 		scenario_eio(bf, bad_sector, truncate_path);
 	else if (!strcmp(sc, "hostile"))

@@ -131,6 +131,13 @@ done
 
 # ---- data integrity across ABIs, rings, queues -------------------------
 run_guest verify-native-q1 1 -d 51712 -S $SECTORS -i 32 -s 1 verify
+# The operator's XENBACKD_BLK_DATA wins over the daemon's own choice.
+line=$(timeout 10 "$CTL" -s "$tmp/ctl.sock" list | awk '$1 == 1 && $3 == 51712')
+case "$line" in
+*" data=grant-$DATA data-why=XENBACKD_BLK_DATA=$DATA "*)
+	pass "XENBACKD_BLK_DATA=$DATA chooses grant $DATA (xenbackctl)" ;;
+*) fail "XENBACKD_BLK_DATA=$DATA chooses grant $DATA (xenbackctl)" "($line)" ;;
+esac
 add_vbd 1 51728 "$tmp/d2.img" w
 run_guest verify-x86_32-order2-q2 1 -d 51728 -a 32 -o 2 -q 2 -s 2 verify
 # The same disk again with a one-page ring and one queue: nothing of the

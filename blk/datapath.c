@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * blk/datapath.c - how a vbd's data moves: the guest's pages mapped and
+ * put under O_DIRECT themselves ("map", zero-copy, as Linux blkback), or
+ * grant-copied into the queue's own buffers ("copy", as QEMU).
+ *
+ * Map mode is faster for large I/O, but blkif.h's `direct-io-safe` warns
+ * that some storage (network filesystems and network block devices, whose
+ * kernel may still hold a page for a retransmission after the O_DIRECT
+ * request completed) can touch a page after we answered and unmapped it:
+ * a guest page then. So, unless the operator says otherwise
+ * (XENBACKD_BLK_DATA=copy|map), a device is mapped only when that is
+ * known to be safe:
+ *
+ *   the toolstack's direct-io-safe   1: map; 0: copy; not 0/1: copy, logged
+ *   otherwise the backing            map if known local, else copy
+ *
+ * "Known local" is positive identification, never a guess:
+ *   a regular file      on ext2/3/4, xfs, btrfs, f2fs, tmpfs or ramfs
+ *                       (statfs), and the block device under it, if it
+ *                       has one, local too
+ *   a loop device       whose backing file (or device) is local: what
+ *                       xl's block hotplug script makes of a file
+ *   a disk              on a PCI bus (SATA, SAS, NVMe, virtio, USB),
+ *                       not an iSCSI session, from its sysfs path; a
+ *                       partition of one; zram and brd RAM disks
+ *   dm, md              every device under it (slaves/) local
+ * Anything else (nfs, cifs, fuse, ceph, 9p, overlay..., nbd, rbd, iSCSI,
+ * NVMe over fabrics, a device sysfs cannot place) is served by copy.
+ */
+#include "blk/blk.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/loop.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+/* Loop over loop over dm...: deeper stacks are not judged. */
+#define STACK_MAX 6
+
+struct fs_type {
+	unsigned long magic;
+	const char *name;
+	bool local;
+};
+
+/* statfs f_type values (linux/magic.h and the filesystems' sources). */
+static const struct fs_type fs_types[] = {
+	{ 0xEF53, "ext4", true }, /* ext2, ext3 and ext4 share it */
+	{ 0x58465342, "xfs", true },
+	{ 0x9123683E, "btrfs", true },
+	{ 0xF2F52010, "f2fs", true },
+	{ 0x01021994, "tmpfs", true },
+	{ 0x858458F6, "ramfs", true },
+	{ 0x6969, "nfs", false },
+	{ 0xFF534D42, "cifs", false },
+	{ 0xFE534D42, "smb2", false },
+	{ 0x517B, "smb", false },
+	{ 0x65735546, "fuse", false },
+	{ 0x00C36400, "ceph", false },
+	{ 0x01021997, "9p", false },
+	{ 0x6B414653, "afs", false },
+	{ 0x5346414F, "afs", false },
+	{ 0x7461636F, "ocfs2", false },
+	{ 0x01161970, "gfs2", false },
+	{ 0x0BD00BD0, "lustre", false },
+	{ 0x794C7630, "overlay", false },
+};
+
+static const struct fs_type *fs_type_of(unsigned long magic)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(fs_types) / sizeof(fs_types[0]); i++)
+		if (fs_types[i].magic == (magic & 0xFFFFFFFFul))
+			return &fs_types[i];
+	return NULL;
+}
+
+/* Appends to the reason, a space-free phrase ("loop0-over-file-on-ext4"). */
+static void why_add(char *why, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void why_add(char *why, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(why);
+	va_list ap;
+
+	if (used + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+static bool bdev_is_local(unsigned int maj, unsigned int min, int depth,
+			  char *why, size_t len);
+
+/* A sysfs attribute's first line, or -errno. */
+static int read_line(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* A regular file: its filesystem, and the device under it if it has one. */
+static bool file_is_local(const struct stat *st, const struct statfs *sf,
+			  int depth, char *why, size_t len)
+{
+	const struct fs_type *t = fs_type_of((unsigned long)sf->f_type);
+
+	if (!t) {
+		why_add(why, len, "file-on-fs-0x%lx-not-known-local",
+			(unsigned long)sf->f_type & 0xFFFFFFFFul);
+		return false;
+	}
+	why_add(why, len, "file-on-%s", t->name);
+	if (!t->local)
+		return false;
+	/* tmpfs, btrfs: an anonymous device number, nothing under it. */
+	if (major(st->st_dev) == 0)
+		return true;
+	why_add(why, len, "-on-");
+	return bdev_is_local(major(st->st_dev), minor(st->st_dev), depth + 1,
+			     why, len);
+}
+
+/* What a path names, file or device (a loop device's backing). */
+static bool path_is_local(const char *path, int depth, char *why, size_t len)
+{
+	struct statfs sf;
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		why_add(why, len, "backing-file-gone");
+		return false;
+	}
+	if (S_ISBLK(st.st_mode))
+		return bdev_is_local(major(st.st_rdev), minor(st.st_rdev),
+				     depth + 1, why, len);
+	if (!S_ISREG(st.st_mode) || statfs(path, &sf) < 0) {
+		why_add(why, len, "backing-not-a-file");
+		return false;
+	}
+	return file_is_local(&st, &sf, depth, why, len);
+}
+
+/*
+ * A bound loop device (sysfs dir of the whole disk): its backing file.
+ * With fd (the device we opened), the file named in sysfs is checked to
+ * be the one the loop device really uses (LOOP_GET_STATUS64).
+ */
+static bool loop_is_local(const char *dir, const char *name, int fd,
+			  int depth, char *why, size_t len)
+{
+	char p[PATH_MAX + 32], file[PATH_MAX];
+	struct loop_info64 li;
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/loop/backing_file", dir);
+	if (read_line(p, file, sizeof(file)) < 0 || file[0] != '/') {
+		why_add(why, len, "%s-backing-unknown", name);
+		return false;
+	}
+	if (fd >= 0 &&
+	    (ioctl(fd, LOOP_GET_STATUS64, &li) < 0 || stat(file, &st) < 0 ||
+	     st.st_ino != li.lo_inode || st.st_dev != li.lo_device)) {
+		why_add(why, len, "%s-backing-file-moved", name);
+		return false;
+	}
+	why_add(why, len, "%s-over-", name);
+	return path_is_local(file, depth, why, len);
+}
+
+/* dm, md: local when every device it is made of is. */
+static bool slaves_are_local(const char *dir, const char *name, int depth,
+			     char *why, size_t len)
+{
+	char p[PATH_MAX + 32], dev[32];
+	unsigned int maj, min, n = 0;
+	struct dirent *e;
+	bool local = true;
+	DIR *d;
+
+	snprintf(p, sizeof(p), "%s/slaves", dir);
+	d = opendir(p);
+	if (!d) {
+		why_add(why, len, "%s-not-known-local", name);
+		return false;
+	}
+	while (local && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "/sys/class/block/%s/dev", e->d_name);
+		if (read_line(p, dev, sizeof(dev)) < 0 ||
+		    sscanf(dev, "%u:%u", &maj, &min) != 2) {
+			local = false;
+			break;
+		}
+		if (!bdev_is_local(maj, min, depth + 1, NULL, 0))
+			local = false;
+		n++;
+	}
+	closedir(d);
+	if (local && n)
+		why_add(why, len, "%s-over-local-disks", name);
+	else
+		why_add(why, len, "%s-not-known-local", name);
+	return local && n;
+}
+
+static bool bdev_is_local_fd(unsigned int maj, unsigned int min, int fd,
+			     int depth, char *why, size_t len)
+{
+	char link[64], real[PATH_MAX], dir[PATH_MAX], p[PATH_MAX + 32];
+	const char *name, *disk;
+	char *slash;
+
+	if (depth > STACK_MAX) {
+		why_add(why, len, "stack-too-deep");
+		return false;
+	}
+	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", maj, min);
+	if (!realpath(link, real)) {
+		why_add(why, len, "device-%u:%u-not-in-sysfs", maj, min);
+		return false;
+	}
+	name = strrchr(real, '/') + 1;
+	/* A partition: the loop/ and slaves/ of its whole disk count. */
+	snprintf(dir, sizeof(dir), "%s", real);
+	snprintf(p, sizeof(p), "%s/partition", real);
+	if (access(p, F_OK) == 0 && (slash = strrchr(dir, '/')))
+		*slash = '\0';
+	disk = strrchr(dir, '/') + 1;
+	snprintf(p, sizeof(p), "%s/loop", dir);
+	if (access(p, F_OK) == 0)
+		return loop_is_local(dir, name, fd, depth, why, len);
+	if (!strncmp(real, "/sys/devices/pci", 16) && !strstr(real, "/session")) {
+		why_add(why, len, "local-disk-%s", name);
+		return true;
+	}
+	if (!strncmp(real, "/sys/devices/virtual/block/", 27) &&
+	    (!strncmp(disk, "zram", 4) || !strncmp(disk, "ram", 3))) {
+		why_add(why, len, "ram-disk-%s", name);
+		return true;
+	}
+	if (!strncmp(disk, "dm-", 3) || !strncmp(disk, "md", 2))
+		return slaves_are_local(dir, name, depth, why, len);
+	why_add(why, len, "disk-%s-not-known-local", name);
+	return false;
+}
+
+/* why may be NULL: only the answer is wanted. */
+static bool bdev_is_local(unsigned int maj, unsigned int min, int depth,
+			  char *why, size_t len)
+{
+	char none[1] = "";
+
+	if (!why) {
+		why = none;
+		len = 0;
+	}
+	return bdev_is_local_fd(maj, min, -1, depth, why, len);
+}
+
+bool blk_backing_is_local(const struct blk_backing *b, char *why, size_t len)
+{
+	struct statfs sf;
+	struct stat st;
+
+	why[0] = '\0';
+	if (fstat(b->fd, &st) < 0) {
+		why_add(why, len, "backing-unknown");
+		return false;
+	}
+	if (S_ISBLK(st.st_mode))
+		return bdev_is_local_fd(major(st.st_rdev), minor(st.st_rdev),
+					b->fd, 0, why, len);
+	if (fstatfs(b->fd, &sf) < 0) {
+		why_add(why, len, "filesystem-unknown");
+		return false;
+	}
+	return file_is_local(&st, &sf, 0, why, len);
+}
+
+/* The operator's choice from XENBACKD_BLK_DATA, checked once. */
+static enum blk_data operator_choice(void)
+{
+	static bool warned;
+	const char *v = getenv("XENBACKD_BLK_DATA");
+
+	if (!v || !*v || !strcmp(v, "auto"))
+		return BLK_DATA_AUTO;
+	if (!strcmp(v, "copy"))
+		return BLK_DATA_COPY;
+	if (!strcmp(v, "map"))
+		return BLK_DATA_MAP;
+	if (!warned)
+		xb_warn("XENBACKD_BLK_DATA='%.16s' is not copy, map or auto: "
+			"choosing per device (auto)",
+			v);
+	warned = true;
+	return BLK_DATA_AUTO;
+}
+
+bool blk_data_choose(struct blk_dev *bd, char *why, size_t len)
+{
+	struct xb_device *dev = bd->dev;
+	unsigned int safe;
+	bool local;
+	int rc;
+
+	why[0] = '\0';
+	switch (operator_choice()) {
+	case BLK_DATA_COPY:
+		why_add(why, len, "XENBACKD_BLK_DATA=copy");
+		return false;
+	case BLK_DATA_MAP:
+		why_add(why, len, "XENBACKD_BLK_DATA=map");
+		return true;
+	case BLK_DATA_AUTO:
+		break;
+	}
+	rc = xb_be_read_uint(dev, "direct-io-safe", 1, &safe);
+	if (rc == 0) {
+		why_add(why, len, "direct-io-safe=%u", safe);
+		return safe == 1;
+	}
+	if (rc != -ENOENT) {
+		/* Not what the toolstack meant to say: the safe way. */
+		xb_dev_warn(dev, "backend node direct-io-safe %s (0 or 1): "
+				 "grant copy",
+			    xb_read_error(rc));
+		why_add(why, len, "direct-io-safe-invalid");
+		return false;
+	}
+	local = blk_backing_is_local(&bd->backing, why, len);
+	return local;
+}

@@ -1,0 +1,183 @@
+#!/bin/sh
+# sim-blk-datapath.sh: the data path the daemon picks by itself (auto,
+# docs/blk.md "Data path"): grant map where O_DIRECT on a guest's page is
+# known safe, grant copy otherwise. Each branch on a real backing: files
+# on tmpfs and on FUSE (fuse2fs: a filesystem the daemon must not trust),
+# loop devices over each, the toolstack's direct-io-safe (0, 1, and a bad
+# value), an unknown XENBACKD_BLK_DATA. Each device is then used by a
+# simulated blkfront (write, read back) and xenbackctl must show the path
+# and the reason, in text and JSON. PASS:/FAIL: lines.
+set -u
+B=${B:-build}
+XSB=${XENSIM_BUILD:-$B/xensim}
+X=$XSB/xensim
+FRONT=$B/tests/blk/blk_sim_front
+DAEMON=$B/xenbackd
+CTL=$B/xenbackctl
+tmp=$(mktemp -d /tmp/xb-blkdp.XXXX)
+shm=$(mktemp -d /dev/shm/xb-blkdp.XXXX)
+H=$tmp/h
+dpid=
+fusemnt=
+mounts=
+loops=
+cleanup() {
+	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
+	timeout 30 $X stop "$H" >/dev/null 2>&1
+	for m in $mounts; do umount "$m"; done
+	for l in $loops; do losetup -d "$l"; done
+	[ -n "$fusemnt" ] && umount "$fusemnt"
+	rm -rf "$tmp" "$shm"
+}
+trap cleanup EXIT INT TERM
+
+pass() { echo "PASS: datapath: $1"; }
+fail() {
+	echo "FAIL: datapath: $1 ${2:-}"
+	echo "--- daemon log (tail)"
+	tail -n 20 "$tmp/daemon.log" 2>/dev/null | sed 's/^/   | /'
+}
+as0() { timeout 20 $X run "$H" 0 -- "$@"; }
+ctl() { timeout 10 "$CTL" -s "$tmp/ctl.sock" "$@"; }
+
+# add_vbd DEVID PARAMS [DIRECT_IO_SAFE]: what libxl writes for a disk of
+# domain 1 (direct-io-safe as `xl`'s disk option direct-io-safe writes it)
+add_vbd() {
+	v=$1 params=$2
+	be=/local/domain/0/backend/vbd/1/$v
+	fe=/local/domain/1/device/vbd/$v
+	as0 xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 \
+		"$fe/state" 1 "$fe/virtual-device" "$v" \
+		"$fe/device-type" disk &&
+	as0 xenstore-chmod -r "$fe" n1 r0 &&
+	if [ $# -gt 2 ]; then
+		as0 xenstore-write "$be/direct-io-safe" "$3"
+	fi &&
+	as0 xenstore-write "$be/frontend" "$fe" "$be/frontend-id" 1 \
+		"$be/online" 1 "$be/params" "$params" "$be/mode" w \
+		"$be/device-type" disk "$be/removable" 0 "$be/state" 1 &&
+	as0 xenstore-chmod -r "$be" n0 r1
+}
+
+# expect NAME DEVID BACKING DATA WHY [DIRECT_IO_SAFE]: the disk is served
+# (a blkfront writes and reads back every sector), by DATA (grant-map or
+# grant-copy) for the reason WHY (a shell pattern), in both outputs.
+expect() {
+	n=$1 v=$2 backing=$3 data=$4 why=$5
+	shift 5
+	add_vbd "$v" "$backing" "$@" ||
+		{ fail "$n" "(cannot write the toolstack's nodes)"; return; }
+	if ! timeout 120 $X run "$H" 1 -- "$FRONT" -d "$v" -S 8192 -s "$v" \
+		-n "datapath: $n" verify >"$tmp/$n.out" 2>&1 &&
+		! grep -q "^FAIL" "$tmp/$n.out"; then
+		fail "$n: served" "($(grep FAIL "$tmp/$n.out" | head -n 2))"
+		return
+	fi
+	pass "$n: served"
+	line=$(ctl list | awk -v v="$v" '$1 == 1 && $2 == "vbd" && $3 == v')
+	got=$(echo "$line" | tr ' ' '\n' | sed -n 's/^data=//p')
+	gotwhy=$(echo "$line" | tr ' ' '\n' | sed -n 's/^data-why=//p')
+	# shellcheck disable=SC2254
+	case "$got $gotwhy" in
+	"$data "$why) pass "$n: $data ($gotwhy)" ;;
+	*) fail "$n: $data" "(xenbackctl list: data=$got data-why=$gotwhy)" ;;
+	esac
+	json=$(ctl --json list | grep "\"name\": \"vbd/1/$v\"")
+	case "$json" in
+	*"\"data\": \"$data\", \"data-why\": \"$gotwhy\""*)
+		pass "$n: the same in xenbackctl --json" ;;
+	*) fail "$n: the same in xenbackctl --json" "($json)" ;;
+	esac
+	if grep -q "vbd/1/$v.*connected: .*${data#grant-} ($gotwhy)" \
+		"$tmp/daemon.log"; then
+		pass "$n: logged at connect"
+	else
+		fail "$n: logged at connect"
+	fi
+}
+
+# ---- host, guest, daemon ----------------------------------------------
+if ! timeout 30 $X start "$H" >"$tmp/start.log" 2>&1; then
+	fail "simulated host starts" "($(tail -n 3 "$tmp/start.log"))"
+	exit 1
+fi
+timeout 30 $X create "$H" 1 --mem 64 >/dev/null 2>&1 ||
+	{ fail "create domain 1"; exit 1; }
+
+# FUSE: ext4 served by fuse2fs, as any userspace (or network) filesystem
+# would be: statfs says fuse, and fuse is never trusted.
+truncate -s 64M "$tmp/fuse.ext4"
+mkdir "$tmp/fuse"
+if mkfs.ext4 -q -F "$tmp/fuse.ext4" >/dev/null 2>&1 &&
+	timeout 20 fuse2fs -o fakeroot "$tmp/fuse.ext4" "$tmp/fuse" \
+		>"$tmp/fuse2fs.log" 2>&1; then
+	fusemnt=$tmp/fuse
+	pass "a FUSE filesystem is mounted (fuse2fs)"
+else
+	fail "a FUSE filesystem is mounted (fuse2fs)" \
+		"($(tail -n 2 "$tmp/fuse2fs.log" 2>/dev/null))"
+fi
+for f in a b c d e; do truncate -s 4M "$shm/$f.img"; done
+for f in f g h; do [ -n "$fusemnt" ] && truncate -s 4M "$fusemnt/$f.img"; done
+lo_shm=$(losetup -f --show "$shm/e.img") && loops="$lo_shm"
+lo_fuse=
+[ -n "$fusemnt" ] && lo_fuse=$(losetup -f --show "$fusemnt/h.img") &&
+	loops="$loops $lo_fuse"
+# ext4 (a local filesystem type) on a loop device over a file on tmpfs,
+# and on one over a file on FUSE: the device under the filesystem counts.
+# mkext4 NAME IMAGE: mounts it on $tmp/NAME
+mkext4() {
+	l=$(losetup -f --show "$2") || return 1
+	loops="$l $loops"
+	mkfs.ext4 -q -F "$l" >/dev/null 2>&1 && mkdir "$tmp/$1" &&
+		mount -t ext4 "$l" "$tmp/$1" && mounts="$tmp/$1 $mounts" &&
+		truncate -s 4M "$tmp/$1/disk.img"
+}
+truncate -s 32M "$shm/ext4.img"
+mkext4 ext4shm "$shm/ext4.img" || fail "ext4 on a loop device over tmpfs"
+if [ -n "$fusemnt" ]; then
+	truncate -s 32M "$fusemnt/ext4.img"
+	mkext4 ext4fuse "$fusemnt/ext4.img" ||
+		fail "ext4 on a loop device over FUSE"
+fi
+
+# An unknown value of the override is reported once and means auto.
+(eval "$($X env "$H" 0)" && XENBACKD_BLK_DATA=fastest exec "$DAEMON" \
+	--foreground --kinds vbd --log-target stderr --log-level info \
+	--control-socket "$tmp/ctl.sock") >"$tmp/daemon.log" 2>&1 &
+dpid=$!
+sleep 0.3
+kill -0 "$dpid" 2>/dev/null || { fail "daemon runs"; exit 1; }
+
+expect tmpfs-file 51712 "$shm/a.img" grant-map "file-on-tmpfs"
+expect direct-io-safe-0 51728 "$shm/b.img" grant-copy "direct-io-safe=0" 0
+expect direct-io-safe-bad 51744 "$shm/c.img" grant-copy \
+	"direct-io-safe-invalid" yes
+if grep -q "vbd/1/51744.*backend node direct-io-safe is not a canonical number (0 or 1): grant copy" \
+	"$tmp/daemon.log"; then pass "a bad direct-io-safe is logged"
+else fail "a bad direct-io-safe is logged"; fi
+expect loop-over-tmpfs 51760 "$lo_shm" grant-map "loop*-over-file-on-tmpfs"
+expect ext4-on-loop-over-tmpfs 51824 "$tmp/ext4shm/disk.img" grant-map \
+	"file-on-ext4-on-loop*-over-file-on-tmpfs"
+if [ -n "$fusemnt" ]; then
+	expect fuse-file 51776 "$fusemnt/f.img" grant-copy "file-on-fuse"
+	expect fuse-direct-io-safe-1 51792 "$fusemnt/g.img" grant-map \
+		"direct-io-safe=1" 1
+	expect loop-over-fuse 51808 "$lo_fuse" grant-copy \
+		"loop*-over-file-on-fuse"
+	expect ext4-on-loop-over-fuse 51840 "$tmp/ext4fuse/disk.img" \
+		grant-copy "file-on-ext4-on-loop*-over-file-on-fuse"
+fi
+
+n=$(grep -c "XENBACKD_BLK_DATA='fastest' is not copy, map or auto: choosing per device (auto)" \
+	"$tmp/daemon.log")
+if [ "$n" = 1 ]; then pass "an unknown XENBACKD_BLK_DATA is logged once"
+else fail "an unknown XENBACKD_BLK_DATA is logged once" "($n times)"; fi
+
+kill "$dpid"
+wait "$dpid"
+rc=$?
+dpid=
+if [ $rc -eq 0 ]; then pass "daemon stops cleanly"
+else fail "daemon stops cleanly" "(exit $rc)"; fi
+exit 0

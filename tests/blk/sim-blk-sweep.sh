@@ -1,0 +1,100 @@
+#!/bin/sh
+# sim-blk-sweep.sh: crash journals (backend/journal.h) that an earlier
+# daemon left for devices gone while no daemon ran are removed when the
+# next daemon starts; a journal of a device that still exists is kept for
+# its adoption, and nothing not proven to be a journal is touched.
+# On the simulated host, the runtime directory being the folder of the
+# control socket. PASS:/FAIL: lines.
+set -u
+B=${B:-build}
+XSB=${XENSIM_BUILD:-$B/xensim}
+X=$XSB/xensim
+DAEMON=$B/xenbackd
+CTL=$B/xenbackctl
+tmp=$(mktemp -d /tmp/xb-blksw.XXXX)
+H=$tmp/h
+R=$tmp/run
+dpid=
+cleanup() {
+	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
+	timeout 30 $X stop "$H" >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+pass() { echo "PASS: sweep: $1"; }
+fail() {
+	echo "FAIL: sweep: $1 ${2:-}"
+	echo "--- daemon log (tail)"
+	tail -n 20 "$tmp/daemon.log" 2>/dev/null | sed 's/^/   | /'
+}
+as0() { timeout 20 $X run "$H" 0 -- "$@"; }
+
+# mkjournal NAME: a journal as backend/journal.c writes it: header
+# (magic "XBJ1", 64 entries, requests of 112 bytes, req_cons 0), then the
+# 64 entries of 16 + 112 bytes, all free.
+mkjournal() {
+	printf 'XBJ1\100\0\0\0\160\0\0\0\0\0\0\0' >"$R/$1"
+	truncate -s $((16 + 64 * (16 + 112))) "$R/$1"
+}
+
+if ! timeout 30 $X start "$H" >"$tmp/start.log" 2>&1; then
+	fail "simulated host starts" "($(tail -n 3 "$tmp/start.log"))"
+	exit 1
+fi
+timeout 30 $X create "$H" 1 --mem 64 >/dev/null 2>&1 ||
+	{ fail "create domain 1"; exit 1; }
+# Device 1/51712 still exists (its guest runs); 1/51728 and every device
+# of domain 7 went while no daemon ran.
+truncate -s 4M "$tmp/d.img"
+be=/local/domain/0/backend/vbd/1/51712
+as0 xenstore-write "$be/frontend" /local/domain/1/device/vbd/51712 \
+	"$be/frontend-id" 1 "$be/online" 1 "$be/params" "$tmp/d.img" \
+	"$be/mode" w "$be/state" 1 || fail "the toolstack's nodes"
+
+mkdir "$R"
+mkjournal vbd-1-51712-q0.journal   # its device exists: kept
+mkjournal vbd-1-51712-q1.journal
+mkjournal vbd-1-51728-q0.journal   # device gone: removed
+mkjournal vbd-7-51712-q0.journal   # domain gone: removed
+mkjournal vbd-7-51712-q3.journal
+mkjournal vif-7-0-q0.journal       # not a vbd journal: not ours to judge
+mkjournal vbd-7-051712-q0.journal  # not a name we give: kept
+mkjournal vbd-7-51712-q0.journal.bak
+head -c 8208 /dev/zero >"$R/vbd-7-51744-q0.journal" # no magic: kept
+mkjournal short.tmp && head -c 100 "$R/short.tmp" >"$R/vbd-7-51760-q0.journal"
+rm "$R/short.tmp"                                    # wrong size: kept
+ln -s "$R/vbd-7-51712-q3.journal" "$R/vbd-7-51776-q0.journal" # a link: kept
+
+(eval "$($X env "$H" 0)" && exec "$DAEMON" --foreground --kinds vbd \
+	--log-target stderr --control-socket "$R/ctl.sock") \
+	>"$tmp/daemon.log" 2>&1 &
+dpid=$!
+i=0
+while [ ! -S "$R/ctl.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+timeout 10 "$CTL" -s "$R/ctl.sock" list >/dev/null 2>&1 ||
+	{ fail "daemon runs"; exit 1; }
+
+for f in vbd-1-51728-q0 vbd-7-51712-q0 vbd-7-51712-q3; do
+	if [ -e "$R/$f.journal" ]; then fail "$f.journal (device gone) removed"
+	else pass "$f.journal (device gone) removed"; fi
+	d=$(echo "$f" | sed 's/^vbd-\([0-9]*\)-\([0-9]*\)-.*/\1\/\2/')
+	if grep -q "journal $R/$f.journal removed: its device vbd/$d went while no daemon ran" \
+		"$tmp/daemon.log"; then
+		pass "$f.journal: its removal is logged"
+	else fail "$f.journal: its removal is logged"; fi
+done
+for f in vbd-1-51712-q0.journal vbd-1-51712-q1.journal vif-7-0-q0.journal \
+	vbd-7-051712-q0.journal vbd-7-51712-q0.journal.bak \
+	vbd-7-51744-q0.journal vbd-7-51760-q0.journal vbd-7-51776-q0.journal; do
+	if [ -e "$R/$f" ] || [ -L "$R/$f" ]; then pass "$f kept"
+	else fail "$f kept"; fi
+done
+
+kill "$dpid"
+wait "$dpid"
+rc=$?
+dpid=
+if [ $rc -eq 0 ]; then pass "daemon stops cleanly"
+else fail "daemon stops cleanly" "(exit $rc)"; fi
+exit 0
