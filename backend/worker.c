@@ -28,7 +28,13 @@ struct xb_worker {
 	pthread_t thread;
 	xb_worker_drain_fn *drain;
 	void *drain_arg;
+	xb_worker_idle_fn *idle;
+	xb_worker_woke_fn *woke;
+	void *idle_arg;
 };
+
+/* Longest a worker busy with polled work goes without looking at its fds. */
+#define WORKER_FD_CHECK_NS 1000000ull
 
 static uint64_t now_ms(void)
 {
@@ -129,13 +135,58 @@ static void drain(struct xb_worker *w)
 	}
 }
 
+uint64_t xb_worker_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void xb_worker_set_idle(struct xb_worker *w, xb_worker_idle_fn *idle,
+			xb_worker_woke_fn *woke, void *arg)
+{
+	w->idle = idle;
+	w->woke = woke;
+	w->idle_arg = arg;
+}
+
+/*
+ * One round: the idle hook first (it may find work by polling and do it),
+ * then the fds: without sleeping if the hook did work, else sleeping
+ * until one is ready.
+ */
+static int worker_round(struct xb_worker *w, uint64_t *last_fds)
+{
+	uint64_t t0;
+	int rc;
+
+	if (w->idle) {
+		if (w->idle(w->idle_arg)) {
+			t0 = xb_worker_now_ns();
+			if (t0 - *last_fds < WORKER_FD_CHECK_NS)
+				return 0;
+			*last_fds = t0;
+			return xb_loop_dispatch(&w->loop, 0);
+		}
+		t0 = xb_worker_now_ns();
+		rc = xb_loop_dispatch(&w->loop, -1);
+		*last_fds = xb_worker_now_ns();
+		if (w->woke)
+			w->woke(w->idle_arg, *last_fds - t0);
+		return rc;
+	}
+	return xb_loop_dispatch(&w->loop, -1);
+}
+
 static void *worker_main(void *arg)
 {
 	struct xb_worker *w = arg;
+	uint64_t last_fds = 0;
 
 	pthread_setname_np(pthread_self(), w->name);
 	while (!xb_worker_stopping(w)) {
-		if (xb_loop_dispatch(&w->loop, -1) < 0) {
+		if (worker_round(w, &last_fds) < 0) {
 			xb_dev_err(w->dev, "worker %s: epoll failed: %s",
 				   w->name, strerror(errno));
 			xb_device_fail_async(w->dev, -EIO,

@@ -57,6 +57,23 @@ int xb_worker_del_fd(struct xb_worker *w, int fd);
 int xb_worker_start(struct xb_worker *w);
 /* For callbacks: stop taking new requests from the ring once true. */
 bool xb_worker_stopping(const struct xb_worker *w);
+/*
+ * Optional busy-polling before sleeping (set before xb_worker_start()).
+ * Before each sleep the worker calls idle(arg), which may look for work in
+ * shared memory (rings) for a while and do it: it returns true if it did
+ * any, and the worker then calls it again without sleeping (its fds are
+ * still looked at, without sleeping, at least every millisecond). When
+ * idle() returns false it must have re-armed every notification it relies
+ * on, and the worker sleeps in epoll; woke(arg, ns) then says how long it
+ * slept. Neither is called while draining.
+ */
+typedef bool xb_worker_idle_fn(void *arg);
+typedef void xb_worker_woke_fn(void *arg, uint64_t slept_ns);
+void xb_worker_set_idle(struct xb_worker *w, xb_worker_idle_fn *idle,
+			xb_worker_woke_fn *woke, void *arg);
+/* CLOCK_MONOTONIC in ns (vDSO: no system call). */
+uint64_t xb_worker_now_ns(void);
+
 /* Asks the worker to drain and end, and joins it. Idempotent. */
 void xb_worker_stop(struct xb_worker *w);
 /* Stops it if needed and frees it; NULL-safe. */

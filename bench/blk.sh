@@ -14,8 +14,10 @@
 #
 # BENCH_BLK_SECONDS (default 3) per run; BENCH_BLK_MB (default 256) file size;
 # BENCH_BLK_DATA=copy|map to choose the daemon's data path (default: its
-# own default). BENCH_BLK_ONLY: a grep -E pattern of the workloads to run
-# (e.g. 'randread-4k-qd1-tmpfs'); BENCH_BLK_MEDIA: disk, tmpfs or both.
+# own default); the daemon's other settings come from the environment
+# (e.g. XENBACKD_BLK_POLL_US=0 to compare without polling).
+# BENCH_BLK_ONLY: a grep -E pattern of the workloads to run (e.g.
+# 'randread-4k-qd1-tmpfs'); BENCH_BLK_MEDIA: disk, tmpfs or both.
 set -eu
 B=${B:-build}
 X=$B/xensim/xensim

@@ -157,6 +157,29 @@ void blk_pgrants_unpin(struct blk_pgrants *c, uint32_t idx);
 /* Unmaps everything; NULL-safe, idempotent. */
 void blk_pgrants_destroy(struct blk_pgrants *c, xengnttab_handle *gt);
 
+/* ---- adaptive polling before sleeping (poll.c) --------------------------- */
+
+/* $XENBACKD_BLK_POLL_US: the most a worker polls before each sleep. */
+#define BLK_POLL_DEFAULT_US 50
+#define BLK_POLL_MAX_US 1000
+/* A budget starts here when it grows from 0, and drops to 0 below it. */
+#define BLK_POLL_MIN_NS 4000u
+
+enum { BLK_POLL_RING, BLK_POLL_IO, BLK_POLL_STATES };
+
+struct blk_poll {
+	uint32_t max_ns;		/* 0: never poll */
+	uint32_t ns[BLK_POLL_STATES];	/* current budget per state */
+	unsigned int state;		/* of the sleep in progress */
+	uint64_t idle_since;		/* when that idle period began */
+};
+
+/* After a sleep: the whole idle time (polling + sleep) of that state. */
+void blk_poll_adapt(struct blk_poll *p, unsigned int state,
+		    uint64_t waited_ns);
+/* The operator's maximum (or the default; a bad value is logged once). */
+unsigned int blk_poll_max_us(struct xb_device *dev);
+
 /* ---- one queue (ring) -------------------------------------------------- */
 
 struct blk_dev;
@@ -215,6 +238,8 @@ struct blk_queue {
 	struct xb_journal *journal;
 	uint32_t *replay;
 	unsigned int nr_replay, replay_pos;
+
+	struct blk_poll poll;
 };
 
 /* ---- one device -------------------------------------------------------- */

@@ -746,7 +746,10 @@ static void queue_pass(struct blk_queue *q)
 			break;
 		if (n >= 0)
 			continue;
-		if (!ring_blkif_final_check(&q->ring))
+		/* Polling: notifications stay off until the worker sleeps
+		 * (queue_idle() re-arms them then). */
+		if (q->poll.max_ns ? !ring_blkif_peek(&q->ring) :
+				     !ring_blkif_final_check(&q->ring))
 			break;
 	}
 }
@@ -857,6 +860,80 @@ static void on_aio(void *arg, uint32_t events)
 	reap_completions(q);
 	push_responses(q);
 	queue_pass(q);
+}
+
+/* ------------------------------------------------------------------ */
+/* Polling before sleeping (blk/poll.c)                                */
+/* ------------------------------------------------------------------ */
+
+static bool aio_ready(struct blk_queue *q)
+{
+	const struct blk_aio_ring *r = (const struct blk_aio_ring *)q->aio;
+
+	return q->in_use && r->magic == BLK_AIO_RING_MAGIC &&
+	       __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) != r->head;
+}
+
+/* Requests this queue would take now (not when it is full or ordered
+ * behind a barrier: those resume on completions). */
+static bool ring_ready(struct blk_queue *q)
+{
+	return !q->dead && !q->stopping && !q->barrier && can_take(q) &&
+	       (ring_blkif_peek(&q->ring) || q->replay_pos < q->nr_replay);
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+/*
+ * The worker is about to sleep: watch the completion ring and the request
+ * ring for up to this state's budget, doing what turns up; else re-arm the
+ * ring's notification (req_event) and let it sleep. libaio's eventfd
+ * needs no arming: every completion signals it.
+ */
+static bool queue_idle(void *arg)
+{
+	struct blk_queue *q = arg;
+	struct blk_poll *p = &q->poll;
+	unsigned int state = q->in_use ? BLK_POLL_IO : BLK_POLL_RING;
+	uint64_t t0 = xb_worker_now_ns(), budget = p->ns[state];
+
+	for (;;) {
+		if (aio_ready(q)) {
+			on_aio(q, 0);
+			return true;
+		}
+		if (ring_ready(q)) {
+			queue_pass(q);
+			return true;
+		}
+		if (!budget || xb_worker_now_ns() - t0 >= budget)
+			break;
+		cpu_relax();
+	}
+	if (!q->dead && !q->stopping && ring_blkif_final_check(&q->ring) &&
+	    ring_ready(q)) {
+		queue_pass(q);
+		return true;
+	}
+	p->state = state;
+	p->idle_since = t0;
+	return false;
+}
+
+static void queue_woke(void *arg, uint64_t slept_ns)
+{
+	struct blk_queue *q = arg;
+
+	(void)slept_ns;
+	blk_poll_adapt(&q->poll, q->poll.state,
+		       xb_worker_now_ns() - q->poll.idle_since);
 }
 
 /* Worker's drain hook: stop taking requests, report what is in flight. */
@@ -1002,6 +1079,8 @@ int blk_queue_start(struct blk_queue *q)
 	q->in_use = 0;
 	q->nr_copy = q->nr_submit = q->nr_staged = 0;
 	memset(&q->pgrants, 0, sizeof(q->pgrants));
+	memset(&q->poll, 0, sizeof(q->poll));
+	q->poll.max_ns = blk_poll_max_us(dev) * 1000u;
 	rc = queue_alloc(q);
 	if (rc < 0) {
 		xb_dev_err(dev, "queue %u: cannot allocate its resources: %s",
@@ -1046,6 +1125,8 @@ int blk_queue_start(struct blk_queue *q)
 	if (rc == 0 && q->size_timer >= 0)
 		rc = xb_worker_add_fd(q->worker, q->size_timer, EPOLLIN,
 				      on_size_timer, q);
+	if (q->poll.max_ns)
+		xb_worker_set_idle(q->worker, queue_idle, queue_woke, q);
 	if (rc == 0)
 		rc = xb_worker_start(q->worker);
 	if (rc < 0) {

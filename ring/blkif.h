@@ -269,6 +269,16 @@ int ring_blkif_pending(struct ring_blkif *ring);
 void ring_blkif_fetch(struct ring_blkif *ring, struct ring_blkif_req *req);
 
 /*
+ * Whether the frontend published requests not taken yet: one read of the
+ * producer index, a hint for polling (pending() decides and validates).
+ */
+static inline bool ring_blkif_peek(const struct ring_blkif *ring)
+{
+	return *(const volatile RING_IDX *)&ring->r.native.sring->req_prod !=
+	       ring->r.native.req_cons;
+}
+
+/*
  * Re-arm req_event before sleeping; true if requests arrived meanwhile.
  */
 bool ring_blkif_final_check(struct ring_blkif *ring);

@@ -29,6 +29,7 @@
  * Options: -d devid -q queues -o ring-order -a 32|64|native -i max-indirect
  *          -p (persistent) -S expected-sectors -s seed -n name
  *          -B sector-that-cannot-be-written -T backing-file-to-cut-short
+ *          -W seconds to stay connected and idle after the scenario
  */
 #include "tests/xensim/front/blkfront.h"
 
@@ -654,7 +655,7 @@ static void scenario_bench(struct blkfront *bf, const char *w, size_t bs,
 			      (bs / 512);
 		ids[k] = (uint64_t)blkfront_submit(bf, 0, &r[k]);
 	}
-	blkfront_push(bf, 0);
+	blkfront_push_check(bf, 0);
 	while (!failed) {
 		uint64_t id;
 		uint8_t o;
@@ -683,7 +684,7 @@ static void scenario_bench(struct blkfront *bf, const char *w, size_t bs,
 		r[k].sector = (rnd_off ? rnd() % blocks : next++ % blocks) *
 			      (bs / 512);
 		ids[k] = (uint64_t)blkfront_submit(bf, 0, &r[k]);
-		blkfront_push(bf, 0);
+		blkfront_push_check(bf, 0);
 	}
 	/* Drain what is still in flight before disconnecting. */
 	for (k = 0; k + 1 < qd && !failed; k++) {
@@ -766,14 +767,14 @@ int main(int argc, char **argv)
 	const char *command = NULL;
 	size_t bs = 4096;
 	unsigned int qd = 1;
-	double secs = 3;
+	double secs = 3, idle_after = 0;
 	uint64_t resize_to = 0;
 	unsigned int devid = 51712;
 	struct blkfront *bf;
 	const char *sc;
 	int c, rc;
 
-	while ((c = getopt(argc, argv, "d:q:o:a:i:pS:s:n:B:T:w:b:Q:t:R:C:")) != -1) {
+	while ((c = getopt(argc, argv, "d:q:o:a:i:pS:s:n:B:T:w:b:Q:t:R:C:W:")) != -1) {
 		switch (c) {
 		case 'd':
 			devid = (unsigned int)strtoul(optarg, NULL, 0);
@@ -835,6 +836,9 @@ int main(int argc, char **argv)
 		case 't':
 			secs = strtod(optarg, NULL);
 			break;
+		case 'W':
+			idle_after = strtod(optarg, NULL);
+			break;
 		default:
 			fprintf(stderr, "usage: see the source\n");
 			return 2;
@@ -878,6 +882,10 @@ int main(int argc, char **argv)
 	else
 		REPORT(0, sc, "unknown scenario");
 
+	if (idle_after > 0) {
+		fflush(stdout);
+		usleep((useconds_t)(idle_after * 1e6));
+	}
 	if (strcmp(sc, "rogue")) {
 		rc = blkfront_disconnect(bf);
 		REPORT(rc == 0, "disconnect: backend Closed", "state %d",

@@ -121,7 +121,7 @@ static int pin_page_locked(xengnttab_handle *g, uint32_t domid, uint32_t ref,
 	m->slot = slot;
 	m->gref = ref;
 	m->pin = XSIM_PIN_R | (write ? XSIM_PIN_W : 0);
-	m->pid = getpid();
+	m->pid = xsim_self_pid();
 	m->start = xsim_self_start();
 	hv->doms[slot].nr_maps++;
 	return 0;

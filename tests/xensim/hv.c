@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -238,13 +239,44 @@ uint64_t xsim_proc_start(pid_t pid)
 	return start ? start : 1;
 }
 
+/*
+ * This process's pid, without a system call on every grant pin (glibc no
+ * longer caches getpid()): forgotten in a child of fork(), which runs the
+ * atfork handlers. The simulated hypervisor's lock and map records need
+ * it on every grant copy; real Xen's hypercall pays nothing like it.
+ */
+static _Atomic pid_t self_pid;
+static pthread_once_t self_pid_once = PTHREAD_ONCE_INIT;
+
+static void forget_self_pid(void)
+{
+	atomic_store(&self_pid, 0);
+}
+
+static void register_forget(void)
+{
+	pthread_atfork(NULL, NULL, forget_self_pid);
+}
+
+pid_t xsim_self_pid(void)
+{
+	pid_t pid = atomic_load_explicit(&self_pid, memory_order_relaxed);
+
+	if (!pid) {
+		pthread_once(&self_pid_once, register_forget);
+		pid = getpid();
+		atomic_store(&self_pid, pid);
+	}
+	return pid;
+}
+
 /* This process's start time, read once per process (fork changes pid):
  * mapping a grant records it per page. */
 uint64_t xsim_self_start(void)
 {
 	static _Atomic pid_t cached_pid;
 	static _Atomic uint64_t cached_start;
-	pid_t pid = getpid();
+	pid_t pid = xsim_self_pid();
 
 	if (atomic_load(&cached_pid) != pid) {
 		atomic_store(&cached_start, xsim_proc_start(pid));
@@ -318,7 +350,7 @@ void *xsim_dom_mem(struct xsim_host *h, int slot, int *fdp)
  */
 static void gt_lock(struct xsim_dom *d)
 {
-	uint32_t self = (uint32_t)getpid(), owner = 0;
+	uint32_t self = (uint32_t)xsim_self_pid(), owner = 0;
 	unsigned int spins = 0;
 
 	while (!atomic_compare_exchange_weak_explicit(

@@ -145,6 +145,8 @@ static inline struct xsim_dom *xsim_dom(struct xsim_host *h, int slot)
 }
 
 uint64_t xsim_proc_start(pid_t pid); /* 0 if the process is gone */
+/* getpid(), cached (reset in a fork()ed child). */
+pid_t xsim_self_pid(void);
 uint64_t xsim_self_start(void);
 bool xsim_proc_alive(pid_t pid, uint64_t start);
 

@@ -370,6 +370,25 @@ void blkfront_push(struct blkfront *bf, unsigned int qi)
 	blkfront_set_req_prod(bf, qi, bf->q[qi].req_prod_pvt);
 }
 
+/*
+ * As Linux blkfront (RING_PUSH_REQUESTS_AND_CHECK_NOTIFY): publishes and
+ * notifies only if the backend asked for an event (req_event) within
+ * what was just published; a busy backend is not notified.
+ */
+void blkfront_push_check(struct blkfront *bf, unsigned int qi)
+{
+	struct blkfront_queue *q = &bf->q[qi];
+	volatile uint32_t *hdr = q->sring;
+	uint32_t old = hdr[0], new = q->req_prod_pvt, event;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n((uint32_t *)q->sring, new, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	event = __atomic_load_n(&hdr[1], __ATOMIC_ACQUIRE);
+	if ((uint32_t)(new - event) < (uint32_t)(new - old))
+		xsg_evtchn_notify(bf->g, q->port);
+}
+
 int blkfront_get_response(struct blkfront *bf, unsigned int qi, int ms,
 			  uint64_t *id, uint8_t *op, int16_t *status)
 {
@@ -658,7 +677,7 @@ int blkfront_io(struct blkfront *bf, unsigned int qi, uint8_t op,
 			   0, 0, &nseg, &ind_gref);
 	if (id < 0)
 		return (int)id;
-	blkfront_push(bf, qi);
+	blkfront_push_check(bf, qi);
 	rc = await(bf, qi, (uint64_t)id, &st);
 	if (ind_gref >= 0)
 		xsg_end_access(bf->g, (uint32_t)ind_gref);
@@ -693,7 +712,7 @@ int blkfront_discard(struct blkfront *bf, unsigned int qi, uint64_t sector,
 	int rc;
 
 	blkfront_put_req(bf, qi, &r);
-	blkfront_push(bf, qi);
+	blkfront_push_check(bf, qi);
 	rc = await(bf, qi, r.id, &st);
 	return rc < 0 ? rc : st;
 }
@@ -724,7 +743,7 @@ int blkfront_io_batch(struct blkfront *bf, unsigned int qi, uint8_t op,
 		}
 		ids[i] = (uint64_t)id;
 	}
-	blkfront_push(bf, qi);
+	blkfront_push_check(bf, qi);
 	while (got < n) {
 		uint64_t id;
 		uint8_t o;

@@ -143,6 +143,9 @@ void blkfront_put_raw(struct blkfront *bf, unsigned int q, const void *slot,
 		      size_t len);
 /* Publishes req_prod_pvt (or any value) and notifies. */
 void blkfront_push(struct blkfront *bf, unsigned int q);
+/* Publishes req_prod_pvt, notifies only if the backend asked (req_event),
+ * as Linux blkfront: what the normal I/O paths and the bench use. */
+void blkfront_push_check(struct blkfront *bf, unsigned int q);
 void blkfront_set_req_prod(struct blkfront *bf, unsigned int q,
 			   uint32_t prod);
 /* Next response: 0 and its fields, or -ETIMEDOUT. */

@@ -1,0 +1,121 @@
+#!/bin/sh
+# sim-blk-poll.sh: the block backend's polling before sleeping
+# (XENBACKD_BLK_POLL_US, blk/poll.c) on the simulated Xen host, with the
+# real daemon and tests/xensim/front's blkfront. PASS:/FAIL: lines.
+#
+# - polling off (0): whole-disk write then read-verify still works (the
+#   ring's notification is armed at the end of each pass);
+# - polling on (the default): once the guest stops doing I/O the daemon
+#   uses no CPU (the budget stops growing, no timer wakes it);
+# - a bad value: one warning naming the device, the default used, I/O works.
+set -u
+B=${B:-build}
+X=$B/xensim/xensim
+FRONT=$B/tests/blk/blk_sim_front
+DAEMON=$B/xenbackd
+HZ=$(getconf CLK_TCK)
+tmp=$(mktemp -d /tmp/xb-bpoll.XXXX)
+H=$tmp/h
+dpid=
+cleanup() {
+	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
+	timeout 30 $X stop "$H" >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+pass() { echo "PASS: blk poll: $1"; }
+fail() {
+	echo "FAIL: blk poll: $1 ${2:-}"
+	tail -n 20 "$tmp/daemon.log" 2>/dev/null | sed 's/^/   | /'
+}
+as0() { timeout 20 $X run "$H" 0 -- "$@"; }
+guest() { timeout 120 $X run "$H" 1 -- "$FRONT" "$@"; }
+add_vbd() {
+	v=$1 params=$2
+	be=/local/domain/0/backend/vbd/1/$v
+	fe=/local/domain/1/device/vbd/$v
+	as0 xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 \
+		"$fe/state" 1 "$fe/virtual-device" "$v" "$fe/device-type" disk &&
+	as0 xenstore-chmod -r "$fe" n1 r0 &&
+	as0 xenstore-write "$be/frontend" "$fe" "$be/frontend-id" 1 \
+		"$be/online" 1 "$be/params" "$params" "$be/mode" w \
+		"$be/device-type" disk "$be/removable" 0 "$be/state" 1 &&
+	as0 xenstore-chmod -r "$be" n0 r1
+}
+del_vbd() {
+	as0 xenstore-rm "/local/domain/0/backend/vbd/1/$1" 2>/dev/null
+	as0 xenstore-rm "/local/domain/1/device/vbd/$1" 2>/dev/null
+}
+# start_daemon POLL_US (empty: unset)
+start_daemon() {
+	(eval "$($X env "$H" 0)" &&
+		if [ -n "$1" ]; then export XENBACKD_BLK_POLL_US="$1"; fi &&
+		exec "$DAEMON" --foreground --kinds vbd --log-target stderr \
+			--log-level info --control-socket "$tmp/ctl.sock") \
+		>"$tmp/daemon.log" 2>&1 &
+	dpid=$!
+	sleep 0.3
+}
+stop_daemon() {
+	kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
+	dpid=
+}
+cpu_ticks() { awk '{ print $14 + $15 }' /proc/"$dpid"/stat; }
+# run NAME DEVID SCENARIO ARGS...: the frontend's lines, renamed
+run() {
+	n=$1 v=$2
+	shift 2
+	add_vbd "$v" "$tmp/d.img"
+	guest -d "$v" "$@" -n "blk poll: $n" >"$tmp/out" 2>&1
+	rc=$?
+	del_vbd "$v"
+	grep -E '^(PASS|FAIL):' "$tmp/out"
+	[ $rc -eq 0 ] || fail "$n" "(frontend exited $rc: $(tail -n 2 "$tmp/out" | tr '\n' ' '))"
+}
+
+if ! timeout 30 $X start "$H" >"$tmp/start.log" 2>&1 ||
+	! timeout 30 $X create "$H" 1 --mem 64 >/dev/null 2>&1; then
+	fail "simulated host starts" "($(tail -n 3 "$tmp/start.log"))"
+	exit 1
+fi
+truncate -s 16M "$tmp/d.img"
+
+# ---- polling off ------------------------------------------------------
+start_daemon 0
+run "off" 51712 -p verify
+
+# ---- polling on: no CPU once idle ---------------------------------------
+stop_daemon
+start_daemon ""
+add_vbd 51728 "$tmp/d.img"
+# 1 s of depth-1 reads, then the guest stays connected and idle for 3 s.
+guest -d 51728 -p -w randread -b 4096 -Q 1 -t 1 -W 3 -n "blk poll: load" \
+	bench >"$tmp/out" 2>&1 &
+gpid=$!
+i=0
+while ! grep -q '^BENCH' "$tmp/out" && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+sleep 0.5
+t0=$(cpu_ticks)
+sleep 2
+t1=$(cpu_ticks)
+wait $gpid
+del_vbd 51728
+if grep -q '^BENCH ios=[1-9]' "$tmp/out" && [ $((t1 - t0)) -le $((HZ / 50)) ]; then
+	pass "connected, idle after I/O: the daemon used $((t1 - t0)) ticks in 2 s"
+else
+	fail "connected, idle after I/O: the daemon used $((t1 - t0)) ticks in 2 s" \
+		"($(grep -E '^(BENCH|FAIL)' "$tmp/out" | tr '\n' ' '))"
+fi
+
+# ---- a bad value -----------------------------------------------------------
+stop_daemon
+start_daemon 20us
+run "bad value" 51744 -p verify
+n=$(grep -c "vbd/1/51744.*XENBACKD_BLK_POLL_US='20us'" "$tmp/daemon.log")
+if [ "$n" -ge 1 ]; then pass "a bad XENBACKD_BLK_POLL_US is logged with the device"
+else fail "a bad XENBACKD_BLK_POLL_US is logged with the device" "($n lines)"; fi
+stop_daemon
