@@ -17,8 +17,9 @@
  *
  * "Known local" is positive identification, never a guess:
  *   a regular file      on ext2/3/4, xfs, btrfs, f2fs, tmpfs or ramfs
- *                       (statfs), and the block device under it, if it
- *                       has one, local too
+ *                       (statfs), and the block devices under it, if it
+ *                       has any, local too (st_dev; btrfs: its devices
+ *                       in sysfs)
  *   a loop device       whose backing file (or device) is local: what
  *                       xl's block hotplug script makes of a file
  *   a disk              on a PCI bus (SATA, SAS, NVMe, virtio, USB),
@@ -34,7 +35,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/btrfs.h>
 #include <linux/loop.h>
+#include <linux/magic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,7 +61,7 @@ struct fs_type {
 static const struct fs_type fs_types[] = {
 	{ 0xEF53, "ext4", true }, /* ext2, ext3 and ext4 share it */
 	{ 0x58465342, "xfs", true },
-	{ 0x9123683E, "btrfs", true },
+	{ BTRFS_SUPER_MAGIC, "btrfs", true },
 	{ 0xF2F52010, "f2fs", true },
 	{ 0x01021994, "tmpfs", true },
 	{ 0x858458F6, "ramfs", true },
@@ -122,9 +125,59 @@ static int read_line(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-/* A regular file: its filesystem, and the device under it if it has one. */
-static bool file_is_local(const struct stat *st, const struct statfs *sf,
-			  int depth, char *why, size_t len)
+/*
+ * btrfs gives its files an anonymous st_dev: its devices are those listed
+ * in /sys/fs/btrfs/<fsid>/devices/ (links named after the block devices),
+ * the fsid asked of the filesystem (BTRFS_IOC_FS_INFO on fd).
+ */
+static bool btrfs_devices_local(int fd, int depth, char *why, size_t len)
+{
+	struct btrfs_ioctl_fs_info_args fi;
+	char p[PATH_MAX + 32], uuid[40], dev[32];
+	unsigned int maj, min, i, n = 0;
+	const uint8_t *u = fi.fsid;
+	struct dirent *e;
+	bool local = true;
+	DIR *d;
+
+	memset(&fi, 0, sizeof(fi));
+	if (ioctl(fd, BTRFS_IOC_FS_INFO, &fi) < 0) {
+		why_add(why, len, "-devices-unknown");
+		return false;
+	}
+	for (i = 0; i < 16; i++)
+		snprintf(uuid + 2 * i + (i > 3) + (i > 5) + (i > 7) + (i > 9),
+			 3, "%02x", u[i]);
+	uuid[8] = uuid[13] = uuid[18] = uuid[23] = '-';
+	snprintf(p, sizeof(p), "/sys/fs/btrfs/%s/devices", uuid);
+	d = opendir(p);
+	if (!d) {
+		why_add(why, len, "-devices-unknown");
+		return false;
+	}
+	while (local && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "/sys/class/block/%s/dev", e->d_name);
+		if (read_line(p, dev, sizeof(dev)) < 0 ||
+		    sscanf(dev, "%u:%u", &maj, &min) != 2 ||
+		    !bdev_is_local(maj, min, depth + 1, NULL, 0))
+			local = false;
+		n++;
+	}
+	closedir(d);
+	local = local && n;
+	why_add(why, len, local ? "-on-local-disks" : "-on-disks-not-known-local");
+	return local;
+}
+
+/*
+ * A regular file (fd open on it): its filesystem, and the devices under
+ * it if it has any.
+ */
+static bool file_is_local(int fd, const struct stat *st,
+			  const struct statfs *sf, int depth, char *why,
+			  size_t len)
 {
 	const struct fs_type *t = fs_type_of((unsigned long)sf->f_type);
 
@@ -136,7 +189,9 @@ static bool file_is_local(const struct stat *st, const struct statfs *sf,
 	why_add(why, len, "file-on-%s", t->name);
 	if (!t->local)
 		return false;
-	/* tmpfs, btrfs: an anonymous device number, nothing under it. */
+	if (t->magic == BTRFS_SUPER_MAGIC)
+		return btrfs_devices_local(fd, depth, why, len);
+	/* tmpfs, ramfs: memory, an anonymous device number. */
 	if (major(st->st_dev) == 0)
 		return true;
 	why_add(why, len, "-on-");
@@ -149,6 +204,8 @@ static bool path_is_local(const char *path, int depth, char *why, size_t len)
 {
 	struct statfs sf;
 	struct stat st;
+	bool local;
+	int fd;
 
 	if (stat(path, &st) < 0) {
 		why_add(why, len, "backing-file-gone");
@@ -157,11 +214,17 @@ static bool path_is_local(const char *path, int depth, char *why, size_t len)
 	if (S_ISBLK(st.st_mode))
 		return bdev_is_local(major(st.st_rdev), minor(st.st_rdev),
 				     depth + 1, why, len);
-	if (!S_ISREG(st.st_mode) || statfs(path, &sf) < 0) {
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    fstatfs(fd, &sf) < 0) {
+		if (fd >= 0)
+			close(fd);
 		why_add(why, len, "backing-not-a-file");
 		return false;
 	}
-	return file_is_local(&st, &sf, depth, why, len);
+	local = file_is_local(fd, &st, &sf, depth, why, len);
+	close(fd);
+	return local;
 }
 
 /*
@@ -299,7 +362,7 @@ bool blk_backing_is_local(const struct blk_backing *b, char *why, size_t len)
 		why_add(why, len, "filesystem-unknown");
 		return false;
 	}
-	return file_is_local(&st, &sf, 0, why, len);
+	return file_is_local(b->fd, &st, &sf, 0, why, len);
 }
 
 /* The operator's choice from XENBACKD_BLK_DATA, checked once. */

@@ -8,9 +8,10 @@ BUILD="gcc make pkg-config libxen-dev libaio-dev libsystemd-dev"
 # Tests on the simulated host: the xenstore-* tools, sanitizers, fuzzers,
 # valgrind, network namespaces, benchmark baselines, FUSE filesystems
 # (fuse2fs: a backing the block data path must not trust; libfuse3 for
-# tests/blk/refusefs, a backing that refuses flushes).
+# tests/blk/refusefs, a backing that refuses flushes), btrfs-progs (the
+# block data path finds a btrfs's devices).
 TEST="xenstore-utils clang llvm libclang-rt-14-dev valgrind iproute2 fio iputils-ping \
-      dpkg-dev procps psmisc util-linux e2fsprogs fuse2fs fuse3 libfuse3-dev"
+      dpkg-dev procps psmisc util-linux e2fsprogs fuse2fs fuse3 libfuse3-dev btrfs-progs"
 # Real Xen under qemu (tests/e2e): the emulator and the tools to pack an
 # initramfs; the Xen and Linux packages themselves are fetched, not installed.
 E2E="qemu-system-x86 cpio gzip xz-utils kmod"

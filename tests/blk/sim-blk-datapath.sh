@@ -3,7 +3,7 @@
 # docs/blk.md "Data path"): grant map where O_DIRECT on a guest's page is
 # known safe, grant copy otherwise. Each branch on a real backing: files
 # on tmpfs and on FUSE (fuse2fs: a filesystem the daemon must not trust),
-# loop devices over each, the toolstack's direct-io-safe (0, 1, and a bad
+# loop devices over each, ext4 and btrfs on those loop devices, the toolstack's direct-io-safe (0, 1, and a bad
 # value), an unknown XENBACKD_BLK_DATA. Each device is then used by a
 # simulated blkfront (write, read back) and xenbackctl must show the path
 # and the reason, in text and JSON. PASS:/FAIL: lines.
@@ -26,7 +26,13 @@ cleanup() {
 	timeout 30 $X stop "$H" >/dev/null 2>&1
 	for m in $mounts; do umount "$m"; done
 	for l in $loops; do losetup -d "$l"; done
-	[ -n "$fusemnt" ] && umount "$fusemnt"
+	# A detached loop device lets go of its file a little later.
+	i=0
+	while [ -n "$fusemnt" ] && ! umount "$fusemnt" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 50 ] && { umount -l "$fusemnt"; break; }
+		sleep 0.1
+	done
 	rm -rf "$tmp" "$shm"
 }
 trap cleanup EXIT INT TERM
@@ -106,7 +112,7 @@ timeout 30 $X create "$H" 1 --mem 64 >/dev/null 2>&1 ||
 
 # FUSE: ext4 served by fuse2fs, as any userspace (or network) filesystem
 # would be: statfs says fuse, and fuse is never trusted.
-truncate -s 64M "$tmp/fuse.ext4"
+truncate -s 128M "$tmp/fuse.ext4"
 mkdir "$tmp/fuse"
 if mkfs.ext4 -q -F "$tmp/fuse.ext4" >/dev/null 2>&1 &&
 	timeout 20 fuse2fs -o fakeroot "$tmp/fuse.ext4" "$tmp/fuse" \
@@ -140,6 +146,23 @@ if [ -n "$fusemnt" ]; then
 	mkext4 ext4fuse "$fusemnt/ext4.img" ||
 		fail "ext4 on a loop device over FUSE"
 fi
+# btrfs the same way (its files have no device number: its devices are
+# found in sysfs).
+# mkbtrfs NAME IMAGE: mounts it on $tmp/NAME
+mkbtrfs() {
+	l=$(losetup -f --show "$2") || return 1
+	loops="$l $loops"
+	mkfs.btrfs -q -f -K "$l" >/dev/null 2>&1 && mkdir "$tmp/$1" &&
+		mount -t btrfs "$l" "$tmp/$1" && mounts="$tmp/$1 $mounts" &&
+		truncate -s 4M "$tmp/$1/disk.img"
+}
+truncate -s 256M "$shm/btrfs.img"
+mkbtrfs btrfsshm "$shm/btrfs.img" || fail "btrfs on a loop device over tmpfs"
+if [ -n "$fusemnt" ]; then
+	truncate -s 256M "$fusemnt/btrfs.img"
+	mkbtrfs btrfsfuse "$fusemnt/btrfs.img" ||
+		fail "btrfs on a loop device over FUSE"
+fi
 
 # An unknown value of the override is reported once and means auto.
 (eval "$($X env "$H" 0)" && XENBACKD_BLK_DATA=fastest exec "$DAEMON" \
@@ -159,6 +182,8 @@ else fail "a bad direct-io-safe is logged"; fi
 expect loop-over-tmpfs 51760 "$lo_shm" grant-map "loop*-over-file-on-tmpfs"
 expect ext4-on-loop-over-tmpfs 51824 "$tmp/ext4shm/disk.img" grant-map \
 	"file-on-ext4-on-loop*-over-file-on-tmpfs"
+expect btrfs-on-loop-over-tmpfs 51856 "$tmp/btrfsshm/disk.img" grant-map \
+	"file-on-btrfs-on-local-disks"
 if [ -n "$fusemnt" ]; then
 	expect fuse-file 51776 "$fusemnt/f.img" grant-copy "file-on-fuse"
 	expect fuse-direct-io-safe-1 51792 "$fusemnt/g.img" grant-map \
@@ -167,6 +192,8 @@ if [ -n "$fusemnt" ]; then
 		"loop*-over-file-on-fuse"
 	expect ext4-on-loop-over-fuse 51840 "$tmp/ext4fuse/disk.img" \
 		grant-copy "file-on-ext4-on-loop*-over-file-on-fuse"
+	expect btrfs-on-loop-over-fuse 51872 "$tmp/btrfsfuse/disk.img" \
+		grant-copy "file-on-btrfs-on-disks-not-known-local"
 fi
 
 n=$(grep -c "XENBACKD_BLK_DATA='fastest' is not copy, map or auto: choosing per device (auto)" \
