@@ -106,6 +106,17 @@ struct xb_kind {
  */
 const char *xb_run_dir(void);
 
+/*
+ * For start() only: whether the device <backend_dir>/<domid>/<devid> is
+ * still there for this daemon to serve, judged as discovery judges it:
+ * its backend state node exists, its frontend domain's directory exists,
+ * and the hypervisor lists the domain, not dying (when the daemon can ask
+ * it: without privcmd, xenstore alone). False means what a kind left for
+ * the device may be released.
+ */
+bool xb_device_still_there(struct xbs *xs, const char *backend_dir,
+			   unsigned int domid, unsigned int devid);
+
 /* Provided by blk/ and net/; daemon.c serves those that are linked in. */
 extern const struct xb_kind blk_kind;
 extern const struct xb_kind net_kind;

@@ -364,17 +364,6 @@ static bool journal_file(int dfd, const char *name)
 	return ok;
 }
 
-static bool device_exists(struct xbs *xs, const char *backend_dir,
-			  unsigned int domid, unsigned int devid)
-{
-	char dev[XBS_PATH_MAX], dom[32];
-
-	snprintf(dev, sizeof(dev), "%s/%u/%u", backend_dir, domid, devid);
-	snprintf(dom, sizeof(dom), "/local/domain/%u", domid);
-	return xbs_exists(xs, XBT_NULL, dev, "state") &&
-	       xbs_exists(xs, XBT_NULL, dom, NULL);
-}
-
 void xb_journal_sweep(struct xbs *xs, const char *type,
 		      const char *backend_dir)
 {
@@ -391,7 +380,7 @@ void xb_journal_sweep(struct xbs *xs, const char *type,
 	while ((e = readdir(d))) {
 		if (!journal_name(e->d_name, type, &domid, &devid) ||
 		    !journal_file(dirfd(d), e->d_name) ||
-		    device_exists(xs, backend_dir, domid, devid))
+		    xb_device_still_there(xs, backend_dir, domid, devid))
 			continue;
 		if (unlinkat(dirfd(d), e->d_name, 0) < 0)
 			xb_warn("journal %s/%s of a device gone: cannot remove "

@@ -76,8 +76,9 @@ void xb_journal_close(struct xb_journal *j);
 
 /*
  * At start-up (a kind's start()): removes the journals of kind `type` an
- * earlier daemon left for devices that went while no daemon ran: no
- * <backend_dir>/<domid>/<devid>/state, or no domain <domid>. Only files
+ * earlier daemon left for devices that went while no daemon ran (not
+ * xb_device_still_there(): no <backend_dir>/<domid>/<devid>/state, no
+ * domain <domid> in xenstore or in the hypervisor). Only files
  * proven to be journals are touched (the exact name a journal gets, a
  * regular file of ours, the magic, a geometry that fits its size); the
  * journal of a device that still exists is kept for its adoption.

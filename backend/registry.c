@@ -67,14 +67,16 @@ void xb_dev_hash_del(struct xb_backend *be, struct xb_dev_impl *di)
 
 /* ---- frontend domains --------------------------------------------------- */
 
-static bool domain_alive(struct xb_backend *be, unsigned int domid)
+/* True unless the hypervisor says the domain is gone or dying (true too
+ * when it cannot be asked). */
+static bool hv_domain_alive(xc_interface *xc, unsigned int domid)
 {
 	xc_domaininfo_t info;
 	int n;
 
-	if (!be->xc)
+	if (!xc)
 		return true;
-	n = xc_domain_getinfolist(be->xc, domid, 1, &info);
+	n = xc_domain_getinfolist(xc, domid, 1, &info);
 	if (n < 0) {
 		xb_debug("cannot get information on domain %u: %s", domid,
 			 strerror(errno));
@@ -83,6 +85,26 @@ static bool domain_alive(struct xb_backend *be, unsigned int domid)
 	if (n == 0 || info.domain != domid)
 		return false;
 	return !(info.flags & XEN_DOMINF_dying);
+}
+
+static bool domain_alive(struct xb_backend *be, unsigned int domid)
+{
+	return hv_domain_alive(be->xc, domid);
+}
+
+/* The backend whose kind's start() runs (xb_device_still_there()). */
+static struct xb_backend *starting;
+
+bool xb_device_still_there(struct xbs *xs, const char *backend_dir,
+			   unsigned int domid, unsigned int devid)
+{
+	char be[XBS_PATH_MAX], dom[32];
+
+	snprintf(be, sizeof(be), "%s/%u/%u", backend_dir, domid, devid);
+	snprintf(dom, sizeof(dom), "/local/domain/%u", domid);
+	return xbs_exists(xs, XBT_NULL, be, "state") &&
+	       xbs_exists(xs, XBT_NULL, dom, NULL) &&
+	       hv_domain_alive(starting ? starting->xc : NULL, domid);
 }
 
 static void check_domains(struct xb_backend *be)
@@ -414,8 +436,11 @@ int xb_backend_serve(struct xb_backend *be, const struct xb_kind *kind)
 	}
 	be->nr_served++;
 	xb_info("serving %s devices under %s", kind->type, sv->path);
-	if (kind->start)
+	if (kind->start) {
+		starting = be;
 		kind->start(be->xs, sv->path);
+		starting = NULL;
+	}
 	rescan(be, sv);
 	return 0;
 }

@@ -317,7 +317,7 @@ static bool device_exists(struct xbs *xs, const char *backend_dir,
 {
 	size_t len = strlen(backend_dir);
 	unsigned int domid, devid;
-	char canon[XBS_PATH_MAX], dom[32];
+	char canon[XBS_PATH_MAX];
 
 	/* Exactly <backend_dir>/<domid>/<devid>, as we recorded it. */
 	if (strncmp(backend, backend_dir, len) ||
@@ -326,9 +326,7 @@ static bool device_exists(struct xbs *xs, const char *backend_dir,
 	snprintf(canon, sizeof(canon), "%s/%u/%u", backend_dir, domid, devid);
 	if (strcmp(canon, backend))
 		return false;
-	snprintf(dom, sizeof(dom), "/local/domain/%u", domid);
-	return xbs_exists(xs, XBT_NULL, backend, "state") &&
-	       xbs_exists(xs, XBT_NULL, dom, NULL);
+	return xb_device_still_there(xs, backend_dir, domid, devid);
 }
 
 static void sweep_one(struct xbs *xs, const char *backend_dir,

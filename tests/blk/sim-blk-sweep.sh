@@ -52,12 +52,24 @@ as0 xenstore-write "$be/frontend" /local/domain/1/device/vbd/51712 \
 	"$be/frontend-id" 1 "$be/online" 1 "$be/params" "$tmp/d.img" \
 	"$be/mode" w "$be/state" 1 || fail "the toolstack's nodes"
 
+# Domain 8 died too, but no toolstack cleaned up after it: its xenstore
+# directories stay; the hypervisor alone knows it is gone.
+timeout 30 $X create "$H" 8 --mem 64 >/dev/null 2>&1 &&
+	timeout 30 $X destroy "$H" 8 >/dev/null 2>&1 ||
+	{ fail "create and destroy domain 8"; exit 1; }
+be=/local/domain/0/backend/vbd/8/51712
+as0 xenstore-write /local/domain/8/name leftover \
+	"$be/frontend" /local/domain/8/device/vbd/51712 "$be/frontend-id" 8 \
+	"$be/online" 1 "$be/params" "$tmp/d.img" "$be/mode" w "$be/state" 4 ||
+	fail "the dead domain's leftover nodes"
+
 mkdir "$R"
 mkjournal vbd-1-51712-q0.journal   # its device exists: kept
 mkjournal vbd-1-51712-q1.journal
 mkjournal vbd-1-51728-q0.journal   # device gone: removed
 mkjournal vbd-7-51712-q0.journal   # domain gone: removed
 mkjournal vbd-7-51712-q3.journal
+mkjournal vbd-8-51712-q0.journal   # domain dead, nodes left: removed
 mkjournal vif-7-0-q0.journal       # not a vbd journal: not ours to judge
 mkjournal vbd-7-051712-q0.journal  # not a name we give: kept
 mkjournal vbd-7-51712-q0.journal.bak
@@ -75,7 +87,7 @@ while [ ! -S "$R/ctl.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 timeout 10 "$CTL" -s "$R/ctl.sock" list >/dev/null 2>&1 ||
 	{ fail "daemon runs"; exit 1; }
 
-for f in vbd-1-51728-q0 vbd-7-51712-q0 vbd-7-51712-q3; do
+for f in vbd-1-51728-q0 vbd-7-51712-q0 vbd-7-51712-q3 vbd-8-51712-q0; do
 	if [ -e "$R/$f.journal" ]; then fail "$f.journal (device gone) removed"
 	else pass "$f.journal (device gone) removed"; fi
 	d=$(echo "$f" | sed 's/^vbd-\([0-9]*\)-\([0-9]*\)-.*/\1\/\2/')

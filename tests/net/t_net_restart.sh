@@ -62,7 +62,7 @@ net_create_dom 6
 net_add_vif 6 0
 start_front 6 0 "$G6"
 net_hotplug 6 0
-for d in 7 8; do
+for d in 7 8 10; do
 	net_create_dom $d
 	net_add_vif $d 0
 	net_hotplug $d 0
@@ -76,7 +76,7 @@ check "set-up: guest 5 (2 queues) on bridge $BR, guest 6 routed, ping" ready
 IDX5=$(ifindex vif5.0) IDX6=$(ifindex vif6.0) IDX7=$(ifindex vif7.0)
 IDX8=$(ifindex vif8.0)
 recorded() {
-	for v in vif5.0 vif6.0 vif7.0 vif8.0; do
+	for v in vif5.0 vif6.0 vif7.0 vif8.0 vif10.0; do
 		grep -qx "ifindex=$(ifindex $v)" "$(rec $v)" || return 1
 	done
 }
@@ -104,15 +104,24 @@ echo "# xenbackd killed (status $DAEMON_RC)"
 check "SIGKILL: vif5.0 stays, same ifindex, MTU 9000, port of $BR" kept5
 check "SIGKILL: vif6.0 stays, same ifindex, with its address" kept6
 
-# Meanwhile the toolstack removes vif 7/0 and domain 8 is destroyed.
+# Meanwhile the toolstack removes vif 7/0 and domain 8 is destroyed;
+# domain 10 dies too, but no toolstack cleans up after it: its xenstore
+# directories stay (the hypervisor alone knows it is gone).
 xenstore-rm "$(be_path 7 0)"
 xenstore-rm "$(fe_path 7 0)"
 $X destroy "$H" 8 >>"$TMP/xensim.log" 2>&1
+$X destroy "$H" 10 >>"$TMP/xensim.log" 2>&1
+xenstore-write /local/domain/10/name leftover
 net_daemon_start
 check "restart: the TAP of a device removed meanwhile is removed, with its record" \
 	net_wait 50 gone vif7.0
 check "restart: the TAP of a domain destroyed meanwhile is removed, with its record" \
 	net_wait 50 gone vif8.0
+dead10() {
+	xenstore-read "$(be_path 10 0)/state" && net_wait 50 gone vif10.0
+}
+check "restart: the TAP of a domain the hypervisor no longer lists is removed, though its xenstore directories stay" \
+	dead10
 taken_over() {
 	net_wait 100 eval 'net_ctl | grep -q "^5 .*vif5.0"' &&
 		net_wait 100 eval 'net_ctl | grep -q "^6 .*vif6.0"' &&

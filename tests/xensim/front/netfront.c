@@ -86,6 +86,11 @@ static struct {
 	char fe[128], be[128];
 	char tap[IFNAMSIZ];
 	bool split, sg, gso, csum, post_rx, be_split;
+	/* A hostile class broke a producer index: post nothing more, or
+	 * the next push would write a sane index over the corruption
+	 * before the backend looked (e.g. refilling the rx ring after the
+	 * frames the host sends on a new vif). */
+	bool rings_frozen;
 	const char *hostile, *ready;
 	struct nfq q[MAXQ];
 	unsigned long tx_ok, tx_err, rx_ok, rx_err;
@@ -283,7 +288,7 @@ static void post_rx_buffers(struct nfq *q)
 	int notify;
 	bool any = false;
 
-	if (!nf.post_rx)
+	if (!nf.post_rx || nf.rings_frozen)
 		return;
 	while (q->rx.req_prod_pvt - q->rx.rsp_cons < RING_SZ) {
 		RING_IDX i = q->rx.req_prod_pvt++;
@@ -501,6 +506,8 @@ static void tx_from_tap(struct nfq *q)
 {
 	unsigned int n = 0;
 
+	if (nf.rings_frozen)
+		return;
 	for (;;) {
 		if (!q->have_frame) {
 			ssize_t r = read(q->tap_fd, q->frame, sizeof(q->frame));
@@ -929,10 +936,12 @@ static bool send_hostile(struct nfq *q, const char *cls)
 		fill_frame(q, 0, 0, 60);
 		tx_slot(q, 0, 0, NETTXF_more_data, 60);
 	} else if (!strcmp(cls, "prod-overflow")) {
+		nf.rings_frozen = true;
 		q->tx.sring->req_prod = q->tx.req_prod_pvt + 1000;
 		xsg_evtchn_notify(nf.g, q->tx_port);
 		return false;
 	} else if (!strcmp(cls, "rx-prod-overflow")) {
+		nf.rings_frozen = true;
 		q->rx.sring->req_prod = q->rx.req_prod_pvt + 1000;
 		xsg_evtchn_notify(nf.g, q->rx_port);
 		return false;
@@ -1035,7 +1044,7 @@ static void run(void)
 			tx_responses(q);
 			if (pfd[i].revents || q->have_frame)
 				tx_from_tap(q);
-			pfd[i].events = q->have_frame ? 0 : POLLIN;
+			pfd[i].events = q->have_frame || nf.rings_frozen ? 0 : POLLIN;
 		}
 		if (++ticks % 10 == 0) {
 			int s = be_state();
