@@ -13,47 +13,22 @@
 # setting outlives the loop device's detach and cannot be undone.)
 # PASS:/FAIL: lines.
 set -u
-B=${B:-build}
-XSB=${XENSIM_BUILD:-$B/xensim}
-X=$XSB/xensim
-FRONT=$B/tests/blk/blk_sim_front
-DAEMON=$B/xenbackd
-CTL=$B/xenbackctl
-REFUSEFS=$B/tests/blk/refusefs
+REFUSEFS=${B:-build}/tests/blk/refusefs
 tmp=$(mktemp -d /tmp/xb-blkrf.XXXX)
 shm=$(mktemp -d /dev/shm/xb-blkrf.XXXX)
 H=$tmp/h
-dpid=
+BLK_CASE="refuse: "
+. tests/blk/lib.sh
 mounts=
 cleanup() {
-	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
-	timeout 30 $X stop "$H" >/dev/null 2>&1
+	host_stop
 	for m in $mounts; do umount "$m"; done
 	rm -rf "$tmp" "$shm"
 }
 trap cleanup EXIT INT TERM
 
-pass() { echo "PASS: refuse: $1"; }
-fail() {
-	echo "FAIL: refuse: $1 ${2:-}"
-	echo "--- daemon log (tail)"
-	tail -n 20 "$tmp/daemon.log" 2>/dev/null | sed 's/^/   | /'
-}
-as0() { timeout 20 $X run "$H" 0 -- "$@"; }
-
-# add_vbd DEVID PARAMS: what libxl writes for a disk of domain 1
-add_vbd() {
-	be=/local/domain/0/backend/vbd/1/$1
-	fe=/local/domain/1/device/vbd/$1
-	as0 xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 \
-		"$fe/state" 1 "$fe/virtual-device" "$1" \
-		"$fe/device-type" disk &&
-	as0 xenstore-chmod -r "$fe" n1 r0 &&
-	as0 xenstore-write "$be/frontend" "$fe" "$be/frontend-id" 1 \
-		"$be/online" 1 "$be/params" "$2" "$be/mode" w \
-		"$be/device-type" disk "$be/removable" 0 "$be/state" 1 &&
-	as0 xenstore-chmod -r "$be" n0 r1
-}
+# add_vbd DEVID PARAMS: a disk of domain 1
+add_vbd() { vbd_add 1 "$1" "$2" w disk; }
 # guest NAME DEVID ARGS...: the simulated blkfront; its lines passed on
 guest() {
 	n=$1 v=$2
@@ -73,18 +48,9 @@ counter() {
 		sed -n "s/^$2=//p"
 }
 
-if ! timeout 30 $X start "$H" >"$tmp/start.log" 2>&1; then
-	fail "simulated host starts" "($(tail -n 3 "$tmp/start.log"))"
-	exit 1
-fi
-timeout 30 $X create "$H" 1 --mem 64 >/dev/null 2>&1 ||
-	{ fail "create domain 1"; exit 1; }
-(eval "$($X env "$H" 0)" && exec "$DAEMON" --foreground --kinds vbd \
-	--log-target stderr --control-socket "$tmp/ctl.sock") \
-	>"$tmp/daemon.log" 2>&1 &
-dpid=$!
-sleep 0.3
-kill -0 "$dpid" 2>/dev/null || { fail "daemon runs"; exit 1; }
+host_start 1
+daemon_start "$tmp/ctl.sock"
+daemon_started || { fail "daemon runs"; exit 1; }
 
 # refusefs NAME: a refusefs over a 16 MiB image on tmpfs, on $tmp/NAME
 refusefs() {
@@ -126,10 +92,5 @@ if refusefs flush; then
 	else fail "a refused flush is logged once" "($n times)"; fi
 fi
 
-kill "$dpid"
-wait "$dpid"
-rc=$?
-dpid=
-if [ $rc -eq 0 ]; then pass "daemon stops cleanly"
-else fail "daemon stops cleanly" "(exit $rc)"; fi
+daemon_stops_cleanly
 exit 0

@@ -6,29 +6,16 @@
 # On the simulated host, the runtime directory being the folder of the
 # control socket. PASS:/FAIL: lines.
 set -u
-B=${B:-build}
-XSB=${XENSIM_BUILD:-$B/xensim}
-X=$XSB/xensim
-DAEMON=$B/xenbackd
-CTL=$B/xenbackctl
 tmp=$(mktemp -d /tmp/xb-blksw.XXXX)
 H=$tmp/h
 R=$tmp/run
-dpid=
+BLK_CASE="sweep: "
+. tests/blk/lib.sh
 cleanup() {
-	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
-	timeout 30 $X stop "$H" >/dev/null 2>&1
+	host_stop
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
-
-pass() { echo "PASS: sweep: $1"; }
-fail() {
-	echo "FAIL: sweep: $1 ${2:-}"
-	echo "--- daemon log (tail)"
-	tail -n 20 "$tmp/daemon.log" 2>/dev/null | sed 's/^/   | /'
-}
-as0() { timeout 20 $X run "$H" 0 -- "$@"; }
 
 # mkjournal NAME: a journal as backend/journal.c writes it: header
 # (magic "XBJ1", 64 entries, requests of 112 bytes, req_cons 0), then the
@@ -38,12 +25,7 @@ mkjournal() {
 	truncate -s $((16 + 64 * (16 + 112))) "$R/$1"
 }
 
-if ! timeout 30 $X start "$H" >"$tmp/start.log" 2>&1; then
-	fail "simulated host starts" "($(tail -n 3 "$tmp/start.log"))"
-	exit 1
-fi
-timeout 30 $X create "$H" 1 --mem 64 >/dev/null 2>&1 ||
-	{ fail "create domain 1"; exit 1; }
+host_start 1
 # Device 1/51712 still exists (its guest runs); 1/51728 and every device
 # of domain 7 went while no daemon ran.
 truncate -s 4M "$tmp/d.img"
@@ -78,10 +60,7 @@ mkjournal short.tmp && head -c 100 "$R/short.tmp" >"$R/vbd-7-51760-q0.journal"
 rm "$R/short.tmp"                                    # wrong size: kept
 ln -s "$R/vbd-7-51712-q3.journal" "$R/vbd-7-51776-q0.journal" # a link: kept
 
-(eval "$($X env "$H" 0)" && exec "$DAEMON" --foreground --kinds vbd \
-	--log-target stderr --control-socket "$R/ctl.sock") \
-	>"$tmp/daemon.log" 2>&1 &
-dpid=$!
+daemon_start "$R/ctl.sock"
 i=0
 while [ ! -S "$R/ctl.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 timeout 10 "$CTL" -s "$R/ctl.sock" list >/dev/null 2>&1 ||
@@ -103,10 +82,5 @@ for f in vbd-1-51712-q0.journal vbd-1-51712-q1.journal vif-7-0-q0.journal \
 	else fail "$f kept"; fi
 done
 
-kill "$dpid"
-wait "$dpid"
-rc=$?
-dpid=
-if [ $rc -eq 0 ]; then pass "daemon stops cleanly"
-else fail "daemon stops cleanly" "(exit $rc)"; fi
+daemon_stops_cleanly
 exit 0
