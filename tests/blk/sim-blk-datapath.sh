@@ -8,22 +8,16 @@
 # simulated blkfront (write, read back) and xenbackctl must show the path
 # and the reason, in text and JSON. PASS:/FAIL: lines.
 set -u
-B=${B:-build}
-XSB=${XENSIM_BUILD:-$B/xensim}
-X=$XSB/xensim
-FRONT=$B/tests/blk/blk_sim_front
-DAEMON=$B/xenbackd
-CTL=$B/xenbackctl
 tmp=$(mktemp -d /tmp/xb-blkdp.XXXX)
 shm=$(mktemp -d /dev/shm/xb-blkdp.XXXX)
 H=$tmp/h
-dpid=
+BLK_CASE="datapath: "
+. tests/blk/lib.sh
 fusemnt=
 mounts=
 loops=
 cleanup() {
-	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
-	timeout 30 $X stop "$H" >/dev/null 2>&1
+	host_stop
 	for m in $mounts; do umount "$m"; done
 	for l in $loops; do losetup -d "$l"; done
 	# A detached loop device lets go of its file a little later.
@@ -37,33 +31,11 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-pass() { echo "PASS: datapath: $1"; }
-fail() {
-	echo "FAIL: datapath: $1 ${2:-}"
-	echo "--- daemon log (tail)"
-	tail -n 20 "$tmp/daemon.log" 2>/dev/null | sed 's/^/   | /'
-}
-as0() { timeout 20 $X run "$H" 0 -- "$@"; }
 ctl() { timeout 10 "$CTL" -s "$tmp/ctl.sock" "$@"; }
 
 # add_vbd DEVID PARAMS [DIRECT_IO_SAFE]: what libxl writes for a disk of
 # domain 1 (direct-io-safe as `xl`'s disk option direct-io-safe writes it)
-add_vbd() {
-	v=$1 params=$2
-	be=/local/domain/0/backend/vbd/1/$v
-	fe=/local/domain/1/device/vbd/$v
-	as0 xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 \
-		"$fe/state" 1 "$fe/virtual-device" "$v" \
-		"$fe/device-type" disk &&
-	as0 xenstore-chmod -r "$fe" n1 r0 &&
-	if [ $# -gt 2 ]; then
-		as0 xenstore-write "$be/direct-io-safe" "$3"
-	fi &&
-	as0 xenstore-write "$be/frontend" "$fe" "$be/frontend-id" 1 \
-		"$be/online" 1 "$be/params" "$params" "$be/mode" w \
-		"$be/device-type" disk "$be/removable" 0 "$be/state" 1 &&
-	as0 xenstore-chmod -r "$be" n0 r1
-}
+add_vbd() { vbd_add 1 "$1" "$2" w disk ${3+"$3"}; }
 
 # expect NAME DEVID BACKING DATA WHY [DIRECT_IO_SAFE]: the disk is served
 # (a blkfront writes and reads back every sector), by DATA (grant-map or
@@ -103,12 +75,7 @@ expect() {
 }
 
 # ---- host, guest, daemon ----------------------------------------------
-if ! timeout 30 $X start "$H" >"$tmp/start.log" 2>&1; then
-	fail "simulated host starts" "($(tail -n 3 "$tmp/start.log"))"
-	exit 1
-fi
-timeout 30 $X create "$H" 1 --mem 64 >/dev/null 2>&1 ||
-	{ fail "create domain 1"; exit 1; }
+host_start 1
 
 # FUSE: ext4 served by fuse2fs, as any userspace (or network) filesystem
 # would be: statfs says fuse, and fuse is never trusted.
@@ -165,12 +132,9 @@ if [ -n "$fusemnt" ]; then
 fi
 
 # An unknown value of the override is reported once and means auto.
-(eval "$($X env "$H" 0)" && XENBACKD_BLK_DATA=fastest exec "$DAEMON" \
-	--foreground --kinds vbd --log-target stderr --log-level info \
-	--control-socket "$tmp/ctl.sock") >"$tmp/daemon.log" 2>&1 &
-dpid=$!
-sleep 0.3
-kill -0 "$dpid" 2>/dev/null || { fail "daemon runs"; exit 1; }
+BLK_DAEMON_ENV=XENBACKD_BLK_DATA=fastest
+daemon_start "$tmp/ctl.sock" --log-level info
+daemon_started || { fail "daemon runs"; exit 1; }
 
 expect tmpfs-file 51712 "$shm/a.img" grant-map "file-on-tmpfs"
 expect direct-io-safe-0 51728 "$shm/b.img" grant-copy "direct-io-safe=0" 0
@@ -201,10 +165,5 @@ n=$(grep -c "XENBACKD_BLK_DATA='fastest' is not copy, map or auto: choosing per 
 if [ "$n" = 1 ]; then pass "an unknown XENBACKD_BLK_DATA is logged once"
 else fail "an unknown XENBACKD_BLK_DATA is logged once" "($n times)"; fi
 
-kill "$dpid"
-wait "$dpid"
-rc=$?
-dpid=
-if [ $rc -eq 0 ]; then pass "daemon stops cleanly"
-else fail "daemon stops cleanly" "(exit $rc)"; fi
+daemon_stops_cleanly
 exit 0

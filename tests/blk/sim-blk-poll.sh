@@ -9,53 +9,24 @@
 #   uses no CPU (the budget stops growing, no timer wakes it);
 # - a bad value: one warning naming the device, the default used, I/O works.
 set -u
-B=${B:-build}
-X=$B/xensim/xensim
-FRONT=$B/tests/blk/blk_sim_front
-DAEMON=$B/xenbackd
 HZ=$(getconf CLK_TCK)
 tmp=$(mktemp -d /tmp/xb-bpoll.XXXX)
 H=$tmp/h
-dpid=
+BLK_CASE="blk poll: "
+. tests/blk/lib.sh
 cleanup() {
-	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
-	timeout 30 $X stop "$H" >/dev/null 2>&1
+	host_stop
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
 
-pass() { echo "PASS: blk poll: $1"; }
-fail() {
-	echo "FAIL: blk poll: $1 ${2:-}"
-	tail -n 20 "$tmp/daemon.log" 2>/dev/null | sed 's/^/   | /'
-}
-as0() { timeout 20 $X run "$H" 0 -- "$@"; }
 guest() { timeout 120 $X run "$H" 1 -- "$FRONT" "$@"; }
-add_vbd() {
-	v=$1 params=$2
-	be=/local/domain/0/backend/vbd/1/$v
-	fe=/local/domain/1/device/vbd/$v
-	as0 xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 \
-		"$fe/state" 1 "$fe/virtual-device" "$v" "$fe/device-type" disk &&
-	as0 xenstore-chmod -r "$fe" n1 r0 &&
-	as0 xenstore-write "$be/frontend" "$fe" "$be/frontend-id" 1 \
-		"$be/online" 1 "$be/params" "$params" "$be/mode" w \
-		"$be/device-type" disk "$be/removable" 0 "$be/state" 1 &&
-	as0 xenstore-chmod -r "$be" n0 r1
-}
-del_vbd() {
-	as0 xenstore-rm "/local/domain/0/backend/vbd/1/$1" 2>/dev/null
-	as0 xenstore-rm "/local/domain/1/device/vbd/$1" 2>/dev/null
-}
+add_vbd() { vbd_add 1 "$1" "$2" w disk; }
 # start_daemon POLL_US (empty: unset)
 start_daemon() {
-	(eval "$($X env "$H" 0)" &&
-		if [ -n "$1" ]; then export XENBACKD_BLK_POLL_US="$1"; fi &&
-		exec "$DAEMON" --foreground --kinds vbd --log-target stderr \
-			--log-level info --control-socket "$tmp/ctl.sock") \
-		>"$tmp/daemon.log" 2>&1 &
-	dpid=$!
-	sleep 0.3
+	BLK_DAEMON_ENV=${1:+XENBACKD_BLK_POLL_US=$1}
+	daemon_start "$tmp/ctl.sock" --log-level info
+	daemon_started || :
 }
 stop_daemon() {
 	kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
@@ -69,16 +40,12 @@ run() {
 	add_vbd "$v" "$tmp/d.img"
 	guest -d "$v" "$@" -n "blk poll: $n" >"$tmp/out" 2>&1
 	rc=$?
-	del_vbd "$v"
+	del_vbd 1 "$v"
 	grep -E '^(PASS|FAIL):' "$tmp/out"
 	[ $rc -eq 0 ] || fail "$n" "(frontend exited $rc: $(tail -n 2 "$tmp/out" | tr '\n' ' '))"
 }
 
-if ! timeout 30 $X start "$H" >"$tmp/start.log" 2>&1 ||
-	! timeout 30 $X create "$H" 1 --mem 64 >/dev/null 2>&1; then
-	fail "simulated host starts" "($(tail -n 3 "$tmp/start.log"))"
-	exit 1
-fi
+host_start 1
 truncate -s 16M "$tmp/d.img"
 
 # ---- polling off ------------------------------------------------------
@@ -103,7 +70,7 @@ t0=$(cpu_ticks)
 sleep 2
 t1=$(cpu_ticks)
 wait $gpid
-del_vbd 51728
+del_vbd 1 51728
 if grep -q '^BENCH ios=[1-9]' "$tmp/out" && [ $((t1 - t0)) -le $((HZ / 50)) ]; then
 	pass "connected, idle after I/O: the daemon used $((t1 - t0)) ticks in 2 s"
 else
