@@ -7,36 +7,24 @@
 # them, without a hotplug script: params names the backing) is done here
 # with the real xenstore-* tools as dom0.
 set -u
-B=${B:-build}
-XSB=${XENSIM_BUILD:-$B/xensim}
-X=$XSB/xensim
-FRONT=$B/tests/blk/blk_sim_front
-DAEMON=$B/xenbackd
-CTL=$B/xenbackctl
 tmp=$(mktemp -d /tmp/xb-blk.XXXX)
 H=$tmp/h
-dpid=
+# BLK_SIM_DATA=map runs everything with the daemon mapping grants.
+DATA=${BLK_SIM_DATA:-copy}
+P=; [ "$DATA" = copy ] || P="$DATA: "
+BLK_CASE=$P
+BLK_LOG_TAIL=30
+. tests/blk/lib.sh
 mounted=
 loops=
 cleanup() {
-	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
-	timeout 30 $X stop "$H" >/dev/null 2>&1
+	host_stop
 	[ -n "$mounted" ] && umount "$mounted"
 	for l in $loops; do losetup -d "$l"; done
 	if [ -n "${BLK_SIM_KEEP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT INT TERM
 
-# BLK_SIM_DATA=map runs everything with the daemon mapping grants.
-DATA=${BLK_SIM_DATA:-copy}
-P=; [ "$DATA" = copy ] || P="$DATA: "
-pass() { echo "PASS: $P$1"; }
-fail() {
-	echo "FAIL: $P$1 ${2:-}"
-	echo "--- daemon log (tail)"
-	tail -n 30 "$tmp/daemon.log" 2>/dev/null | sed 's/^/   | /'
-}
-as0() { timeout 20 $X run "$H" 0 -- "$@"; }
 # guest DOMID ARGS... : run the frontend as that domain, bounded in time
 guest() {
 	d=$1; shift
@@ -44,36 +32,9 @@ guest() {
 }
 
 # add_vbd DOMID DEVID PARAMS MODE [TYPE]: what libxl writes for a disk
-add_vbd() {
-	d=$1 v=$2 params=$3 mode=$4 type=${5:-disk}
-	be=/local/domain/0/backend/vbd/$d/$v
-	fe=/local/domain/$d/device/vbd/$v
-	as0 xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 \
-		"$fe/state" 1 "$fe/virtual-device" "$v" \
-		"$fe/device-type" "$type" &&
-	as0 xenstore-chmod -r "$fe" "n$d" r0 &&
-	as0 xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$d" \
-		"$be/online" 1 "$be/params" "$params" "$be/mode" "$mode" \
-		"$be/device-type" "$type" "$be/removable" 0 "$be/state" 1 &&
-	as0 xenstore-chmod -r "$be" n0 "r$d"
-}
-# del_vbd DOMID DEVID: the toolstack removes both directories
-del_vbd() {
-	as0 xenstore-rm "/local/domain/0/backend/vbd/$1/$2" 2>/dev/null
-	as0 xenstore-rm "/local/domain/$1/device/vbd/$2" 2>/dev/null
-}
-be_state() {
-	as0 xenstore-read "/local/domain/0/backend/vbd/$1/$2/state" 2>/dev/null
-}
-# wait_be_state DOMID DEVID STATE: up to 10 s
-wait_be_state() {
-	i=0
-	while [ "$(be_state "$1" "$2")" != "$3" ]; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && return 1
-		sleep 0.1
-	done
-}
+add_vbd() { vbd_add "$1" "$2" "$3" "$4" "${5:-disk}"; }
+be_state() { be_read "$1" "$2" state; }
+wait_be_state() { wait_be "$1" "$2" state "$3"; }
 # run_guest NAME DOMID ARGS...: a scenario; its lines are passed through
 run_guest() {
 	n=$1; shift
@@ -91,14 +52,7 @@ run_guest() {
 nfds() { ls /proc/"$dpid"/fd 2>/dev/null | wc -l; }
 
 # ---- host, guests, daemon ----------------------------------------------
-if ! timeout 30 $X start "$H" >"$tmp/start.log" 2>&1; then
-	fail "simulated host starts" "($(tail -n 3 "$tmp/start.log"))"
-	exit 1
-fi
-for d in 1 2 3; do
-	timeout 30 $X create "$H" $d --mem 64 >/dev/null 2>&1 ||
-		{ fail "create domain $d"; exit 1; }
-done
+host_start 1 2 3
 
 SIZE_MB=16
 SECTORS=$((SIZE_MB * 2048))
@@ -108,12 +62,9 @@ done
 head -c 1048576 /dev/urandom >"$tmp/seed" && dd if="$tmp/seed" \
 	of="$tmp/ro.img" conv=notrunc status=none
 
-(eval "$($X env "$H" 0)" && XENBACKD_BLK_DATA=$DATA exec "$DAEMON" --foreground --kinds vbd --log-target stderr \
-	--log-level debug --control-socket "$tmp/ctl.sock") \
-	>"$tmp/daemon.log" 2>&1 &
-dpid=$!
-sleep 0.3
-if kill -0 "$dpid" 2>/dev/null; then pass "daemon runs on the simulated host"
+BLK_DAEMON_ENV=XENBACKD_BLK_DATA=$DATA
+daemon_start "$tmp/ctl.sock" --log-level debug
+if daemon_started; then pass "daemon runs on the simulated host"
 else fail "daemon runs on the simulated host"; exit 1; fi
 
 # ---- InitWait at once, features advertised ---------------------------
@@ -257,12 +208,7 @@ maps=$($X list "$H" | awk '$1 == 2 { print $5 }')
 if [ "$maps" = 1 ]; then pass "no grant of a closed device stays mapped"
 else fail "no grant of a closed device stays mapped" "(maps $maps)"; fi
 
-kill "$dpid"
-wait "$dpid"
-rc=$?
-dpid=
-if [ $rc -eq 0 ]; then pass "daemon stops cleanly"
-else fail "daemon stops cleanly" "(exit $rc)"; fi
+daemon_stops_cleanly
 if grep -q 'AddressSanitizer\|runtime error' "$tmp/daemon.log"; then
 	fail "no sanitizer report"
 fi
