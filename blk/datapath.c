@@ -126,35 +126,20 @@ static int read_line(const char *path, char *buf, size_t len)
 }
 
 /*
- * btrfs gives its files an anonymous st_dev: its devices are those listed
- * in /sys/fs/btrfs/<fsid>/devices/ (links named after the block devices),
- * the fsid asked of the filesystem (BTRFS_IOC_FS_INFO on fd).
+ * Whether every block device named in the sysfs folder dir (btrfs's
+ * devices, dm's or md's slaves) is local; an empty folder is not.
+ * -1 when the folder cannot be read.
  */
-static bool btrfs_devices_local(int fd, int depth, char *why, size_t len)
+static int listed_bdevs_local(const char *dir, int depth)
 {
-	struct btrfs_ioctl_fs_info_args fi;
-	char p[PATH_MAX + 32], uuid[40], dev[32];
-	unsigned int maj, min, i, n = 0;
-	const uint8_t *u = fi.fsid;
+	char p[PATH_MAX + 32], dev[32];
+	unsigned int maj, min, n = 0;
 	struct dirent *e;
 	bool local = true;
-	DIR *d;
+	DIR *d = opendir(dir);
 
-	memset(&fi, 0, sizeof(fi));
-	if (ioctl(fd, BTRFS_IOC_FS_INFO, &fi) < 0) {
-		why_add(why, len, "-devices-unknown");
-		return false;
-	}
-	for (i = 0; i < 16; i++)
-		snprintf(uuid + 2 * i + (i > 3) + (i > 5) + (i > 7) + (i > 9),
-			 3, "%02x", u[i]);
-	uuid[8] = uuid[13] = uuid[18] = uuid[23] = '-';
-	snprintf(p, sizeof(p), "/sys/fs/btrfs/%s/devices", uuid);
-	d = opendir(p);
-	if (!d) {
-		why_add(why, len, "-devices-unknown");
-		return false;
-	}
+	if (!d)
+		return -1;
 	while (local && (e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
@@ -166,7 +151,37 @@ static bool btrfs_devices_local(int fd, int depth, char *why, size_t len)
 		n++;
 	}
 	closedir(d);
-	local = local && n;
+	return local && n;
+}
+
+/*
+ * btrfs gives its files an anonymous st_dev: its devices are those listed
+ * in /sys/fs/btrfs/<fsid>/devices/ (links named after the block devices),
+ * the fsid asked of the filesystem (BTRFS_IOC_FS_INFO on fd).
+ */
+static bool btrfs_devices_local(int fd, int depth, char *why, size_t len)
+{
+	struct btrfs_ioctl_fs_info_args fi;
+	char p[PATH_MAX + 32], uuid[40];
+	const uint8_t *u = fi.fsid;
+	unsigned int i;
+	int local;
+
+	memset(&fi, 0, sizeof(fi));
+	if (ioctl(fd, BTRFS_IOC_FS_INFO, &fi) < 0) {
+		why_add(why, len, "-devices-unknown");
+		return false;
+	}
+	for (i = 0; i < 16; i++)
+		snprintf(uuid + 2 * i + (i > 3) + (i > 5) + (i > 7) + (i > 9),
+			 3, "%02x", u[i]);
+	uuid[8] = uuid[13] = uuid[18] = uuid[23] = '-';
+	snprintf(p, sizeof(p), "/sys/fs/btrfs/%s/devices", uuid);
+	local = listed_bdevs_local(p, depth);
+	if (local < 0) {
+		why_add(why, len, "-devices-unknown");
+		return false;
+	}
 	why_add(why, len, local ? "-on-local-disks" : "-on-disks-not-known-local");
 	return local;
 }
@@ -258,37 +273,16 @@ static bool loop_is_local(const char *dir, const char *name, int fd,
 static bool slaves_are_local(const char *dir, const char *name, int depth,
 			     char *why, size_t len)
 {
-	char p[PATH_MAX + 32], dev[32];
-	unsigned int maj, min, n = 0;
-	struct dirent *e;
-	bool local = true;
-	DIR *d;
+	char p[PATH_MAX + 32];
+	int local;
 
 	snprintf(p, sizeof(p), "%s/slaves", dir);
-	d = opendir(p);
-	if (!d) {
-		why_add(why, len, "%s-not-known-local", name);
-		return false;
-	}
-	while (local && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "/sys/class/block/%s/dev", e->d_name);
-		if (read_line(p, dev, sizeof(dev)) < 0 ||
-		    sscanf(dev, "%u:%u", &maj, &min) != 2) {
-			local = false;
-			break;
-		}
-		if (!bdev_is_local(maj, min, depth + 1, NULL, 0))
-			local = false;
-		n++;
-	}
-	closedir(d);
-	if (local && n)
+	local = listed_bdevs_local(p, depth);
+	if (local > 0)
 		why_add(why, len, "%s-over-local-disks", name);
 	else
 		why_add(why, len, "%s-not-known-local", name);
-	return local && n;
+	return local > 0;
 }
 
 static bool bdev_is_local_fd(unsigned int maj, unsigned int min, int fd,
