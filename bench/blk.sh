@@ -3,8 +3,8 @@
 # in the same run (`make bench`).
 #
 # For each medium (a file on the machine's disk, a file on tmpfs) and each
-# workload, fio with libaio and O_DIRECT runs natively on the backing file;
-# then a simulated guest (build/tests/blk/blk_sim_front, bench scenario)
+# workload, fio with libaio and O_DIRECT runs natively on the backing file,
+# and a simulated guest (build/tests/blk/blk_sim_front, bench scenario)
 # runs the same workload through xenbackd on the simulated Xen host, onto
 # the same file. One line per result:
 #   bench blk <workload>: xenbackd <v> <unit>, native <v> <unit>, ratio <x>
@@ -12,7 +12,20 @@
 # lines give CPU time per I/O (the daemon's own, from /proc; fio's usr+sys
 # for native) and their ratio xenbackd/native (lower is better).
 #
-# BENCH_BLK_SECONDS (default 3) per run; BENCH_BLK_MB (default 256) file size;
+# Rounds: a single run says little on a shared or virtual machine (native
+# fio alone ranged 10-21K IOPS at depth 1 on this disk from one 3 s run to
+# the next). So each workload runs in rounds, each round a native run and
+# a xenbackd run back to back (the order alternating: N X, X N, N X...).
+# The line gives the median of each side's values and the median of the
+# rounds' ratios: a ratio is taken within a round, whose two runs share
+# the machine's state, so a slow moment for both cancels out, and the
+# median ignores a round that one side lost to a disturbance. (So the
+# ratio is not exactly the quotient of the two medians.) Each round is
+# also printed on stderr, starting with '#'.
+#
+# BENCH_BLK_ROUNDS rounds per workload (default 5 on disk, where the device
+# is the noise, 3 on tmpfs, where only CPU counts); BENCH_BLK_SECONDS
+# (default 2) per run; BENCH_BLK_MB (default 256) file size;
 # BENCH_BLK_DATA=copy|map to choose the daemon's data path (default: its
 # own default); the daemon's other settings come from the environment
 # (e.g. XENBACKD_BLK_POLL_US=0 to compare without polling).
@@ -23,7 +36,7 @@ B=${B:-build}
 X=$B/xensim/xensim
 FRONT=$B/tests/blk/blk_sim_front
 DAEMON=$B/xenbackd
-SECS=${BENCH_BLK_SECONDS:-3}
+SECS=${BENCH_BLK_SECONDS:-2}
 MB=${BENCH_BLK_MB:-256}
 HZ=$(getconf CLK_TCK)
 
@@ -71,38 +84,30 @@ dpid=$!
 sleep 0.3
 
 devid=51712
-# run_one NAME FILE RW BS QD
-run_one() {
-	name=$1 file=$2 rw=$3 bs=$4 qd=$5
-	if [ -n "${BENCH_BLK_ONLY:-}" ] &&
-		! echo "$name" | grep -Eqx -- "$BENCH_BLK_ONLY"; then
-		return 0
-	fi
-	case $rw in
-	randread) frw=randread fw=randread ;;
-	randwrite) frw=randwrite fw=randwrite ;;
-	read) frw=read fw=read ;;
-	write) frw=write fw=write ;;
-	esac
-	# Native: fio, libaio, O_DIRECT, same file.
+# Sets n_iops, n_kbs (KiB/s) and n_us (CPU us per I/O) from one fio run.
+run_native() {
+	file=$1 rw=$2 bs=$3 qd=$4
 	out=$(fio --name=n --filename="$file" --direct=1 --ioengine=libaio \
-		--rw="$frw" --bs="$bs" --iodepth="$qd" --runtime="$SECS" \
+		--rw="$rw" --bs="$bs" --iodepth="$qd" --runtime="$SECS" \
 		--time_based --size="${MB}M" --norandommap --randrepeat=0 \
 		--output-format=terse --terse-version=3 2>/dev/null)
 	n_iops=$(echo "$out" | awk -F';' '{ print $8 + $49 }')
 	n_kbs=$(echo "$out" | awk -F';' '{ print $7 + $48 }')
-	n_ms=$(echo "$out" | awk -F';' '{ print ($9 > $50 ? $9 : $50) }')
 	n_cpu=$(echo "$out" | awk -F';' '{ u = $88; s = $89; sub("%", "", u);
 		sub("%", "", s); print u + s }')
-	n_us=$(awk -v c="$n_cpu" -v ms="$n_ms" -v i="$n_iops" \
+	n_us=$(awk -v c="$n_cpu" -v i="$n_iops" \
 		'BEGIN { printf "%.2f", (i > 0) ? c / 100 * 1000000 / i : 0 }')
+}
 
-	# Through the daemon, from a simulated guest.
+# Sets x_iops and x_us (the daemon's CPU us per I/O) from one run of the
+# simulated guest, on a vbd of its own.
+run_xenbackd() {
+	file=$1 rw=$2 bs=$3 qd=$4
 	devid=$((devid + 16))
 	add_vbd 1 $devid "$file"
 	t0=$(cpu_ticks)
 	res=$(timeout $((SECS + 60)) $X run "$H" 1 -- "$FRONT" -d $devid \
-		-i 256 $FRONT_OPTS -w "$fw" -b "$bs" -Q "$qd" -t "$SECS" -n bench bench 2>&1) || true
+		-i 256 $FRONT_OPTS -w "$rw" -b "$bs" -Q "$qd" -t "$SECS" -n bench bench 2>&1) || true
 	t1=$(cpu_ticks)
 	del_vbd 1 $devid
 	line=$(echo "$res" | grep '^BENCH') || {
@@ -114,34 +119,81 @@ run_one() {
 	x_iops=$(awk -v i="$ios" -v s="$secs" 'BEGIN { printf "%.0f", i / s }')
 	x_us=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v i="$ios" \
 		'BEGIN { printf "%.2f", (i > 0) ? t / hz * 1000000 / i : 0 }')
+}
 
-	if [ "$bs" = 4k ]; then
-		awk -v n="$name" -v x="$x_iops" -v b="$n_iops" 'BEGIN {
-			printf "bench blk %s: xenbackd %d IOPS, native %d IOPS, ratio %.3f\n",
-				n, x, b, (b > 0) ? x / b : 0 }'
-	else
-		x_mbs=$(awk -v i="$x_iops" 'BEGIN { printf "%.1f", i * 1048576 / 1e6 }')
-		n_mbs=$(awk -v k="$n_kbs" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }')
-		awk -v n="$name" -v x="$x_mbs" -v b="$n_mbs" 'BEGIN {
-			printf "bench blk %s: xenbackd %.1f MB/s, native %.1f MB/s, ratio %.3f\n",
-				n, x, b, (b > 0) ? x / b : 0 }'
+# The median of the numbers given as arguments (the mean of the middle two
+# for an even count).
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+		END { if (NR % 2) print v[(NR + 1) / 2];
+		      else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# run_one NAME FILE RW BS QD ROUNDS
+run_one() {
+	name=$1 file=$2 rw=$3 bs=$4 qd=$5 rounds=$6
+	if [ -n "${BENCH_BLK_ONLY:-}" ] &&
+		! echo "$name" | grep -Eqx -- "$BENCH_BLK_ONLY"; then
+		return 0
 	fi
-	awk -v n="$name" -v x="$x_us" -v b="$n_us" 'BEGIN {
-		printf "bench blk %s-cpu: xenbackd %.2f us/IO, native %.2f us/IO, ratio %.3f\n",
-			n, x, b, (b > 0) ? x / b : 0 }'
+	xs='' ns='' rs='' xcs='' ncs='' rcs=''
+	r=0
+	while [ $r -lt "$rounds" ]; do
+		# Native and xenbackd back to back, the order alternating
+		# (N X, X N, N X...): a pair shares the machine's moment,
+		# and neither side is always first.
+		if [ $((r % 2)) -eq 0 ]; then
+			run_native "$file" "$rw" "$bs" "$qd"
+			run_xenbackd "$file" "$rw" "$bs" "$qd"
+		else
+			run_xenbackd "$file" "$rw" "$bs" "$qd"
+			run_native "$file" "$rw" "$bs" "$qd"
+		fi
+		if [ "$bs" = 4k ]; then
+			x=$x_iops n=$n_iops
+		else
+			x=$(awk -v i="$x_iops" 'BEGIN { printf "%.1f", i * 1048576 / 1e6 }')
+			n=$(awk -v k="$n_kbs" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }')
+		fi
+		ratio=$(awk -v x="$x" -v b="$n" 'BEGIN { printf "%.3f", (b > 0) ? x / b : 0 }')
+		rcpu=$(awk -v x="$x_us" -v b="$n_us" 'BEGIN { printf "%.3f", (b > 0) ? x / b : 0 }')
+		xs="$xs $x" ns="$ns $n" rs="$rs $ratio"
+		xcs="$xcs $x_us" ncs="$ncs $n_us" rcs="$rcs $rcpu"
+		r=$((r + 1))
+		[ "$rounds" -gt 1 ] &&
+			echo "# blk $name round $r/$rounds: xenbackd $x native $n ratio $ratio; cpu us/IO $x_us $n_us" >&2
+	done
+	# shellcheck disable=SC2086 # word splitting wanted: one value each
+	mx=$(median $xs) mn=$(median $ns) mr=$(median $rs)
+	# shellcheck disable=SC2086
+	mxc=$(median $xcs) mnc=$(median $ncs) mrc=$(median $rcs)
+	if [ "$bs" = 4k ]; then
+		printf 'bench blk %s: xenbackd %.0f IOPS, native %.0f IOPS, ratio %.3f\n' \
+			"$name" "$mx" "$mn" "$mr"
+	else
+		printf 'bench blk %s: xenbackd %.1f MB/s, native %.1f MB/s, ratio %.3f\n' \
+			"$name" "$mx" "$mn" "$mr"
+	fi
+	printf 'bench blk %s-cpu: xenbackd %.2f us/IO, native %.2f us/IO, ratio %.3f\n' \
+		"$name" "$mxc" "$mnc" "$mrc"
 }
 
 for medium in ${BENCH_BLK_MEDIA:-disk tmpfs}; do
-	if [ $medium = disk ]; then dir=$tmp; sfx=; else dir=$shm; sfx=-tmpfs; fi
+	if [ $medium = disk ]; then
+		dir=$tmp sfx='' rounds=5
+	else
+		dir=$shm sfx=-tmpfs rounds=3
+	fi
 	f=$dir/bench.img
 	# Written through, so that reads hit real data, not holes.
 	dd if=/dev/urandom of="$f" bs=1M count="$MB" status=none
 	sync
-	run_one randread-4k-qd1$sfx "$f" randread 4k 1
-	run_one randread-4k-qd32$sfx "$f" randread 4k 32
-	run_one randwrite-4k-qd1$sfx "$f" randwrite 4k 1
-	run_one randwrite-4k-qd32$sfx "$f" randwrite 4k 32
-	run_one seqread-1m$sfx "$f" read 1m 4
-	run_one seqwrite-1m$sfx "$f" write 1m 4
+	nr=${BENCH_BLK_ROUNDS:-$rounds}
+	run_one randread-4k-qd1$sfx "$f" randread 4k 1 "$nr"
+	run_one randread-4k-qd32$sfx "$f" randread 4k 32 "$nr"
+	run_one randwrite-4k-qd1$sfx "$f" randwrite 4k 1 "$nr"
+	run_one randwrite-4k-qd32$sfx "$f" randwrite 4k 32 "$nr"
+	run_one seqread-1m$sfx "$f" read 1m 4 "$nr"
+	run_one seqwrite-1m$sfx "$f" write 1m 4 "$nr"
 	rm -f "$f"
 done
