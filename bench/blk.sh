@@ -36,6 +36,7 @@ B=${B:-build}
 X=$B/xensim/xensim
 FRONT=$B/tests/blk/blk_sim_front
 DAEMON=$B/xenbackd
+RELAY=$B/tests/blk/blk_relay
 SECS=${BENCH_BLK_SECONDS:-2}
 MB=${BENCH_BLK_MB:-256}
 HZ=$(getconf CLK_TCK)
@@ -129,6 +130,33 @@ median() {
 		      else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# BENCH_BLK_RELAY: a list of polling budgets (us) for blk_relay, the floor
+# of any two-process backend (tests/blk/blk_relay.c): each is one more
+# arm of every round, its ratio to the round's native run on stderr.
+run_relays() {
+	for p in ${BENCH_BLK_RELAY:-}; do
+		out=$("$RELAY" -f "$1" -m relay -w "${2#rand}" -b "$(bs_bytes "$3")" \
+			-Q "$4" -t "$SECS" -p "$p") || out=
+		eval "relay_v_$p=\$(echo \"\$out\" | sed -n 's/.* iops=\([0-9.]*\).*/\1/p')"
+		eval "relay_c_$p=\$(echo \"\$out\" | sed -n 's/.* cpu_us=\([0-9.]*\).*/\1/p')"
+	done
+}
+bs_bytes() { case $1 in 4k) echo 4096 ;; 1m) echo 1048576 ;; esac; }
+# relay_ratios NATIVE: the relay arms' values of this round, as the line's
+# unit (IOPS or MB/s), against native.
+relay_ratios() {
+	for p in ${BENCH_BLK_RELAY:-}; do
+		c='' v=''
+		eval "v=\$relay_v_$p c=\$relay_c_$p"
+		if [ "$bs" != 4k ]; then
+			v=$(awk -v i="$v" 'BEGIN { printf "%.1f", i * 1048576 / 1e6 }')
+		fi
+		rr=$(awk -v x="$v" -v b="$1" 'BEGIN { printf "%.3f", (b > 0) ? x / b : 0 }')
+		eval "relay_$p=\"\$relay_$p $rr\""
+		echo "# blk $name round $((r + 1))/$rounds relay-p$p: $v ratio $rr; cpu us/IO $c" >&2
+	done
+}
+
 # run_one NAME FILE RW BS QD ROUNDS
 run_one() {
 	name=$1 file=$2 rw=$3 bs=$4 qd=$5 rounds=$6
@@ -137,6 +165,7 @@ run_one() {
 		return 0
 	fi
 	xs='' ns='' rs='' xcs='' ncs='' rcs=''
+	for p in ${BENCH_BLK_RELAY:-}; do eval "relay_$p=''"; done
 	r=0
 	while [ $r -lt "$rounds" ]; do
 		# Native and xenbackd back to back, the order alternating
@@ -145,7 +174,9 @@ run_one() {
 		if [ $((r % 2)) -eq 0 ]; then
 			run_native "$file" "$rw" "$bs" "$qd"
 			run_xenbackd "$file" "$rw" "$bs" "$qd"
+			run_relays "$file" "$rw" "$bs" "$qd"
 		else
+			run_relays "$file" "$rw" "$bs" "$qd"
 			run_xenbackd "$file" "$rw" "$bs" "$qd"
 			run_native "$file" "$rw" "$bs" "$qd"
 		fi
@@ -159,6 +190,7 @@ run_one() {
 		rcpu=$(awk -v x="$x_us" -v b="$n_us" 'BEGIN { printf "%.3f", (b > 0) ? x / b : 0 }')
 		xs="$xs $x" ns="$ns $n" rs="$rs $ratio"
 		xcs="$xcs $x_us" ncs="$ncs $n_us" rcs="$rcs $rcpu"
+		relay_ratios "$n"
 		r=$((r + 1))
 		[ "$rounds" -gt 1 ] &&
 			echo "# blk $name round $r/$rounds: xenbackd $x native $n ratio $ratio; cpu us/IO $x_us $n_us" >&2
@@ -176,6 +208,11 @@ run_one() {
 	fi
 	printf 'bench blk %s-cpu: xenbackd %.2f us/IO, native %.2f us/IO, ratio %.3f\n' \
 		"$name" "$mxc" "$mnc" "$mrc"
+	for p in ${BENCH_BLK_RELAY:-}; do
+		eval "v=\$relay_$p"
+		# shellcheck disable=SC2086,SC2154
+		echo "# blk $name relay-p$p (median of rounds): ratio to native $(median $v)" >&2
+	done
 }
 
 for medium in ${BENCH_BLK_MEDIA:-disk tmpfs}; do
