@@ -29,6 +29,11 @@
 # BENCH_BLK_DATA=copy|map to choose the daemon's data path (default: its
 # own default); the daemon's other settings come from the environment
 # (e.g. XENBACKD_BLK_POLL_US=0 to compare without polling).
+# BENCH_BLK_CPU_DAEMON, BENCH_BLK_CPU_FRONT, BENCH_BLK_CPU_NATIVE: CPU
+# lists (taskset -c) for placement experiments; unset, unpinned.
+# BENCH_BLK_RELAY: polling budgets (us) of extra arms running blk_relay,
+# the floor of any two-process backend (tests/blk/blk_relay.c); their
+# rounds and medians on stderr.
 # BENCH_BLK_ONLY: a grep -E pattern of the workloads to run (e.g.
 # 'randread-4k-qd1-tmpfs'); BENCH_BLK_MEDIA: disk, tmpfs or both.
 set -eu
@@ -37,6 +42,12 @@ X=$B/xensim/xensim
 FRONT=$B/tests/blk/blk_sim_front
 DAEMON=$B/xenbackd
 RELAY=$B/tests/blk/blk_relay
+# Placement experiments: BENCH_BLK_CPU_{DAEMON,FRONT,NATIVE}, a CPU list
+# for taskset each (default: the scheduler's choice).
+pin() { [ -n "$1" ] && echo "taskset -c $1"; }
+PIN_DAEMON=$(pin "${BENCH_BLK_CPU_DAEMON:-}") || true
+PIN_FRONT=$(pin "${BENCH_BLK_CPU_FRONT:-}") || true
+PIN_NATIVE=$(pin "${BENCH_BLK_CPU_NATIVE:-}") || true
 SECS=${BENCH_BLK_SECONDS:-2}
 MB=${BENCH_BLK_MB:-256}
 HZ=$(getconf CLK_TCK)
@@ -72,23 +83,23 @@ del_vbd() {
 cpu_ticks() { awk '{ print $14 + $15 }' /proc/"$dpid"/stat; }
 
 timeout 30 $X start "$H" >/dev/null
-timeout 30 $X create "$H" 1 --mem 64 >/dev/null
 # The guest asks for persistent grants, as Linux's blkfront does by default.
 FRONT_OPTS=-p
 if [ -n "${BENCH_BLK_DATA:-}" ]; then
 	export XENBACKD_BLK_DATA="$BENCH_BLK_DATA"
 fi
-(eval "$($X env "$H" 0)" && exec "$DAEMON" --foreground --kinds vbd --log-target stderr \
+(eval "$($X env "$H" 0)" && exec $PIN_DAEMON "$DAEMON" --foreground --kinds vbd --log-target stderr \
 	--log-level warning --control-socket "$tmp/ctl.sock") \
 	>"$tmp/daemon.log" 2>&1 &
 dpid=$!
 sleep 0.3
 
 devid=51712
+dom=0
 # Sets n_iops, n_kbs (KiB/s) and n_us (CPU us per I/O) from one fio run.
 run_native() {
 	file=$1 rw=$2 bs=$3 qd=$4
-	out=$(fio --name=n --filename="$file" --direct=1 --ioengine=libaio \
+	out=$($PIN_NATIVE fio --name=n --filename="$file" --direct=1 --ioengine=libaio \
 		--rw="$rw" --bs="$bs" --iodepth="$qd" --runtime="$SECS" \
 		--time_based --size="${MB}M" --norandommap --randrepeat=0 \
 		--output-format=terse --terse-version=3 2>/dev/null)
@@ -105,12 +116,12 @@ run_native() {
 run_xenbackd() {
 	file=$1 rw=$2 bs=$3 qd=$4
 	devid=$((devid + 16))
-	add_vbd 1 $devid "$file"
+	add_vbd $dom $devid "$file"
 	t0=$(cpu_ticks)
-	res=$(timeout $((SECS + 60)) $X run "$H" 1 -- "$FRONT" -d $devid \
+	res=$(timeout $((SECS + 60)) $X run "$H" $dom -- $PIN_FRONT "$FRONT" -d $devid \
 		-i 256 $FRONT_OPTS -w "$rw" -b "$bs" -Q "$qd" -t "$SECS" -n bench bench 2>&1) || true
 	t1=$(cpu_ticks)
-	del_vbd 1 $devid
+	del_vbd $dom $devid
 	line=$(echo "$res" | grep '^BENCH') || {
 		echo "bench blk $name: failed: $(echo "$res" | grep FAIL)" >&2
 		return 1
@@ -135,7 +146,8 @@ median() {
 # arm of every round, its ratio to the round's native run on stderr.
 run_relays() {
 	for p in ${BENCH_BLK_RELAY:-}; do
-		out=$("$RELAY" -f "$1" -m relay -w "${2#rand}" -b "$(bs_bytes "$3")" \
+		out=$($PIN_NATIVE "$RELAY" ${BENCH_BLK_CPU_FRONT:+-F $BENCH_BLK_CPU_FRONT} \
+			${BENCH_BLK_CPU_DAEMON:+-B $BENCH_BLK_CPU_DAEMON} -f "$1" -m relay -w "${2#rand}" -b "$(bs_bytes "$3")" \
 			-Q "$4" -t "$SECS" -p "$p") || out=
 		eval "relay_v_$p=\$(echo \"\$out\" | sed -n 's/.* iops=\([0-9.]*\).*/\1/p')"
 		eval "relay_c_$p=\$(echo \"\$out\" | sed -n 's/.* cpu_us=\([0-9.]*\).*/\1/p')"
@@ -164,6 +176,10 @@ run_one() {
 		! echo "$name" | grep -Eqx -- "$BENCH_BLK_ONLY"; then
 		return 0
 	fi
+	# A guest of its own per workload: each run's simulated blkfront
+	# takes ~4.1 MiB of the guest's memory (its pool), not given back.
+	dom=$((dom + 1))
+	timeout 30 $X create "$H" $dom --mem $((8 + 5 * rounds)) >/dev/null
 	xs='' ns='' rs='' xcs='' ncs='' rcs=''
 	for p in ${BENCH_BLK_RELAY:-}; do eval "relay_$p=''"; done
 	r=0
@@ -208,6 +224,7 @@ run_one() {
 	fi
 	printf 'bench blk %s-cpu: xenbackd %.2f us/IO, native %.2f us/IO, ratio %.3f\n' \
 		"$name" "$mxc" "$mnc" "$mrc"
+	timeout 30 $X destroy "$H" $dom >/dev/null 2>&1 || true
 	for p in ${BENCH_BLK_RELAY:-}; do
 		eval "v=\$relay_$p"
 		# shellcheck disable=SC2086,SC2154

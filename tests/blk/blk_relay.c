@@ -15,9 +15,10 @@
  * and libaio's completion ring, both in memory), as xenbackd does.
  *
  *   blk_relay -f FILE -m native|relay [-w read|write] [-b BYTES] [-Q DEPTH]
- *             [-t SECONDS] [-p POLL_US]
+ *             [-t SECONDS] [-p POLL_US] [-F CPUS] [-B CPUS]
  *
- * native is fio's loop (io_submit, then io_getevents sleeping) in one
+ * -F and -B pin the frontend and the backend (CPU lists as taskset's,
+ * e.g. 0 or 0-1). native is fio's loop (io_submit, then io_getevents sleeping) in one
  * process. Prints "RELAY mode=M ios=N secs=S iops=I cpu_us=C" where C is
  * the CPU per I/O of the backend process (relay) or of the process (native).
  */
@@ -26,6 +27,7 @@
 #include <inttypes.h>
 #include <libaio.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -54,6 +56,9 @@ struct shared {
 	uint64_t back_cpu_us;
 	uint32_t stop;
 };
+
+static const char *front_cpus, *back_cpus;
+
 
 static struct {
 	const char *file;
@@ -363,6 +368,31 @@ static void frontend(struct shared *sh, int req_efd, int rsp_efd)
 	       ios, el, (double)ios / el);
 }
 
+/* Pins the calling process to a CPU list ("0", "1", "0-1", "0,1"). */
+static void pin(const char *cpus)
+{
+	cpu_set_t set;
+	const char *c = cpus;
+
+	if (!cpus)
+		return;
+	CPU_ZERO(&set);
+	while (*c) {
+		char *end;
+		unsigned long a = strtoul(c, &end, 10), b = a;
+
+		if (*end == '-')
+			b = strtoul(end + 1, &end, 10);
+		for (; a <= b && a < CPU_SETSIZE; a++)
+			CPU_SET(a, &set);
+		c = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			break;
+	}
+	if (sched_setaffinity(0, sizeof(set), &set) < 0)
+		die("sched_setaffinity");
+}
+
 static void run_relay(int fd)
 {
 	struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
@@ -379,9 +409,11 @@ static void run_relay(int fd)
 	if (pid < 0)
 		die("fork");
 	if (pid == 0) {
+		pin(back_cpus);
 		backend(sh, fd, req_efd, rsp_efd);
 		_exit(0);
 	}
+	pin(front_cpus);
 	frontend(sh, req_efd, rsp_efd);
 	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
 		die("backend failed");
@@ -394,7 +426,7 @@ int main(int argc, char **argv)
 	struct stat st;
 	int c, fd;
 
-	while ((c = getopt(argc, argv, "f:m:w:b:Q:t:p:")) != -1) {
+	while ((c = getopt(argc, argv, "f:m:w:b:Q:t:p:F:B:")) != -1) {
 		switch (c) {
 		case 'f': o.file = optarg; break;
 		case 'm': o.relay = !strcmp(optarg, "relay"); break;
@@ -403,6 +435,8 @@ int main(int argc, char **argv)
 		case 'Q': o.qd = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 't': o.secs = strtod(optarg, NULL); break;
 		case 'p': o.poll_us = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'F': front_cpus = optarg; break;
+		case 'B': back_cpus = optarg; break;
 		default:
 			fprintf(stderr, "usage: see the header of blk_relay.c\n");
 			return 2;
