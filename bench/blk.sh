@@ -99,6 +99,7 @@ dom=0
 # Sets n_iops, n_kbs (KiB/s) and n_us (CPU us per I/O) from one fio run.
 run_native() {
 	file=$1 rw=$2 bs=$3 qd=$4
+	d0=$(dev_snap)
 	out=$($PIN_NATIVE fio --name=n --filename="$file" --direct=1 --ioengine=libaio \
 		--rw="$rw" --bs="$bs" --iodepth="$qd" --runtime="$SECS" \
 		--time_based --size="${MB}M" --norandommap --randrepeat=0 \
@@ -109,6 +110,8 @@ run_native() {
 		sub("%", "", s); print u + s }')
 	n_us=$(awk -v c="$n_cpu" -v i="$n_iops" \
 		'BEGIN { printf "%.2f", (i > 0) ? c / 100 * 1000000 / i : 0 }')
+	dev_report native "$d0" "$(dev_snap)" \
+		"$(echo "$out" | awk -F';' '{ print ($8 * $9 + $49 * $50) / 1000 }')"
 }
 
 # Sets x_iops and x_us (the daemon's CPU us per I/O) from one run of the
@@ -118,9 +121,11 @@ run_xenbackd() {
 	devid=$((devid + 16))
 	add_vbd $dom $devid "$file"
 	t0=$(cpu_ticks)
+	d0=$(dev_snap)
 	res=$(timeout $((SECS + 60)) $X run "$H" $dom -- $PIN_FRONT "$FRONT" -d $devid \
 		-i 256 $FRONT_OPTS -w "$rw" -b "$bs" -Q "$qd" -t "$SECS" -n bench bench 2>&1) || true
 	t1=$(cpu_ticks)
+	d1=$(dev_snap)
 	del_vbd $dom $devid
 	line=$(echo "$res" | grep '^BENCH') || {
 		echo "bench blk $name: failed: $(echo "$res" | grep FAIL)" >&2
@@ -131,6 +136,27 @@ run_xenbackd() {
 	x_iops=$(awk -v i="$ios" -v s="$secs" 'BEGIN { printf "%.0f", i / s }')
 	x_us=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v i="$ios" \
 		'BEGIN { printf "%.2f", (i > 0) ? t / hz * 1000000 / i : 0 }')
+	dev_report xenbackd "$d0" "$d1" "$ios"
+}
+
+# BENCH_BLK_DEVSTAT=DISK (e.g. vda): for each run, what the disk under the
+# file saw (/sys/block/DISK/stat, the whole disk, so only meaningful on an
+# idle machine), on stderr: device requests per I/O, their mean latency
+# (await, ms), the mean number in the device's queue (aqu), its busy
+# fraction (util).
+dev_snap() {
+	[ -n "${BENCH_BLK_DEVSTAT:-}" ] || return 0
+	echo "$(date +%s%N) $(cat "/sys/block/$BENCH_BLK_DEVSTAT/stat")"
+}
+dev_report() { # WHO BEFORE AFTER IOS
+	[ -n "${BENCH_BLK_DEVSTAT:-}" ] || return 0
+	echo "$2 $3" | awk -v who="$1" -v ios="$4" -v n="$name" '{
+		k = 18; t = ($(k + 1) - $1) / 1e6;
+		rq = ($(k + 2) - $2) + ($(k + 6) - $6);
+		tk = ($(k + 5) - $5) + ($(k + 9) - $9);
+		printf "# blk %s %s dev: %.2f requests/IO, await %.3f ms, aqu %.1f, util %.0f%%\n",
+			n, who, (ios > 0) ? rq / ios : 0, (rq > 0) ? tk / rq : 0,
+			($(k + 12) - $12) / t, ($(k + 11) - $11) * 100 / t }' >&2
 }
 
 # The median of the numbers given as arguments (the mean of the middle two
