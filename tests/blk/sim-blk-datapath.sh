@@ -160,7 +160,7 @@ if [ -n "$fusemnt" ]; then
 		grant-copy "file-on-btrfs-on-disks-not-known-local"
 fi
 
-n=$(grep -c "XENBACKD_BLK_DATA='fastest' is not copy, map or auto: choosing per device (auto)" \
+n=$(grep -c "environment: XENBACKD_BLK_DATA='fastest' (vbd-data) is not auto, copy or map: ignored (the default is auto)" \
 	"$tmp/daemon.log")
 if [ "$n" = 1 ]; then pass "an unknown XENBACKD_BLK_DATA is logged once"
 else fail "an unknown XENBACKD_BLK_DATA is logged once" "($n times)"; fi
