@@ -19,10 +19,17 @@ $(B)/tests/blk/blk_unit: tests/blk/blk_unit.c $(B)/libxenbackd.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(B)/libxenbackd.a $(LDLIBS_DAEMON)
 
+# blk/pgrant.c against a recording stand-in for libxengnttab's map and
+# unmap (the test's own definitions take precedence over the library's).
+$(B)/tests/blk/blk_pgrant_test: tests/blk/blk_pgrant_test.c \
+		$(B)/libxenbackd.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libxenbackd.a $(LDLIBS_DAEMON)
+
 check-build: $(B)/tests/blk/ring_blkif_test $(B)/tests/blk/fuzz_blkif \
-	$(B)/tests/blk/blk_unit
+	$(B)/tests/blk/blk_unit $(B)/tests/blk/blk_pgrant_test
 CHECK_SUITES += $(B)/tests/blk/ring_blkif_test tests/blk/fuzz-blkif.sh \
-	$(B)/tests/blk/blk_unit
+	$(B)/tests/blk/blk_unit $(B)/tests/blk/blk_pgrant_test
 
 # Simulated guests (needs the simulated host's guest library).
 ifneq ($(wildcard tests/xensim/xensim.mk),)
