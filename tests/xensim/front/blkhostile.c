@@ -771,6 +771,7 @@ static void scenario_state_storm(struct blkfront *bf,
 {
 	struct state_flipper f = { .bf = bf };
 	struct blkfront_queue old[BLKFRONT_MAX_QUEUES];
+	char *err;
 	unsigned int mark = nr_own, nq = bf->o.nr_queues, k;
 	uint32_t gref[8];
 	double end = now_s() + secs;
@@ -832,18 +833,12 @@ static void scenario_state_storm(struct blkfront *bf,
 	       "%u grants still mapped", k);
 	memset(bf->q, 0, sizeof(bf->q));
 	rc = blkfront_connect(bf, o);
-	if (rc < 0) {
-		/* Seen (1 in ~20) before a stale worker failure was dropped
-		 * at disconnect (backend/lifecycle.c): noted, tried again. */
-		printf("# after the storm: reconnect %d, backend state %d; "
-		       "trying once more\n",
-		       rc, blkfront_backend_state(bf));
-		memset(bf->q, 0, sizeof(bf->q));
-		rc = blkfront_connect(bf, o);
-	}
+	err = rc < 0 ? backend_node(bf, "error") : NULL;
 	REPORT(rc == 0 && still_works(bf),
 	       "a clean reconnect after the storm works",
-	       "connect %d, backend state %d", rc, blkfront_backend_state(bf));
+	       "connect %d, backend state %d, backend error node '%s'", rc,
+	       blkfront_backend_state(bf), err ? err : "");
+	free(err);
 }
 
 /* ------------------------------------------------------------------ */
