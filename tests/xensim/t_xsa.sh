@@ -105,6 +105,11 @@ hostile state-race-persistent 2 51824 state-race -p
 bystander state-storm 4
 hostile state-storm 2 51840 state-storm -t 3
 bystander_done state-storm
+# The backend's own index in the guest's page, rewritten (found in review:
+# the crash journal trusted it and its free list ran out).
+bystander rsp-prod 4
+hostile rsp-prod 2 51872 rsp-prod -t 2
+bystander_done rsp-prod
 check "daemon alive after the blk classes (grant copy)" daemon_alive
 
 # ---- blk, grant map -----------------------------------------------------

@@ -25,6 +25,11 @@
  *   state-storm    (XSA-350) random frontend states written by a thread for
  *                  -t s while requests keep coming; then nothing stays
  *                  mapped and a clean reconnect works
+ *   rsp-prod       a thread keeps writing 0 over the shared rsp_prod (the
+ *                  backend's index, in the guest's page) while requests
+ *                  come for -t s, answers found by their ids in the
+ *                  slots: the backend never takes that index back as
+ *                  its own, keeps answering, and the daemon lives
  *
  * After every scenario the device is disconnected and every grant this
  * guest gave is ended: none may still be mapped by the backend (XSA-371).
@@ -847,6 +852,117 @@ static void scenario_state_storm(struct blkfront *bf,
 }
 
 /* ------------------------------------------------------------------ */
+/* The backend's own index, rewritten by the guest                      */
+/* ------------------------------------------------------------------ */
+
+struct rsp_prod_writer {
+	volatile uint32_t *hdr; /* the sring header: req_prod, req_event,
+				 * rsp_prod, rsp_event */
+	volatile bool stop;
+	unsigned long writes;
+};
+
+static void *write_rsp_prod(void *arg)
+{
+	struct rsp_prod_writer *w = arg;
+
+	/*
+	 * rsp_event 1 under rsp_prod 0: every push of the backend that
+	 * read this rsp_prod as its old index also notifies, a system call
+	 * between its store and anything it does next.
+	 */
+	while (!w->stop) {
+		w->hdr[2] = 0;
+		w->hdr[3] = 1;
+		w->writes++;
+	}
+	return NULL;
+}
+
+#define RSP_PROD_TAG 0xb1a5ull
+
+/* The slot of ring index idx holds the answer with this id. */
+static bool answered_in_slot(struct blkfront *bf, uint32_t idx, uint64_t id)
+{
+	struct blkfront_queue *q = &bf->q[0];
+	const volatile uint8_t *s =
+		(const uint8_t *)q->sring + 64 +
+		(size_t)(idx & (q->nr_ents - 1)) * blkfront_slot_size(bf);
+	uint64_t got = 0;
+	unsigned int i;
+
+	for (i = 0; i < 8; i++)
+		got |= (uint64_t)s[i] << (8 * i);
+	return got == id;
+}
+
+static void scenario_rsp_prod(struct blkfront *bf, double secs)
+{
+	struct blkfront_queue *q = &bf->q[0];
+	struct rsp_prod_writer w = { .hdr = q->sring };
+	unsigned int batch = q->nr_ents, k;
+	unsigned long rounds = 0, sent = 0, lost = 0;
+	double end = now_s() + secs;
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, write_rsp_prod, &w)) {
+		REPORT(0, "rsp_prod rewritten", "no thread");
+		return;
+	}
+	while (now_s() < end && !lost) {
+		uint32_t base = q->req_prod_pvt;
+		double deadline;
+
+		for (k = 0; k < batch; k++) {
+			/* Answered at once (an unknown operation): a whole
+			 * ring of answers in one push. */
+			struct blkfront_rawreq r = {
+				.operation = 77,
+				.id = RSP_PROD_TAG << 48 | rounds << 16 | k,
+			};
+
+			blkfront_put_req(bf, 0, &r);
+		}
+		blkfront_push(bf, 0);
+		/* Answers land in ring order, whatever rsp_prod says. */
+		deadline = now_s() + 10;
+		for (k = 0; k < batch; k++) {
+			uint64_t id = RSP_PROD_TAG << 48 | rounds << 16;
+			unsigned int j;
+			bool found = false;
+
+			while (!found && now_s() < deadline) {
+				for (j = 0; j < batch && !found; j++)
+					found = answered_in_slot(bf, base + k,
+								 id | j);
+				if (!found)
+					usleep(100);
+			}
+			if (!found) {
+				lost = batch - k;
+				break;
+			}
+		}
+		q->rsp_cons = q->req_prod_pvt;
+		sent += batch;
+		rounds++;
+	}
+	w.stop = true;
+	pthread_join(t, NULL);
+	/* The frontend's own view again, so that the normal paths work. */
+	((volatile uint32_t *)q->sring)[2] = q->rsp_cons;
+	printf("# rsp-prod: %lu rounds, %lu requests, %lu writes of "
+	       "rsp_prod\n",
+	       rounds, sent, w.writes);
+	REPORT(!lost && rounds > 0,
+	       "rsp_prod rewritten by the guest: every request answered",
+	       "%lu of the last %u requests never answered", lost, batch);
+	REPORT(blkfront_backend_state(bf) == 4 && still_works(bf),
+	       "device goes on after the rewriting stops", "state %d",
+	       blkfront_backend_state(bf));
+}
+
+/* ------------------------------------------------------------------ */
 
 /* Disconnect, then every grant must end (XSA-371). */
 static void final_check(struct blkfront *bf)
@@ -932,6 +1048,8 @@ int main(int argc, char **argv)
 		scenario_state_race(bf, &o);
 	else if (!strcmp(sc, "state-storm"))
 		scenario_state_storm(bf, &o, secs);
+	else if (!strcmp(sc, "rsp-prod"))
+		scenario_rsp_prod(bf, secs);
 	else
 		REPORT(0, sc, "unknown scenario");
 	final_check(bf);
