@@ -4,6 +4,7 @@
 #include "backend/config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,9 +74,130 @@ static int set_kinds(struct xb_config *cfg, const char *value, char *err,
 	return 0;
 }
 
+/* The kind setting a key names ("vbd-data"), among the known kinds. */
+static const struct xb_setting *find_setting(const struct xb_config *cfg,
+					     const char *key,
+					     const struct xb_kind **kind)
+{
+	for (unsigned int i = 0; cfg->known && cfg->known[i]; i++) {
+		const struct xb_kind *k = cfg->known[i];
+		size_t tl = strlen(k->type);
+
+		if (!k->settings || strncmp(key, k->type, tl) || key[tl] != '-')
+			continue;
+		for (const struct xb_setting *st = k->settings; st->name;
+		     st++) {
+			if (!strcmp(key + tl + 1, st->name)) {
+				*kind = k;
+				return st;
+			}
+		}
+	}
+	return NULL;
+}
+
+static struct xb_config_value *value_slot(struct xb_config *cfg,
+					  const struct xb_kind *kind,
+					  const struct xb_setting *st)
+{
+	for (unsigned int i = 0; i < cfg->nr_values; i++)
+		if (cfg->values[i].kind == kind && cfg->values[i].setting == st)
+			return &cfg->values[i];
+	if (cfg->nr_values == XB_CONFIG_MAX_SETTINGS)
+		return NULL;
+	cfg->values[cfg->nr_values] = (struct xb_config_value){
+		.kind = kind,
+		.setting = st,
+	};
+	return &cfg->values[cfg->nr_values++];
+}
+
+static void add_warning(struct xb_config *cfg, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void add_warning(struct xb_config *cfg, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cfg->nr_warnings == XB_CONFIG_MAX_WARNINGS) {
+		cfg->warnings_lost++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(cfg->warnings[cfg->nr_warnings++], XB_CONFIG_ERR_MAX, fmt,
+		  ap);
+	va_end(ap);
+}
+
+/*
+ * A kind setting from origin, given as via (its key, or its environment
+ * variable). A bad value is a warning and leaves the setting as it was.
+ */
+static void set_kind_value(struct xb_config *cfg, const struct xb_kind *kind,
+			   const struct xb_setting *st, const char *value,
+			   const char *origin, const char *via)
+{
+	struct xb_config_value *v;
+
+	if (strlen(value) >= XB_SETTING_VALUE_MAX || !st->valid(value)) {
+		if (st->env && !strcmp(via, st->env))
+			add_warning(cfg,
+				    "%s: %s='%.40s' (%s-%s) is not %s: ignored (the default is %s)",
+				    origin, via, value, kind->type, st->name,
+				    st->expect, st->def);
+		else
+			add_warning(cfg,
+				    "%s: %s = '%.40s' is not %s: ignored (the default is %s)",
+				    origin, via, value, st->expect, st->def);
+		return;
+	}
+	v = value_slot(cfg, kind, st);
+	if (!v) {
+		add_warning(cfg, "%s: %s: more than %d settings: ignored",
+			    origin, via, XB_CONFIG_MAX_SETTINGS);
+		return;
+	}
+	snprintf(v->value, sizeof(v->value), "%s", value);
+	snprintf(v->origin, sizeof(v->origin), "%s", origin);
+	snprintf(v->via, sizeof(v->via), "%s", via);
+}
+
+static void unknown_key(const struct xb_config *cfg, const char *key,
+			char *err, size_t errlen)
+{
+	char known[160] = "kinds, log-level, log-target, control-socket";
+	size_t n = strlen(known);
+
+	for (unsigned int i = 0; cfg->known && cfg->known[i]; i++) {
+		const struct xb_kind *k = cfg->known[i];
+
+		for (const struct xb_setting *st = k->settings; st && st->name;
+		     st++) {
+			int w = snprintf(known + n, sizeof(known) - n,
+					 ", %s-%s", k->type, st->name);
+
+			if (w < 0 || (size_t)w >= sizeof(known) - n) {
+				known[n] = '\0';
+				break;
+			}
+			n += w;
+		}
+	}
+	snprintf(err, errlen, "unknown key '%.40s' (%s)", key, known);
+}
+
 int xb_config_set(struct xb_config *cfg, const char *key, const char *value,
 		  char *err, size_t errlen)
 {
+	return xb_config_set_from(cfg, key, value, "command line", err, errlen);
+}
+
+int xb_config_set_from(struct xb_config *cfg, const char *key,
+		       const char *value, const char *origin, char *err,
+		       size_t errlen)
+{
+	const struct xb_setting *st;
+	const struct xb_kind *kind;
+
 	if (!strcmp(key, "kinds"))
 		return set_kinds(cfg, value, err, errlen);
 	if (!strcmp(key, "log-level")) {
@@ -119,14 +241,73 @@ int xb_config_set(struct xb_config *cfg, const char *key, const char *value,
 		memcpy(cfg->control_socket, value, len + 1);
 		return 0;
 	}
-	snprintf(err, errlen,
-		 "unknown key '%.40s' (kinds, log-level, log-target, control-socket)",
-		 key);
+	st = find_setting(cfg, key, &kind);
+	if (st) {
+		char via[XB_SETTING_VALUE_MAX];
+
+		snprintf(via, sizeof(via), "%s-%s", kind->type, st->name);
+		set_kind_value(cfg, kind, st, value, origin, via);
+		return 0;
+	}
+	unknown_key(cfg, key, err, errlen);
 	return -EINVAL;
 }
 
-static int parse_line(struct xb_config *cfg, char *line, char *err,
-		      size_t errlen)
+void xb_config_apply_env(struct xb_config *cfg)
+{
+	for (unsigned int i = 0; cfg->known && cfg->known[i]; i++) {
+		const struct xb_kind *k = cfg->known[i];
+
+		for (const struct xb_setting *st = k->settings; st && st->name;
+		     st++) {
+			const char *v = st->env ? getenv(st->env) : NULL;
+
+			if (v && *v)
+				set_kind_value(cfg, k, st, v, "environment",
+					       st->env);
+		}
+	}
+}
+
+static const struct xb_config *config_in_use;
+
+void xb_config_use(const struct xb_config *cfg)
+{
+	config_in_use = cfg;
+}
+
+const struct xb_config_value *xb_config_value(const struct xb_config *cfg,
+					      const struct xb_kind *kind,
+					      const char *name)
+{
+	for (unsigned int i = 0; cfg && i < cfg->nr_values; i++)
+		if (cfg->values[i].kind == kind &&
+		    !strcmp(cfg->values[i].setting->name, name))
+			return &cfg->values[i];
+	return NULL;
+}
+
+const char *xb_setting_get(const struct xb_kind *kind, const char *name,
+			   const char **via)
+{
+	const struct xb_config_value *v;
+
+	v = xb_config_value(config_in_use, kind, name);
+	if (v) {
+		if (via)
+			*via = v->via;
+		return v->value;
+	}
+	if (via)
+		*via = NULL;
+	for (const struct xb_setting *st = kind->settings; st && st->name; st++)
+		if (!strcmp(st->name, name))
+			return st->def;
+	return NULL;
+}
+
+static int parse_line(struct xb_config *cfg, char *line, const char *origin,
+		      char *err, size_t errlen)
 {
 	char *key, *value, *eq, *end;
 
@@ -160,7 +341,7 @@ static int parse_line(struct xb_config *cfg, char *line, char *err,
 		snprintf(err, errlen, "%.40s: missing value", key);
 		return -EINVAL;
 	}
-	return xb_config_set(cfg, key, value, err, errlen);
+	return xb_config_set_from(cfg, key, value, origin, err, errlen);
 }
 
 int xb_config_parse(struct xb_config *cfg, const char *text, size_t len,
@@ -168,6 +349,7 @@ int xb_config_parse(struct xb_config *cfg, const char *text, size_t len,
 {
 	struct xb_config tmp = *cfg;
 	char line[CONFIG_LINE_MAX], why[XB_CONFIG_ERR_MAX];
+	char where[XB_SETTING_ORIGIN_MAX];
 	size_t pos = 0;
 	unsigned int lineno = 0;
 
@@ -191,7 +373,8 @@ int xb_config_parse(struct xb_config *cfg, const char *text, size_t len,
 		}
 		pos++; /* the newline */
 		line[n] = '\0';
-		if (parse_line(&tmp, line, why, sizeof(why))) {
+		snprintf(where, sizeof(where), "%s:%u", origin, lineno);
+		if (parse_line(&tmp, line, where, why, sizeof(why))) {
 			snprintf(err, errlen, "%s:%u: %s", origin, lineno, why);
 			return -EINVAL;
 		}

@@ -11,7 +11,13 @@
  *                   stderr), journal, stderr
  *   control-socket  path of xenbackctl's socket
  *                   (default /run/xenbackd/control.sock)
- * Any error names the file, the line and what is wrong, in one line.
+ *   <type>-<name>   a setting a device kind declares (struct xb_setting,
+ *                   backend/device.h), e.g. vbd-data, vbd-poll-us: known
+ *                   once cfg->known lists the kinds
+ * Any error names the file, the line and what is wrong, in one line, and
+ * refuses the whole file. A kind setting's bad value is not an error: it
+ * is kept as a warning (one line, with file and line) and that line counts
+ * as absent.
  */
 #ifndef XB_BACKEND_CONFIG_H
 #define XB_BACKEND_CONFIG_H
@@ -19,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "backend/device.h"
 #include "backend/log.h"
 
 #define XB_CONFIG_FILE "/etc/xenbackd.conf"
@@ -28,6 +35,20 @@
 /* sun_path is 108 bytes with its NUL. */
 #define XB_SOCKET_PATH_MAX 107
 #define XB_CONFIG_ERR_MAX 256
+#define XB_CONFIG_MAX_SETTINGS 16
+#define XB_SETTING_VALUE_MAX 64
+#define XB_SETTING_ORIGIN_MAX 160
+#define XB_CONFIG_MAX_WARNINGS 8
+
+/* A kind setting given by the file, the environment or the command line. */
+struct xb_config_value {
+	const struct xb_kind *kind;
+	const struct xb_setting *setting;
+	char value[XB_SETTING_VALUE_MAX];
+	/* "/etc/xenbackd.conf:12", "environment", "command line" */
+	char origin[XB_SETTING_ORIGIN_MAX];
+	char via[XB_SETTING_VALUE_MAX];	/* the key or the variable */
+};
 
 struct xb_config {
 	char kinds[XB_CONFIG_MAX_KINDS][XB_KIND_NAME_MAX];
@@ -36,15 +57,44 @@ struct xb_config {
 	int log_level;
 	enum xb_log_target log_target;
 	char control_socket[XB_SOCKET_PATH_MAX + 1];
+	/* The kinds whose settings are keys (NULL-terminated; NULL: none). */
+	const struct xb_kind *const *known;
+	struct xb_config_value values[XB_CONFIG_MAX_SETTINGS];
+	unsigned int nr_values;
+	/* Bad values of kind settings, one line each, for the log. */
+	char warnings[XB_CONFIG_MAX_WARNINGS][XB_CONFIG_ERR_MAX];
+	unsigned int nr_warnings;
+	unsigned int warnings_lost;	/* beyond XB_CONFIG_MAX_WARNINGS */
 };
 
+/* The defaults; cfg->known is NULL (set it before parsing for kind keys). */
 void xb_config_defaults(struct xb_config *cfg);
 /*
- * Sets one key. On error returns -EINVAL and writes the reason (without
- * file or line) to err.
+ * Sets one key; origin says where it was given ("FILE:LINE", "command
+ * line") for a kind setting's warning. On error returns -EINVAL and writes
+ * the reason (without file or line) to err.
  */
+int xb_config_set_from(struct xb_config *cfg, const char *key,
+		       const char *value, const char *origin, char *err,
+		       size_t errlen);
+/* The same, given on the command line. */
 int xb_config_set(struct xb_config *cfg, const char *key, const char *value,
 		  char *err, size_t errlen);
+/*
+ * The kind settings that name an environment variable, from the process's
+ * environment (over what the file said).
+ */
+void xb_config_apply_env(struct xb_config *cfg);
+/*
+ * The configuration xb_setting_get() answers from (the daemon's, after
+ * each start and reload); NULL: every setting its default. The caller
+ * keeps cfg alive.
+ */
+void xb_config_use(const struct xb_config *cfg);
+/* The kind setting key's entry, or NULL when nothing set it. */
+const struct xb_config_value *xb_config_value(const struct xb_config *cfg,
+					      const struct xb_kind *kind,
+					      const char *name);
 /*
  * Parses a whole file's text (len bytes, need not be NUL-terminated).
  * origin (the file name) prefixes errors: "origin:LINE: what".

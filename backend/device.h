@@ -66,6 +66,10 @@
  *                    of a change; print one line of result to out. 0, or
  *                    <0 with a line "error: <why>".
  *
+ * settings (optional) are the kind's keys of xenbackd.conf (struct
+ * xb_setting below): the core parses, checks and reloads them, the kind
+ * reads them with xb_setting_get().
+ *
  * Errors are negative errno values throughout.
  */
 #ifndef XB_BACKEND_DEVICE_H
@@ -83,6 +87,24 @@
 struct xb_device;
 struct xb_desc;
 
+/*
+ * A setting of a kind, in xenbackd.conf as "<type>-<name> = value" (e.g.
+ * "vbd-data = copy"). Where its value comes from, the first that has one:
+ * the command line (--set KEY=VALUE), the environment variable env (when
+ * not NULL: what the unit's Environment= sets), the configuration file,
+ * def. Every source is read again on SIGHUP. A value valid() refuses is
+ * logged once, naming the key, the value and where it was given (file and
+ * line, option or variable), and that source counts as unset: the daemon
+ * carries on.
+ */
+struct xb_setting {
+	const char *name;	/* "data": key "vbd-data"; NULL ends a list */
+	const char *def;	/* the default, a value valid() accepts */
+	const char *env;	/* an environment variable, or NULL */
+	const char *expect;	/* for messages: "auto, copy or map" */
+	bool (*valid)(const char *value);
+};
+
 struct xb_kind {
 	const char *type; /* "vbd", "vif": the backend/<type> directory */
 	int (*probe)(struct xb_device *dev);
@@ -95,7 +117,20 @@ struct xb_kind {
 	void (*kicked)(struct xb_device *dev);
 	void (*start)(struct xbs *xs, const char *backend_dir);
 	int (*resize)(struct xb_device *dev, FILE *out);
+	/* Keys of xenbackd.conf: NULL, or a table ended by name NULL. */
+	const struct xb_setting *settings;
 };
+
+/*
+ * The value of a kind's setting in the configuration now in force (the
+ * last start or reload), always one valid() accepts, or def. *via, if not
+ * NULL, is set to what gave it, for messages and xenbackctl: the key
+ * ("vbd-data") for the command line, the file and the default, or the
+ * environment variable's name. A change applies where the kind reads it
+ * (blk: at each device's next connect). Main thread only.
+ */
+const char *xb_setting_get(const struct xb_kind *kind, const char *name,
+			   const char **via);
 
 /*
  * The daemon's runtime directory: the folder of its control socket

@@ -65,6 +65,9 @@ static void usage(FILE *out)
 		"  -l, --log-level LEVEL      err, warning, notice, info, debug\n"
 		"      --log-target TARGET    auto, journal, stderr\n"
 		"  -s, --control-socket PATH  xenbackctl's socket (default %s)\n"
+		"  -o, --set KEY=VALUE        a key of the configuration file, over\n"
+		"                             the file and the environment\n"
+		"                             (e.g. --set vbd-data=copy)\n"
 		"  -h, --help                 this help\n"
 		"  -V, --version              the version\n",
 		XB_CONFIG_FILE, XB_CONTROL_SOCKET);
@@ -77,12 +80,13 @@ static const struct option long_options[] = {
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "log-target", required_argument, NULL, 'T' },
 	{ "control-socket", required_argument, NULL, 's' },
+	{ "set", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
-#define SHORT_OPTIONS "c:fk:l:s:hV"
+#define SHORT_OPTIONS "c:fk:l:s:o:hV"
 #define HEALTH_INTERVAL_S 5
 
 /*
@@ -115,6 +119,7 @@ static int parse_early_options(struct service *s)
 		case 'l':
 		case 'T':
 		case 's':
+		case 'o':
 			break;
 		default:
 			usage(stderr);
@@ -129,7 +134,27 @@ static int parse_early_options(struct service *s)
 	return -1;
 }
 
-/* Second pass: options override the file. */
+/* --set KEY=VALUE */
+static int apply_set_option(struct xb_config *cfg, const char *arg,
+			    char *why, size_t whylen)
+{
+	const char *eq = strchr(arg, '=');
+	char key[64];
+
+	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(key)) {
+		snprintf(why, whylen, "--set: '%.60s' is not KEY=VALUE", arg);
+		return -EINVAL;
+	}
+	memcpy(key, arg, eq - arg);
+	key[eq - arg] = '\0';
+	if (!eq[1]) {
+		snprintf(why, whylen, "--set: %.40s: missing value", key);
+		return -EINVAL;
+	}
+	return xb_config_set(cfg, key, eq + 1, why, whylen);
+}
+
+/* Second pass: options override the file and the environment. */
 static int apply_options(struct service *s, struct xb_config *cfg, char *err,
 			 size_t errlen)
 {
@@ -146,6 +171,13 @@ static int apply_options(struct service *s, struct xb_config *cfg, char *err,
 	opterr = 0;
 	while ((c = getopt_long(s->argc, s->argv, SHORT_OPTIONS, long_options,
 				NULL)) != -1) {
+		if (c == 'o') {
+			if (apply_set_option(cfg, optarg, why, sizeof(why))) {
+				snprintf(err, errlen, "option %.200s", why);
+				return -EINVAL;
+			}
+			continue;
+		}
 		if (c < 0 || c >= 128 || !keys[c])
 			continue;
 		if (xb_config_set(cfg, keys[c], optarg, why, sizeof(why))) {
@@ -176,16 +208,21 @@ static void built_in_list(struct service *s, char *buf, size_t size)
 		snprintf(buf, size, "none");
 }
 
-/* The configuration as a whole: file, then options, then kinds exist. */
+/*
+ * The configuration as a whole: file, then environment (kind settings
+ * that name a variable), then options, then the kinds asked for exist.
+ */
 static int load_config(struct service *s, struct xb_config *cfg, char *err,
 		       size_t errlen)
 {
 	char built[128];
 
 	xb_config_defaults(cfg);
+	cfg->known = s->kinds;
 	if (xb_config_load(cfg, s->config_path, s->config_required, err,
 			   errlen))
 		return -EINVAL;
+	xb_config_apply_env(cfg);
 	if (apply_options(s, cfg, err, errlen))
 		return -EINVAL;
 	built_in_list(s, built, sizeof(built));
@@ -202,6 +239,46 @@ static int load_config(struct service *s, struct xb_config *cfg, char *err,
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/*
+ * Once logging is set up: the bad values of kind settings (one line each),
+ * and every kind setting in force with where it comes from.
+ */
+static void log_kind_settings(const struct xb_config *cfg)
+{
+	char line[512];
+	size_t n = 0;
+
+	for (unsigned int i = 0; i < cfg->nr_warnings; i++)
+		xb_warn("%s", cfg->warnings[i]);
+	if (cfg->warnings_lost)
+		xb_warn("%u more bad settings not shown", cfg->warnings_lost);
+	line[0] = '\0';
+	for (unsigned int i = 0; cfg->known && cfg->known[i]; i++) {
+		const struct xb_kind *k = cfg->known[i];
+
+		for (const struct xb_setting *st = k->settings; st && st->name;
+		     st++) {
+			const struct xb_config_value *v;
+			int w;
+
+			v = xb_config_value(cfg, k, st->name);
+			w = snprintf(line + n, sizeof(line) - n,
+				     "%s%s-%s = %s (%s%s%s)", n ? ", " : "",
+				     k->type, st->name, v ? v->value : st->def,
+				     v ? v->origin : "default",
+				     v && st->env && !strcmp(v->via, st->env) ?
+					     " " : "",
+				     v && st->env && !strcmp(v->via, st->env) ?
+					     st->env : "");
+			if (w < 0 || (size_t)w >= sizeof(line) - n)
+				break;
+			n += w;
+		}
+	}
+	if (n)
+		xb_info("settings: %s", line);
 }
 
 static bool kind_wanted(const struct xb_config *cfg, const char *type)
@@ -423,6 +500,8 @@ static void reload(struct service *s)
 				  k->type);
 	}
 	s->cfg = cfg;
+	xb_config_use(&s->cfg);
+	log_kind_settings(&s->cfg);
 	if (serve_kinds(s))
 		xb_err("reload: cannot serve every kind asked for");
 	xb_notice("configuration reloaded (log level %s)",
@@ -667,7 +746,10 @@ int xb_service_main(int argc, char **argv, const struct xb_kind *const *kinds)
 		ready_fd = daemonize();
 	xb_log_init(s.foreground ? s.cfg.log_target : XB_LOG_JOURNAL);
 	xb_log_set_level(s.cfg.log_level);
+	xb_config_use(&s.cfg);
+	log_kind_settings(&s.cfg);
 	rc = run(&s, ready_fd);
+	xb_config_use(NULL);
 	cleanup(&s);
 	return rc;
 }

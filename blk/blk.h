@@ -89,8 +89,6 @@ int blk_backing_discard(const struct blk_backing *b, uint64_t off,
 
 /* ---- data path (datapath.c) -------------------------------------------- */
 
-/* XENBACKD_BLK_DATA: the operator's override, or auto (the default). */
-enum blk_data { BLK_DATA_AUTO, BLK_DATA_COPY, BLK_DATA_MAP };
 /* Room for a reason ("loop0-over-file-on-ext4-on-local-disk-vda"). */
 #define BLK_DATA_WHY_MAX 96
 
@@ -104,10 +102,13 @@ bool blk_backing_is_local(const struct blk_backing *b, char *why,
 struct blk_dev;
 /*
  * Map (true) or copy for a device whose backing is open: the operator's
- * XENBACKD_BLK_DATA, else the toolstack's direct-io-safe, else whether
- * the backing is known local. Main thread (reads xenstore).
+ * setting vbd-data (xenbackd.conf, XENBACKD_BLK_DATA, --set) when copy or
+ * map, else the toolstack's direct-io-safe, else whether the backing is
+ * known local. Main thread (reads xenstore).
  */
 bool blk_data_choose(struct blk_dev *bd, char *why, size_t len);
+/* The setting vbd-data: auto, copy or map. */
+bool blk_data_valid(const char *value);
 
 /* ---- counters (xenbackctl), updated by workers ------------------------- */
 
@@ -159,7 +160,12 @@ void blk_pgrants_destroy(struct blk_pgrants *c, xengnttab_handle *gt);
 
 /* ---- adaptive polling before sleeping (poll.c) --------------------------- */
 
-/* $XENBACKD_BLK_POLL_US: the most a worker polls before each sleep. */
+/*
+ * vbd-poll-us (xenbackd.conf) or $XENBACKD_BLK_POLL_US: the most a worker
+ * polls before each sleep, in microseconds (BLK_POLL_DEFAULT_US is
+ * BLK_POLL_DEFAULT as a number).
+ */
+#define BLK_POLL_DEFAULT "50"
 #define BLK_POLL_DEFAULT_US 50
 #define BLK_POLL_MAX_US 1000
 /* A budget starts here when it grows from 0, and drops to 0 below it. */
@@ -177,8 +183,10 @@ struct blk_poll {
 /* After a sleep: the whole idle time (polling + sleep) of that state. */
 void blk_poll_adapt(struct blk_poll *p, unsigned int state,
 		    uint64_t waited_ns);
-/* The operator's maximum (or the default; a bad value is logged once). */
-unsigned int blk_poll_max_us(struct xb_device *dev);
+/* The setting vbd-poll-us: a value the core may accept. */
+bool blk_poll_us_valid(const char *value);
+/* The operator's maximum now in force (vbd-poll-us). Main thread. */
+unsigned int blk_poll_max_us(void);
 
 /* ---- one queue (ring) -------------------------------------------------- */
 
@@ -258,6 +266,7 @@ struct blk_dev {
 	bool persistent;	/* both ends use persistent grants */
 	bool data_map;		/* map grants (else grant copy) */
 	char data_why[BLK_DATA_WHY_MAX];	/* why (xenbackctl, log) */
+	unsigned int poll_us;	/* vbd-poll-us at connect */
 	struct blk_queue *queues;
 	bool connected;
 

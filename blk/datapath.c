@@ -359,43 +359,26 @@ bool blk_backing_is_local(const struct blk_backing *b, char *why, size_t len)
 	return file_is_local(b->fd, &st, &sf, 0, why, len);
 }
 
-/* The operator's choice from XENBACKD_BLK_DATA, checked once. */
-static enum blk_data operator_choice(void)
+bool blk_data_valid(const char *value)
 {
-	static bool warned;
-	const char *v = getenv("XENBACKD_BLK_DATA");
-
-	if (!v || !*v || !strcmp(v, "auto"))
-		return BLK_DATA_AUTO;
-	if (!strcmp(v, "copy"))
-		return BLK_DATA_COPY;
-	if (!strcmp(v, "map"))
-		return BLK_DATA_MAP;
-	if (!warned)
-		xb_warn("XENBACKD_BLK_DATA='%.16s' is not copy, map or auto: "
-			"choosing per device (auto)",
-			v);
-	warned = true;
-	return BLK_DATA_AUTO;
+	return !strcmp(value, "auto") || !strcmp(value, "copy") ||
+	       !strcmp(value, "map");
 }
 
 bool blk_data_choose(struct blk_dev *bd, char *why, size_t len)
 {
 	struct xb_device *dev = bd->dev;
+	const char *choice, *via;
 	unsigned int safe;
 	bool local;
 	int rc;
 
 	why[0] = '\0';
-	switch (operator_choice()) {
-	case BLK_DATA_COPY:
-		why_add(why, len, "XENBACKD_BLK_DATA=copy");
-		return false;
-	case BLK_DATA_MAP:
-		why_add(why, len, "XENBACKD_BLK_DATA=map");
-		return true;
-	case BLK_DATA_AUTO:
-		break;
+	/* The operator's choice: vbd-data, or the variable that set it. */
+	choice = xb_setting_get(&blk_kind, "data", &via);
+	if (strcmp(choice, "auto")) {
+		why_add(why, len, "%s=%s", via ? via : "vbd-data", choice);
+		return !strcmp(choice, "map");
 	}
 	rc = xb_be_read_uint(dev, "direct-io-safe", 1, &safe);
 	if (rc == 0) {

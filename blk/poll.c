@@ -37,21 +37,35 @@ void blk_poll_adapt(struct blk_poll *p, unsigned int state,
 	}
 }
 
-unsigned int blk_poll_max_us(struct xb_device *dev)
+/* A number of microseconds from 0 to BLK_POLL_MAX_US, digits only. */
+static bool parse_poll_us(const char *v, unsigned int *us)
 {
-	const char *v = getenv("XENBACKD_BLK_POLL_US");
-	unsigned long us;
+	unsigned long n;
 	char *end;
 
-	if (!v || !*v)
-		return BLK_POLL_DEFAULT_US;
+	if (!v || *v < '0' || *v > '9')
+		return false;
 	errno = 0;
-	us = strtoul(v, &end, 10);
-	if (errno || *end || v[0] == '-' || us > BLK_POLL_MAX_US) {
-		xb_dev_warn(dev,
-			    "XENBACKD_BLK_POLL_US='%.16s' is not a number of microseconds from 0 to %u: using %u",
-			    v, BLK_POLL_MAX_US, BLK_POLL_DEFAULT_US);
+	n = strtoul(v, &end, 10);
+	if (errno || *end || n > BLK_POLL_MAX_US)
+		return false;
+	*us = (unsigned int)n;
+	return true;
+}
+
+bool blk_poll_us_valid(const char *value)
+{
+	unsigned int us;
+
+	return parse_poll_us(value, &us);
+}
+
+unsigned int blk_poll_max_us(void)
+{
+	unsigned int us;
+
+	/* The core hands out only values blk_poll_us_valid() accepted. */
+	if (!parse_poll_us(xb_setting_get(&blk_kind, "poll-us", NULL), &us))
 		return BLK_POLL_DEFAULT_US;
-	}
-	return (unsigned int)us;
+	return us;
 }

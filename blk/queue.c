@@ -1098,7 +1098,7 @@ int blk_queue_start(struct blk_queue *q)
 	q->nr_copy = q->nr_submit = q->nr_staged = 0;
 	memset(&q->pgrants, 0, sizeof(q->pgrants));
 	memset(&q->poll, 0, sizeof(q->poll));
-	q->poll.max_ns = blk_poll_max_us(dev) * 1000u;
+	q->poll.max_ns = q->bd->poll_us * 1000u;
 	rc = queue_alloc(q);
 	if (rc < 0) {
 		xb_dev_err(dev, "queue %u: cannot allocate its resources: %s",

@@ -465,6 +465,7 @@ static int blk_connect(struct xb_device *dev)
 		return rc;
 	/* Before the queues: they set up for one path or the other. */
 	bd->data_map = blk_data_choose(bd, bd->data_why, sizeof(bd->data_why));
+	bd->poll_us = blk_poll_max_us();
 	bd->queues = calloc(bd->nr_queues, sizeof(*bd->queues));
 	if (!bd->queues)
 		return -ENOMEM;
@@ -665,11 +666,13 @@ static void blk_describe(struct xb_device *dev, struct xb_desc *out)
 		xb_desc_info(out, "type", "cdrom");
 	xb_desc_info(out, "sectors", "%" PRIu64,
 		     (uint64_t)atomic_load(&bd->sectors));
-	/* Chosen at connect; kept after a disconnect, for the operator. */
+	/* Chosen at connect (the settings then in force); kept after a
+	 * disconnect, for the operator. */
 	if (bd->data_why[0]) {
 		xb_desc_info(out, "data", "%s",
 			     bd->data_map ? "grant-map" : "grant-copy");
 		xb_desc_info(out, "data-why", "%s", bd->data_why);
+		xb_desc_info(out, "poll-us", "%u", bd->poll_us);
 	}
 	if (bd->connected) {
 		xb_desc_info(out, "queues", "%u", bd->nr_queues);
@@ -715,8 +718,20 @@ static void blk_start(struct xbs *xs, const char *backend_dir)
 	xb_journal_sweep(xs, "vbd", backend_dir);
 }
 
+/* xenbackd.conf's vbd-* keys (docs/blk.md); read at each connect. */
+static const struct xb_setting blk_settings[] = {
+	{ .name = "data", .def = "auto", .env = "XENBACKD_BLK_DATA",
+	  .expect = "auto, copy or map", .valid = blk_data_valid },
+	{ .name = "poll-us", .def = BLK_POLL_DEFAULT,
+	  .env = "XENBACKD_BLK_POLL_US",
+	  .expect = "a number of microseconds from 0 to 1000",
+	  .valid = blk_poll_us_valid },
+	{ .name = NULL },
+};
+
 const struct xb_kind blk_kind = {
 	.type = "vbd",
+	.settings = blk_settings,
 	.probe = blk_probe,
 	.hotplug_done = blk_hotplug_done,
 	.connect = blk_connect,

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * blk_poll_test.c - the adaptive polling budget of a blk queue (blk/poll.c)
- * and its operator setting, XENBACKD_BLK_POLL_US. PASS:/FAIL: lines.
+ * and its operator setting, vbd-poll-us / XENBACKD_BLK_POLL_US. PASS:/FAIL:
+ * lines.
  */
 #include "blk/blk.h"
+#include "backend/config.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -104,31 +106,67 @@ static void test_off(void)
 	      p.ns[BLK_POLL_RING]);
 }
 
+/* The maximum blk_poll_max_us() gives with this configuration text and
+ * XENBACKD_BLK_POLL_US (NULL: unset); *warned: the warning, if any. */
+static unsigned int max_with(const char *text, const char *env,
+			     char *warned, size_t len)
+{
+	static const struct xb_kind *const kinds[] = { &blk_kind, NULL };
+	static struct xb_config cfg;
+	char err[XB_CONFIG_ERR_MAX];
+
+	xb_config_defaults(&cfg);
+	cfg.known = kinds;
+	if (xb_config_parse(&cfg, text, strlen(text), "t.conf", err,
+			    sizeof(err))) {
+		snprintf(warned, len, "refused: %.200s", err);
+		return ~0u;
+	}
+	if (env)
+		setenv("XENBACKD_BLK_POLL_US", env, 1);
+	else
+		unsetenv("XENBACKD_BLK_POLL_US");
+	xb_config_apply_env(&cfg);
+	unsetenv("XENBACKD_BLK_POLL_US");
+	snprintf(warned, len, "%s", cfg.nr_warnings ? cfg.warnings[0] : "");
+	xb_config_use(&cfg);
+	return blk_poll_max_us();
+}
+
 static void test_setting(void)
 {
-	struct xb_device dev;
+	char w[XB_CONFIG_ERR_MAX];
 	unsigned int v;
 
-	memset(&dev, 0, sizeof(dev));
-	snprintf(dev.name, sizeof(dev.name), "vbd/1/51712");
-	unsetenv("XENBACKD_BLK_POLL_US");
-	v = blk_poll_max_us(&dev);
-	check(v == BLK_POLL_DEFAULT_US, "unset: the default", "%u", v);
-	setenv("XENBACKD_BLK_POLL_US", "0", 1);
-	v = blk_poll_max_us(&dev);
-	check(v == 0, "0 turns polling off", "%u", v);
-	setenv("XENBACKD_BLK_POLL_US", "200", 1);
-	v = blk_poll_max_us(&dev);
-	check(v == 200, "a number is taken", "%u", v);
-	setenv("XENBACKD_BLK_POLL_US", "20us", 1);
-	v = blk_poll_max_us(&dev);
-	check(v == BLK_POLL_DEFAULT_US, "a bad value gives the default (logged)",
-	      "%u", v);
-	setenv("XENBACKD_BLK_POLL_US", "5000", 1);
-	v = blk_poll_max_us(&dev);
-	check(v == BLK_POLL_DEFAULT_US,
-	      "beyond the maximum gives the default (logged)", "%u", v);
-	unsetenv("XENBACKD_BLK_POLL_US");
+	xb_config_use(NULL);
+	v = blk_poll_max_us();
+	check(v == BLK_POLL_DEFAULT_US, "no configuration: the default", "%u",
+	      v);
+	v = max_with("", NULL, w, sizeof(w));
+	check(v == BLK_POLL_DEFAULT_US && !w[0], "unset: the default",
+	      "%u '%s'", v, w);
+	v = max_with("vbd-poll-us = 0\n", NULL, w, sizeof(w));
+	check(v == 0 && !w[0], "vbd-poll-us = 0 turns polling off", "%u", v);
+	v = max_with("vbd-poll-us = 200\n", NULL, w, sizeof(w));
+	check(v == 200, "vbd-poll-us = 200 is taken", "%u", v);
+	v = max_with("\nvbd-poll-us = 20us\n", NULL, w, sizeof(w));
+	check(v == BLK_POLL_DEFAULT_US &&
+		      !strcmp(w, "t.conf:2: vbd-poll-us = '20us' is not a number of microseconds from 0 to 1000: ignored (the default is 50)"),
+	      "a bad value: the default, one warning with file and line",
+	      "%u '%s'", v, w);
+	v = max_with("vbd-poll-us = 5000\n", NULL, w, sizeof(w));
+	check(v == BLK_POLL_DEFAULT_US && strstr(w, "'5000'"),
+	      "beyond the maximum: the default, warned", "%u '%s'", v, w);
+	v = max_with("vbd-poll-us = -1\n", NULL, w, sizeof(w));
+	check(v == BLK_POLL_DEFAULT_US && strstr(w, "'-1'"),
+	      "negative: the default, warned", "%u '%s'", v, w);
+	v = max_with("vbd-poll-us = 200\n", "300", w, sizeof(w));
+	check(v == 300, "XENBACKD_BLK_POLL_US over the file", "%u", v);
+	v = max_with("vbd-poll-us = 200\n", "20us", w, sizeof(w));
+	check(v == 200 && strstr(w, "environment: XENBACKD_BLK_POLL_US='20us' (vbd-poll-us) is not"),
+	      "a bad XENBACKD_BLK_POLL_US: the file's value, warned",
+	      "%u '%s'", v, w);
+	xb_config_use(NULL);
 }
 
 int main(void)

@@ -96,38 +96,39 @@ lo_shm=$(losetup -f --show "$shm/e.img") && loops="$lo_shm"
 lo_fuse=
 [ -n "$fusemnt" ] && lo_fuse=$(losetup -f --show "$fusemnt/h.img") &&
 	loops="$loops $lo_fuse"
+# mkfs_on_loop FSTYPE NAME IMAGE: a FSTYPE (ext4, btrfs) filesystem on a
+# loop device over IMAGE, mounted on $tmp/NAME, with a 4 MiB disk.img
+mkfs_on_loop() {
+	case $1 in
+	ext4) mkfs="mkfs.ext4 -q -F" ;;
+	btrfs) mkfs="mkfs.btrfs -q -f -K" ;;
+	*) return 1 ;;
+	esac
+	l=$(losetup -f --show "$3") || return 1
+	loops="$l $loops"
+	# shellcheck disable=SC2086 # $mkfs is a command and its options
+	$mkfs "$l" >/dev/null 2>&1 && mkdir "$tmp/$2" &&
+		mount -t "$1" "$l" "$tmp/$2" && mounts="$tmp/$2 $mounts" &&
+		truncate -s 4M "$tmp/$2/disk.img"
+}
 # ext4 (a local filesystem type) on a loop device over a file on tmpfs,
 # and on one over a file on FUSE: the device under the filesystem counts.
-# mkext4 NAME IMAGE: mounts it on $tmp/NAME
-mkext4() {
-	l=$(losetup -f --show "$2") || return 1
-	loops="$l $loops"
-	mkfs.ext4 -q -F "$l" >/dev/null 2>&1 && mkdir "$tmp/$1" &&
-		mount -t ext4 "$l" "$tmp/$1" && mounts="$tmp/$1 $mounts" &&
-		truncate -s 4M "$tmp/$1/disk.img"
-}
 truncate -s 32M "$shm/ext4.img"
-mkext4 ext4shm "$shm/ext4.img" || fail "ext4 on a loop device over tmpfs"
+mkfs_on_loop ext4 ext4shm "$shm/ext4.img" ||
+	fail "ext4 on a loop device over tmpfs"
 if [ -n "$fusemnt" ]; then
 	truncate -s 32M "$fusemnt/ext4.img"
-	mkext4 ext4fuse "$fusemnt/ext4.img" ||
+	mkfs_on_loop ext4 ext4fuse "$fusemnt/ext4.img" ||
 		fail "ext4 on a loop device over FUSE"
 fi
 # btrfs the same way (its files have no device number: its devices are
 # found in sysfs).
-# mkbtrfs NAME IMAGE: mounts it on $tmp/NAME
-mkbtrfs() {
-	l=$(losetup -f --show "$2") || return 1
-	loops="$l $loops"
-	mkfs.btrfs -q -f -K "$l" >/dev/null 2>&1 && mkdir "$tmp/$1" &&
-		mount -t btrfs "$l" "$tmp/$1" && mounts="$tmp/$1 $mounts" &&
-		truncate -s 4M "$tmp/$1/disk.img"
-}
 truncate -s 256M "$shm/btrfs.img"
-mkbtrfs btrfsshm "$shm/btrfs.img" || fail "btrfs on a loop device over tmpfs"
+mkfs_on_loop btrfs btrfsshm "$shm/btrfs.img" ||
+	fail "btrfs on a loop device over tmpfs"
 if [ -n "$fusemnt" ]; then
 	truncate -s 256M "$fusemnt/btrfs.img"
-	mkbtrfs btrfsfuse "$fusemnt/btrfs.img" ||
+	mkfs_on_loop btrfs btrfsfuse "$fusemnt/btrfs.img" ||
 		fail "btrfs on a loop device over FUSE"
 fi
 
@@ -160,7 +161,7 @@ if [ -n "$fusemnt" ]; then
 		grant-copy "file-on-btrfs-on-disks-not-known-local"
 fi
 
-n=$(grep -c "XENBACKD_BLK_DATA='fastest' is not copy, map or auto: choosing per device (auto)" \
+n=$(grep -c "environment: XENBACKD_BLK_DATA='fastest' (vbd-data) is not auto, copy or map: ignored (the default is auto)" \
 	"$tmp/daemon.log")
 if [ "$n" = 1 ]; then pass "an unknown XENBACKD_BLK_DATA is logged once"
 else fail "an unknown XENBACKD_BLK_DATA is logged once" "($n times)"; fi

@@ -11,7 +11,7 @@ mkdir "$dir/corpus"
 printf '\00018446744073709551615' >"$dir/corpus/uint"
 printf '\001/local/domain/5/device/vbd/51712' >"$dir/corpus/fe"
 printf '\002/5/51712/queue-0/ring-ref' >"$dir/corpus/dev"
-printf '\003# c\nkinds = vbd,vif\nlog-level = debug\ncontrol-socket = /run/x\n' \
+printf '\003# c\nkinds = vbd,vif\nlog-level = debug\ncontrol-socket = /run/x\nfz-opt = on\n' \
 	>"$dir/corpus/conf"
 if timeout $((secs + 60)) "$bin" -max_total_time="$secs" -rss_limit_mb=1024 \
 	-artifact_prefix="$dir/" "$dir/corpus" >"$dir/log" 2>&1; then

@@ -54,12 +54,29 @@ static void fuzz_device_path(const char *s)
 	check(node[-1] == '/');
 }
 
+static bool fuzz_setting_valid(const char *v)
+{
+	return !strcmp(v, "on") || !strcmp(v, "off");
+}
+
+/* A kind with a setting, so that kind keys are parsed too ("fz-opt"). */
+static const struct xb_setting fuzz_settings[] = {
+	{ .name = "opt", .def = "off", .expect = "on or off",
+	  .valid = fuzz_setting_valid },
+	{ .name = NULL },
+};
+static const struct xb_kind fuzz_kind = { .type = "fz",
+					  .settings = fuzz_settings };
+static const struct xb_kind *const fuzz_kinds[] = { &fuzz_kind, NULL };
+
 static void fuzz_config(const char *data, size_t len)
 {
+	const struct xb_config_value *v;
 	struct xb_config cfg;
 	char err[XB_CONFIG_ERR_MAX];
 
 	xb_config_defaults(&cfg);
+	cfg.known = fuzz_kinds;
 	if (xb_config_parse(&cfg, data, len, "fuzz.conf", err, sizeof(err))) {
 		check(strlen(err) > 0 && !strchr(err, '\n'));
 		return;
@@ -70,6 +87,12 @@ static void fuzz_config(const char *data, size_t len)
 		      strlen(cfg.kinds[i]) < XB_KIND_NAME_MAX);
 	check(cfg.control_socket[0] == '/');
 	check(cfg.log_level >= LOG_ERR && cfg.log_level <= LOG_DEBUG);
+	/* A kind setting holds only what its check accepts. */
+	v = xb_config_value(&cfg, &fuzz_kind, "opt");
+	check(!v || fuzz_setting_valid(v->value));
+	check(cfg.nr_values <= 1 && cfg.nr_warnings <= XB_CONFIG_MAX_WARNINGS);
+	for (unsigned int i = 0; i < cfg.nr_warnings; i++)
+		check(!strchr(cfg.warnings[i], '\n'));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

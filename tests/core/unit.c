@@ -192,6 +192,23 @@ static void test_split_device_path(void)
 
 /* ---- configuration ----------------------------------------------------- */
 
+/* A kind with settings, as blk/ declares vbd-data and vbd-poll-us. */
+static bool unit_mode_valid(const char *v)
+{
+	return !strcmp(v, "fast") || !strcmp(v, "safe");
+}
+
+static const struct xb_setting unit_settings[] = {
+	{ .name = "mode", .def = "safe", .env = "XB_UNIT_MODE",
+	  .expect = "fast or safe", .valid = unit_mode_valid },
+	{ .name = "quiet", .def = "safe", .expect = "fast or safe",
+	  .valid = unit_mode_valid },
+	{ .name = NULL },
+};
+static const struct xb_kind unit_kind = { .type = "ut",
+					  .settings = unit_settings };
+static const struct xb_kind *const unit_kinds[] = { &unit_kind, NULL };
+
 static void test_config(void)
 {
 	static const struct {
@@ -238,6 +255,83 @@ static void test_config(void)
 		}
 	}
 	result(ok, "config_table", "see above");
+}
+
+/* A kind's settings: keys, bad values, precedence, what kinds read. */
+static void test_config_kind_settings(void)
+{
+	const char *text = "ut-mode = fast\nut-quiet = loud\n";
+	const struct xb_config_value *v;
+	struct xb_config cfg;
+	char err[XB_CONFIG_ERR_MAX] = "";
+	const char *via;
+	bool ok;
+
+	xb_config_use(NULL);
+	ok = !strcmp(xb_setting_get(&unit_kind, "mode", &via), "safe") &&
+	     !via;
+	xb_config_defaults(&cfg);
+	/* Unknown until the kind is known, as any other key. */
+	ok = ok && xb_config_parse(&cfg, text, strlen(text), "u.conf", err,
+				   sizeof(err)) != 0 &&
+	     strstr(err, "u.conf:1: unknown key 'ut-mode'");
+	result(ok, "config_kind_key_unknown_without_kind", "err '%s'", err);
+
+	xb_config_defaults(&cfg);
+	cfg.known = unit_kinds;
+	ok = xb_config_parse(&cfg, "ut-mod = fast\n", 14, "u.conf", err,
+			     sizeof(err)) != 0 &&
+	     strstr(err, "u.conf:1: unknown key 'ut-mod' (kinds, log-level, log-target, control-socket, ut-mode, ut-quiet)");
+	result(ok, "config_kind_unknown_key_lists_kind_keys", "err '%s'", err);
+
+	/* A bad value: one warning, the line counts as absent. */
+	ok = xb_config_parse(&cfg, text, strlen(text), "u.conf", err,
+			     sizeof(err)) == 0 &&
+	     cfg.nr_warnings == 1 &&
+	     !strcmp(cfg.warnings[0],
+		     "u.conf:2: ut-quiet = 'loud' is not fast or safe: ignored (the default is safe)") &&
+	     !xb_config_value(&cfg, &unit_kind, "quiet");
+	v = xb_config_value(&cfg, &unit_kind, "mode");
+	ok = ok && v && !strcmp(v->value, "fast") &&
+	     !strcmp(v->origin, "u.conf:1") && !strcmp(v->via, "ut-mode");
+	xb_config_use(&cfg);
+	ok = ok && !strcmp(xb_setting_get(&unit_kind, "mode", &via), "fast") &&
+	     !strcmp(via, "ut-mode") &&
+	     !strcmp(xb_setting_get(&unit_kind, "quiet", NULL), "safe");
+	result(ok, "config_kind_value_and_bad_value", "warning '%s'",
+	       cfg.nr_warnings ? cfg.warnings[0] : "");
+
+	/* The environment over the file, the command line over both. */
+	setenv("XB_UNIT_MODE", "safe", 1);
+	xb_config_apply_env(&cfg);
+	ok = !strcmp(xb_setting_get(&unit_kind, "mode", &via), "safe") &&
+	     !strcmp(via, "XB_UNIT_MODE");
+	ok = ok && xb_config_set(&cfg, "ut-mode", "fast", err,
+				 sizeof(err)) == 0 &&
+	     !strcmp(xb_setting_get(&unit_kind, "mode", &via), "fast") &&
+	     !strcmp(via, "ut-mode") &&
+	     !strcmp(xb_config_value(&cfg, &unit_kind, "mode")->origin,
+		     "command line");
+	setenv("XB_UNIT_MODE", "turbo", 1);
+	xb_config_apply_env(&cfg);
+	unsetenv("XB_UNIT_MODE");
+	ok = ok && cfg.nr_warnings == 2 &&
+	     !strcmp(cfg.warnings[1],
+		     "environment: XB_UNIT_MODE='turbo' (ut-mode) is not fast or safe: ignored (the default is safe)") &&
+	     !strcmp(xb_setting_get(&unit_kind, "mode", NULL), "fast");
+	result(ok, "config_kind_precedence_env_and_command_line",
+	       "warning '%s'", cfg.nr_warnings > 1 ? cfg.warnings[1] : "");
+
+	/* Warnings are bounded, the rest counted. */
+	xb_config_defaults(&cfg);
+	cfg.known = unit_kinds;
+	for (int i = 0; i < XB_CONFIG_MAX_WARNINGS + 3; i++)
+		xb_config_set(&cfg, "ut-mode", "x", err, sizeof(err));
+	ok = cfg.nr_warnings == XB_CONFIG_MAX_WARNINGS &&
+	     cfg.warnings_lost == 3;
+	result(ok, "config_kind_warnings_bounded", "%u %u", cfg.nr_warnings,
+	       cfg.warnings_lost);
+	xb_config_use(NULL);
 }
 
 static void test_config_values(void)
@@ -594,6 +688,7 @@ int main(void)
 	test_split_device_path();
 	test_config();
 	test_config_values();
+	test_config_kind_settings();
 	test_log_levels();
 	test_ratelimit();
 	test_loop_delete_in_callback();
