@@ -46,12 +46,11 @@
 #define BLK_QUEUE_POOL_PAGES 1024
 /* Persistent grants kept mapped per queue (Linux blkback's default). */
 #define BLK_MAX_PGRANTS 1056
-/* Map mode pins the persistent grants of requests in flight, at most one
- * per reserved pool page: the LRU always has one to give back. */
-_Static_assert(BLK_QUEUE_POOL_PAGES < BLK_MAX_PGRANTS,
-	       "pinned persistent grants could fill the set");
 /* Segments per indirect request we offer (Linux blkback's maximum). */
 #define BLK_MAX_INDIRECT_SEGS RING_BLKIF_MAX_INDIRECT_SEGS
+/* A request's new grants always fit in an empty set. */
+_Static_assert(BLK_MAX_INDIRECT_SEGS <= BLK_MAX_PGRANTS,
+	       "a request's mapping could never join the set");
 
 /* ---- backing ----------------------------------------------------------- */
 
@@ -122,39 +121,86 @@ struct blk_counters {
 	atomic_uint_fast64_t inflight;
 };
 
-/* ---- persistent grants (map mode) --------------------------------------- */
+/* ---- guest pages mapped (map mode, pgrant.c) ------------------------------ */
 
 /*
- * The frontend's grants kept mapped, at most max, least recently used
- * ones unmapped first when a new one is needed (as blkback's LRU).
- * Guest-derived: the grant references; they are only looked up.
+ * A request's grants are mapped with one libxengnttab call, at adjacent
+ * addresses in segment order, so that segments whose pages are adjacent
+ * and whose sectors follow on make one iovec (the kernel then pins one
+ * range for O_DIRECT, not one page per segment). Such a mapping (a
+ * batch) is released only as a whole: libxengnttab's unmap takes exactly
+ * the range and count one map call gave (gntdev's GET_OFFSET_FOR_VADDR
+ * answers the whole map's count, and the unmap ioctl finds the map by its
+ * first index and count), so one page of a batch cannot be unmapped alone.
+ *
+ * With persistent grants a batch joins the queue's set: at most max
+ * pages, whole idle batches released least recently used first to make
+ * room (Linux blkback's LRU, by batch); a batch that cannot fit (the set
+ * is full of batches requests are doing I/O on) is the request's own and
+ * unmapped when it is answered, as blkback maps such grants
+ * non-persistently. Without persistent grants every batch is the
+ * request's own. Guest-derived: the grant references; they are only
+ * looked up, and a gref given twice in a request is mapped once.
  */
 struct blk_pgrant {
 	grant_ref_t gref;
-	void *addr;
-	uint32_t pins;		/* requests doing I/O on it: not evicted */
-	uint32_t hnext;		/* hash chain */
-	uint32_t prev, next;	/* LRU list, most recent at head */
+	uint32_t batch;		/* the mapping its page is in */
+	uint8_t *addr;
+	uint32_t hnext;		/* hash chain, or free list */
+	uint32_t bnext;		/* next grant of the same batch */
+};
+
+struct blk_pbatch {
+	uint8_t *base;		/* what one map call gave: count pages */
+	uint32_t count;
+	uint32_t pins;		/* segments in flight on it: kept mapped */
+	uint32_t first;		/* its grants, chained through bnext */
+	uint32_t prev, next;	/* use order, most recent at head; free list */
+};
+
+/* Deduplication of one request's grants not in the set. */
+struct blk_pgrant_seen {
+	grant_ref_t gref;
+	uint32_t gen;		/* valid for the request of this number */
+	uint32_t page;		/* its page in the request's new mapping */
 };
 
 struct blk_pgrants {
-	struct blk_pgrant *e;
+	struct blk_pgrant *e;	/* max grants (none without persistence) */
+	struct blk_pbatch *b;	/* max batches */
 	uint32_t *bucket;
-	unsigned int nr, max, nbuckets;
+	struct blk_pgrant_seen *seen;
+	uint32_t gen;
+	uint32_t free_e, free_b;
+	unsigned int max, nbuckets, mapped;	/* mapped: pages in the set */
 	uint32_t head, tail;
-	uint64_t hits, misses, evictions;
+	uint64_t hits, misses, evictions, own;
 	uint32_t domid;		/* whose grants (backend/resources.h) */
 };
 
+/* What one request holds: pins on batches of the set, its own mapping. */
+struct blk_pgrant_hold {
+	uint8_t *own;
+	uint32_t own_count;
+	uint32_t nr_pins;
+	uint32_t pin[BLK_MAX_INDIRECT_SEGS];
+};
+
+/* max 0: no set (every request maps its grants for itself). */
 int blk_pgrants_init(struct blk_pgrants *c, unsigned int max);
 /*
- * The page of gref mapped read-write (mapping it now if needed), or NULL
- * (also when the set is full of pinned grants). A grant pinned (*idx set)
- * stays mapped until blk_pgrants_unpin(idx): I/O runs on it.
+ * The pages of a request's n segments (n <= BLK_MAX_INDIRECT_SEGS) in
+ * page[i], held in h until blk_pgrants_release(): I/O runs on them.
+ * Grants not in the set are mapped with prot in one call (one bad
+ * reference fails it all). 0, or -errno with nothing held or mapped.
  */
-void *blk_pgrants_get(struct blk_pgrants *c, xengnttab_handle *gt,
-		      uint32_t domid, grant_ref_t gref, uint32_t *idx);
-void blk_pgrants_unpin(struct blk_pgrants *c, uint32_t idx);
+int blk_pgrants_map_request(struct blk_pgrants *c, xengnttab_handle *gt,
+			    uint32_t domid, const struct ring_blkif_seg *seg,
+			    unsigned int n, int prot, uint8_t **page,
+			    struct blk_pgrant_hold *h);
+/* The request is done: its pins dropped, its own mapping unmapped. */
+void blk_pgrants_release(struct blk_pgrants *c, xengnttab_handle *gt,
+			 uint32_t domid, struct blk_pgrant_hold *h);
 /* Unmaps everything; NULL-safe, idempotent. */
 void blk_pgrants_destroy(struct blk_pgrants *c, xengnttab_handle *gt);
 

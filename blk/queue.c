@@ -69,11 +69,8 @@ struct blk_slot {
 	struct iocb iocb;
 	uint32_t page[BLK_MAX_INDIRECT_SEGS];
 	struct iovec iov[BLK_MAX_INDIRECT_SEGS];
-	/* Map mode: the request's own mapping (no persistent grants), or
-	 * the persistent grants it pinned. */
-	uint8_t *map_base;
-	unsigned int nr_pinned;
-	uint32_t pinned[BLK_MAX_INDIRECT_SEGS];
+	/* Map mode: the guest's pages it holds (blk/pgrant.c). */
+	struct blk_pgrant_hold hold;
 };
 
 static inline void ctr_add(atomic_uint_fast64_t *c, uint64_t v)
@@ -113,8 +110,8 @@ static struct blk_slot *slot_get(struct blk_queue *q)
 	s->status = BLKIF_RSP_OKAY;
 	s->write = s->sync_after = s->sync_only = s->copy_failed = false;
 	s->direct = false;
-	s->map_base = NULL;
-	s->nr_pinned = 0;
+	s->hold.own = NULL;
+	s->hold.nr_pins = 0;
 	q->in_use++;
 	ctr_add(&q->bd->ctr.inflight, 1);
 	return s;
@@ -222,55 +219,38 @@ static void add_iov(struct blk_slot *s, uint8_t *base, size_t len)
 /* Map mode: what the request mapped or pinned of the guest goes. */
 static void release_guest_pages(struct blk_queue *q, struct blk_slot *s)
 {
-	if (s->map_base)
-		xb_grant_unmap(q->gt, q->bd->dev->domid, s->map_base,
-			       s->req.nr_segments);
-	s->map_base = NULL;
-	while (s->nr_pinned)
-		blk_pgrants_unpin(&q->pgrants, s->pinned[--s->nr_pinned]);
+	if (s->direct)
+		blk_pgrants_release(&q->pgrants, q->gt, q->bd->dev->domid,
+				    &s->hold);
 	s->direct = false;
 }
 
 /*
- * Map mode: the I/O runs on the guest's own pages, as Linux blkback's:
- * its persistent grants (pinned while the I/O runs, so that the LRU
- * never unmaps them under it), or else its grants mapped for this request
- * and unmapped when it is answered. Each segment is whole logical blocks
- * at a block-aligned offset (ring/blkif checks), as O_DIRECT needs. The
- * pool pages taken for the request stay reserved: they bound what is in
- * flight as in copy mode, and serve it if the guest's pages cannot be had
- * (every persistent grant under I/O, or a mapping refused): then the
- * request is grant-copied, and a bad grant fails it there.
+ * Map mode: the I/O runs on the guest's own pages, as Linux blkback's.
+ * blk/pgrant.c maps the request's grants not already mapped in one call,
+ * at adjacent addresses in segment order, so that segments following on
+ * in adjacent pages make one iovec: a 1 MiB request on whole pages is
+ * one iovec, and the kernel pins one range for O_DIRECT instead of 256
+ * pages one by one. With persistent grants the mappings are kept
+ * (bounded, least recently used idle ones unmapped first) and held while
+ * the I/O runs; otherwise they are unmapped when the request is answered.
+ * Each segment is whole logical blocks at a block-aligned offset
+ * (ring/blkif checks), as O_DIRECT needs. The pool pages taken for the
+ * request stay reserved: they bound what is in flight as in copy mode,
+ * and serve it if the guest's pages cannot be had (a mapping refused):
+ * then the request is grant-copied, and a bad grant fails it there.
  */
 static bool map_guest_pages(struct blk_queue *q, struct blk_slot *s)
 {
-	uint32_t domid = q->bd->dev->domid;
 	unsigned int i, n = s->req.nr_segments;
-	uint32_t refs[BLK_MAX_INDIRECT_SEGS];
 	uint8_t *page[BLK_MAX_INDIRECT_SEGS];
+	int prot = q->bd->persistent || !s->write ? PROT_READ | PROT_WRITE :
+						      PROT_READ;
 
-	if (!q->bd->persistent) {
-		for (i = 0; i < n; i++)
-			refs[i] = s->req.seg[i].gref;
-		s->map_base = xb_grant_map(q->gt, domid, n, refs,
-					   s->write ? PROT_READ
-						    : PROT_READ | PROT_WRITE);
-		if (!s->map_base)
-			return false;
-		for (i = 0; i < n; i++)
-			page[i] = s->map_base + (size_t)i * RING_BLKIF_PAGE_SIZE;
-	} else {
-		for (i = 0; i < n; i++) {
-			page[i] = blk_pgrants_get(&q->pgrants, q->gt, domid,
-						  s->req.seg[i].gref,
-						  &s->pinned[s->nr_pinned]);
-			if (!page[i]) {
-				release_guest_pages(q, s);
-				return false;
-			}
-			s->nr_pinned++;
-		}
-	}
+	if (blk_pgrants_map_request(&q->pgrants, q->gt, q->bd->dev->domid,
+				    s->req.seg, n, prot, page, &s->hold) < 0)
+		return false;
+	s->direct = true;
 	/* The pool's iovecs (map_to_pool) give way to the guest's. */
 	s->nr_iov = 0;
 	s->bytes = 0;
@@ -282,7 +262,6 @@ static bool map_guest_pages(struct blk_queue *q, struct blk_slot *s)
 
 		add_iov(s, page[i] + off, len);
 	}
-	s->direct = true;
 	return true;
 }
 
@@ -1074,8 +1053,9 @@ static int queue_alloc(struct blk_queue *q)
 		 * by the pool, as their data in copy mode). */
 		xengnttab_set_max_grants(q->gt, BLK_MAX_PGRANTS +
 						 BLK_QUEUE_POOL_PAGES);
-		if (q->bd->persistent &&
-		    blk_pgrants_init(&q->pgrants, BLK_MAX_PGRANTS) < 0)
+		if (blk_pgrants_init(&q->pgrants, q->bd->persistent ?
+							  BLK_MAX_PGRANTS :
+							  0) < 0)
 			return -ENOMEM;
 	}
 	return 0;

@@ -19,10 +19,17 @@ $(B)/tests/blk/blk_unit: tests/blk/blk_unit.c $(B)/libxenbackd.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(B)/libxenbackd.a $(LDLIBS_DAEMON)
 
+# blk/pgrant.c against a recording stand-in for libxengnttab's map and
+# unmap (the test's own definitions take precedence over the library's).
+$(B)/tests/blk/blk_pgrant_test: tests/blk/blk_pgrant_test.c \
+		$(B)/libxenbackd.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libxenbackd.a $(LDLIBS_DAEMON)
+
 check-build: $(B)/tests/blk/ring_blkif_test $(B)/tests/blk/fuzz_blkif \
-	$(B)/tests/blk/blk_unit
+	$(B)/tests/blk/blk_unit $(B)/tests/blk/blk_pgrant_test
 CHECK_SUITES += $(B)/tests/blk/ring_blkif_test tests/blk/fuzz-blkif.sh \
-	$(B)/tests/blk/blk_unit
+	$(B)/tests/blk/blk_unit $(B)/tests/blk/blk_pgrant_test
 
 # Simulated guests (needs the simulated host's guest library).
 ifneq ($(wildcard tests/xensim/xensim.mk),)
@@ -33,14 +40,23 @@ $(B)/tests/blk/blk_sim_front: tests/blk/blk_sim_front.c $(BLKFRONT_SRCS) \
 	$(CC) $(CFLAGS) -o $@ tests/blk/blk_sim_front.c $(BLKFRONT_SRCS) \
 		$(B)/xensim/libxsg.a -lxenstore -lpthread
 
+# A guest placing its grants by hand, for map mode's batches.
+$(B)/tests/blk/blk_map_front: tests/blk/blk_map_front.c $(BLKFRONT_SRCS) \
+		tests/xensim/front/blkfront.h ring/blkif.h $(B)/xensim/libxsg.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ tests/blk/blk_map_front.c $(BLKFRONT_SRCS) \
+		$(B)/xensim/libxsg.a -lxenstore -lpthread
+
 # A FUSE filesystem refusing fsync: a backing that cannot flush.
 $(B)/tests/blk/refusefs: tests/blk/refusefs.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $$(pkg-config --cflags fuse3) -o $@ $< \
 		$$(pkg-config --libs fuse3)
 
-check-build: $(B)/tests/blk/blk_sim_front $(B)/tests/blk/refusefs
+check-build: $(B)/tests/blk/blk_sim_front $(B)/tests/blk/refusefs \
+	$(B)/tests/blk/blk_map_front
 CHECK_SUITES += tests/blk/sim-blk.sh tests/blk/sim-blk-map.sh \
+	tests/blk/sim-blk-mapbatch.sh \
 	tests/blk/sim-blk-datapath.sh tests/blk/sim-blk-refuse.sh \
 	tests/blk/sim-blk-sweep.sh tests/blk/sim-blk-nodes.sh
 endif

@@ -380,6 +380,13 @@ static _Atomic uint32_t *entry_header(struct xsim_dom *d, uint32_t gref)
 	return (_Atomic uint32_t *)&d->gnttab[gref];
 }
 
+static bool pin_would_overflow(uint32_t pin)
+{
+	uint32_t writes = pin >> 16, reads = (pin & 0xffff) - writes;
+
+	return reads >= XSIM_PIN_MAX || writes >= XSIM_PIN_MAX;
+}
+
 int xsim_grant_pin(struct xsim_host *h, int slot, uint32_t gref,
 		   uint32_t mapper, bool write, bool map, uint32_t *frame)
 {
@@ -397,9 +404,12 @@ int xsim_grant_pin(struct xsim_host *h, int slot, uint32_t gref,
 		mask |= GTF_sub_page;
 	hdr = entry_header(d, gref);
 	gt_lock(d);
-	/* As Xen, refuse rather than let a pin count overflow. */
-	if ((atomic_load(&d->pin[gref]) & 0xffff) == 0xffff ||
-	    (write && (atomic_load(&d->pin[gref]) >> 16) == 0xffff)) {
+	/* As Xen, refuse rather than let a pin count overflow: its 8-bit
+	 * read and write pin counters (act->pin) refuse a new pin once one
+	 * of them reached 128 (the 0x80808080 check of map_grant_ref and
+	 * acquire_grant_for_copy). Here the low half counts every pin, the
+	 * high half the write ones. */
+	if (pin_would_overflow(atomic_load(&d->pin[gref]))) {
 		gt_unlock(d);
 		return GNTST_general_error;
 	}

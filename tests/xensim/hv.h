@@ -60,6 +60,9 @@ enum {
 /* Pin counts of an active grant: readers low 16 bits, writers high. */
 #define XSIM_PIN_R 1u
 #define XSIM_PIN_W (1u << 16)
+/* Concurrent read or write pins of one grant Xen allows (8-bit counters,
+ * refused from bit 7 on). */
+#define XSIM_PIN_MAX 128u
 
 struct xsim_port {
 	_Atomic uint32_t state;

@@ -149,6 +149,80 @@ static void test_multi(void)
 	G(G_END, refs[2], 0, 0, 0);
 }
 
+/*
+ * What a backend may do with a multi-page mapping, as on gntdev: a ref
+ * given twice in one batch is mapped twice (Xen pins it twice, up to its
+ * 8-bit pin counters); the mapping is released only whole: libxengnttab's
+ * xengnttab_unmap() asks gntdev for the map containing the address
+ * (GET_OFFSET_FOR_VADDR), refuses a count other than the whole map's, and
+ * the unmap ioctl finds the map by its first index and count.
+ */
+static void test_multi_whole(void)
+{
+	long frame = G(G_ALLOC, 4, 0, 0, 0);
+	uint32_t refs[200], four[4];
+	uint8_t *p;
+	long flags;
+	int i, ok;
+
+	for (i = 0; i < 4; i++) {
+		four[i] = refs[i] = G(G_GRANT, 0, frame + i, 0, 0);
+		G(G_POKE, frame + i, 0, 0x20 + i, 0);
+	}
+	refs[4] = refs[1];
+	p = xengnttab_map_domain_grant_refs(gt, 5, dom, refs,
+					    PROT_READ | PROT_WRITE);
+	ok = p && p[4 * PAGE] == 0x21;
+	if (p)
+		p[4 * PAGE + 9] = 0x5c;
+	t_check(ok && p[PAGE + 9] == 0x5c,
+		"a ref given twice in a batch: both pages are its frame",
+		"p %p", (void *)p);
+	if (!p)
+		return;
+	t_check(xengnttab_unmap(gt, p, 4) == -1 && errno == EINVAL,
+		"unmap of the first pages of a batch refused (EINVAL)",
+		"errno %d", errno);
+	t_check(xengnttab_unmap(gt, p + PAGE, 4) == -1 && errno == EINVAL,
+		"unmap from inside a batch refused (EINVAL)", "errno %d",
+		errno);
+	t_check(xengnttab_unmap(gt, p + 4 * PAGE, 1) == -1 && errno == EINVAL,
+		"unmap of the last page of a batch refused (EINVAL)",
+		"errno %d", errno);
+	ok = 1;
+	for (i = 0; i < 4; i++)
+		ok &= p[i * PAGE] == 0x20 + i &&
+		      (G(G_FLAGS, refs[i], 0, 0, 0) & GTF_reading);
+	t_check(ok && G(G_END, refs[1], 0, 0, 0) == -EBUSY,
+		"after refused partial unmaps the whole batch is still mapped",
+		"");
+	t_check(xengnttab_unmap(gt, p, 5) == 0, "the whole batch unmaps",
+		"errno %d", errno);
+	ok = 1;
+	for (i = 0; i < 4; i++)
+		ok &= !(G(G_FLAGS, refs[i], 0, 0, 0) &
+			(GTF_reading | GTF_writing));
+	t_check(ok, "every pin released, the twice-mapped ref's both", "");
+
+	/* Xen's pin counters: 128 maps of one grant, not 129. */
+	for (i = 0; i < 200; i++)
+		refs[i] = refs[0];
+	p = xengnttab_map_domain_grant_refs(gt, 128, dom, refs, PROT_READ);
+	t_check(p != NULL, "one grant mapped 128 times in a batch",
+		"errno %d", errno);
+	if (p)
+		xengnttab_unmap(gt, p, 128);
+	p = xengnttab_map_domain_grant_refs(gt, 129, dom, refs, PROT_READ);
+	flags = G(G_FLAGS, refs[0], 0, 0, 0);
+	t_check(!p && errno == EINVAL && !(flags & GTF_reading),
+		"a 129th pin of one grant refused (Xen's 8-bit counter)",
+		"p %p flags %#lx", (void *)p, flags);
+	if (p)
+		xengnttab_unmap(gt, p, 129);
+	for (i = 0; i < 4; i++)
+		G(G_END, four[i], 0, 0, 0);
+}
+
 static int16_t copy_one(uint32_t ref, uint16_t off, uint16_t len, bool to,
 			void *local, uint16_t domid, int *rc)
 {
@@ -384,6 +458,7 @@ int main(int argc, char **argv)
 	test_map_rw();
 	test_map_refused();
 	test_multi();
+	test_multi_whole();
 	test_copy();
 	test_mapper_death();
 	test_share();

@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * blk_pgrant_test.c - the guest pages a blk queue maps in map mode
+ * (blk/pgrant.c), against a recording stand-in for libxengnttab's map
+ * and unmap that holds them to what the real library accepts: an unmap
+ * names exactly the start and count one map call gave (libxengnttab's
+ * xengnttab_unmap() compares the count with the whole gntdev map's, and
+ * gntdev finds the map by its first index and count). PASS:/FAIL: lines.
+ */
+#include "blk/blk.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define PAGE RING_BLKIF_PAGE_SIZE
+#define DOMID 7
+/* References at or above this one are refused, as bad grants. */
+#define BAD_REF 100000u
+
+static int failures;
+
+static void check(bool ok, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok) {
+		printf("PASS: blk pgrant: %s\n", name);
+		return;
+	}
+	printf("FAIL: blk pgrant: %s: ", name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	failures++;
+}
+
+/* ---- the stand-in: every mapping made, and what was asked ---------------- */
+
+#define MAX_MAPS 4096
+static struct {
+	uint8_t *addr;
+	uint32_t count;
+	uint32_t refs[BLK_MAX_INDIRECT_SEGS];
+} maps[MAX_MAPS];
+static unsigned int nr_maps, map_calls, bad_unmaps;
+static long live_pages;
+static uint32_t last_map_count;
+
+void *xengnttab_map_domain_grant_refs(xengnttab_handle *xgt, uint32_t count,
+				      uint32_t domid, uint32_t *refs,
+				      int prot);
+int xengnttab_unmap(xengnttab_handle *xgt, void *start_address,
+		    uint32_t count);
+
+void *xengnttab_map_domain_grant_refs(xengnttab_handle *xgt, uint32_t count,
+				      uint32_t domid, uint32_t *refs,
+				      int prot)
+{
+	uint8_t *addr;
+	uint32_t i;
+
+	(void)xgt;
+	(void)prot;
+	map_calls++;
+	last_map_count = count;
+	if (domid != DOMID || !count || count > BLK_MAX_INDIRECT_SEGS ||
+	    nr_maps == MAX_MAPS) {
+		errno = EINVAL;
+		return NULL;
+	}
+	for (i = 0; i < count; i++)
+		if (refs[i] >= BAD_REF) {
+			errno = EINVAL; /* gntdev: one failed op fails all */
+			return NULL;
+		}
+	addr = mmap(NULL, (size_t)count * PAGE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (addr == MAP_FAILED)
+		return NULL;
+	for (i = 0; i < count; i++) /* each page says which ref it is */
+		memcpy(addr + (size_t)i * PAGE, &refs[i], sizeof(refs[i]));
+	maps[nr_maps].addr = addr;
+	maps[nr_maps].count = count;
+	memcpy(maps[nr_maps].refs, refs, count * sizeof(*refs));
+	nr_maps++;
+	live_pages += count;
+	return addr;
+}
+
+int xengnttab_unmap(xengnttab_handle *xgt, void *start_address,
+		    uint32_t count)
+{
+	unsigned int i;
+
+	(void)xgt;
+	for (i = 0; i < nr_maps; i++)
+		if (maps[i].addr == start_address && maps[i].count == count)
+			break;
+	if (i == nr_maps) {
+		bad_unmaps++;
+		errno = EINVAL;
+		return -1;
+	}
+	munmap(maps[i].addr, (size_t)count * PAGE);
+	live_pages -= count;
+	maps[i] = maps[--nr_maps];
+	return 0;
+}
+
+/* Is gref mapped at page? (Its first bytes name the ref.) */
+static bool page_is(const uint8_t *page, uint32_t gref)
+{
+	uint32_t v;
+
+	if (!page)
+		return false;
+	memcpy(&v, page, sizeof(v));
+	return v == gref;
+}
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static xengnttab_handle *const gt = (xengnttab_handle *)&maps;
+static struct ring_blkif_seg seg[BLK_MAX_INDIRECT_SEGS];
+static uint8_t *page[BLK_MAX_INDIRECT_SEGS];
+
+static void segs(unsigned int n, uint32_t first_ref, int step)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		seg[i].gref = (uint32_t)((int)first_ref + step * (int)i);
+		seg[i].first_sect = 0;
+		seg[i].last_sect = 7;
+	}
+}
+
+static int map_req(struct blk_pgrants *c, unsigned int n,
+		   struct blk_pgrant_hold *h)
+{
+	return blk_pgrants_map_request(c, gt, DOMID, seg, n,
+				       PROT_READ | PROT_WRITE, page, h);
+}
+
+static bool all_adjacent(unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 1; i < n; i++)
+		if (page[i] != page[0] + (size_t)i * PAGE)
+			return false;
+	return true;
+}
+
+static bool all_right(unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (!page_is(page[i], seg[i].gref))
+			return false;
+	return true;
+}
+
+static long counted(void)
+{
+	return xb_res_get(DOMID, XB_RES_GRANTS);
+}
+
+static struct blk_pgrant_hold h[8];
+
+/* ---- cases ----------------------------------------------------------------- */
+
+static void test_own(void)
+{
+	struct blk_pgrants c;
+	int rc;
+
+	blk_pgrants_init(&c, 0);
+	segs(256, 1000, 1);
+	map_calls = 0;
+	rc = map_req(&c, 256, &h[0]);
+	check(rc == 0 && map_calls == 1 && last_map_count == 256,
+	      "no persistence: 256 grants mapped in one call",
+	      "rc %d, %u calls of %u", rc, map_calls, last_map_count);
+	check(all_adjacent(256) && all_right(256),
+	      "no persistence: pages adjacent, in segment order", "no");
+	check(h[0].own && h[0].own_count == 256 && !h[0].nr_pins,
+	      "no persistence: the mapping is the request's own", "own %p",
+	      (void *)h[0].own);
+	blk_pgrants_release(&c, gt, DOMID, &h[0]);
+	check(live_pages == 0 && !bad_unmaps && counted() == 0,
+	      "no persistence: unmapped whole when answered",
+	      "%ld pages live, %u bad unmaps, %ld counted", live_pages,
+	      bad_unmaps, counted());
+
+	/* A grant given twice is mapped once; both segments see it. */
+	seg[2].gref = seg[0].gref;
+	map_calls = 0;
+	rc = map_req(&c, 4, &h[0]);
+	check(rc == 0 && map_calls == 1 && last_map_count == 3 &&
+		      page[2] == page[0] && all_right(4),
+	      "a grant given twice in a request is mapped once",
+	      "rc %d, %u pages mapped", rc, last_map_count);
+	blk_pgrants_release(&c, gt, DOMID, &h[0]);
+
+	/* One bad reference in the middle: nothing mapped, nothing held. */
+	segs(64, 2000, 1);
+	seg[31].gref = BAD_REF + 1;
+	rc = map_req(&c, 64, &h[0]);
+	check(rc < 0 && live_pages == 0 && !h[0].own && !h[0].nr_pins &&
+		      counted() == 0,
+	      "a bad reference in the middle: refused, nothing mapped",
+	      "rc %d, %ld pages live", rc, live_pages);
+	blk_pgrants_destroy(&c, gt);
+}
+
+static void test_persistent(void)
+{
+	struct blk_pgrants c;
+	uint8_t *first[256];
+	unsigned int i;
+	bool same = true;
+	int rc;
+
+	blk_pgrants_init(&c, BLK_MAX_PGRANTS);
+	segs(256, 1, 1);
+	map_calls = 0;
+	rc = map_req(&c, 256, &h[0]);
+	check(rc == 0 && map_calls == 1 && last_map_count == 256 &&
+		      all_adjacent(256) && all_right(256) && !h[0].own,
+	      "persistent: a request's new grants in one call, kept",
+	      "rc %d, %u calls", rc, map_calls);
+	memcpy(first, page, sizeof(first));
+	blk_pgrants_release(&c, gt, DOMID, &h[0]);
+	check(live_pages == 256, "persistent: kept mapped after the answer",
+	      "%ld pages live", live_pages);
+
+	map_calls = 0;
+	rc = map_req(&c, 256, &h[0]);
+	check(rc == 0 && map_calls == 0 && all_adjacent(256) &&
+		      page[0] == first[0],
+	      "persistent: the same grants again: no map call, one range",
+	      "rc %d, %u calls", rc, map_calls);
+	blk_pgrants_release(&c, gt, DOMID, &h[0]);
+
+	/* Reused in other positions (Linux blkfront's free list is LIFO). */
+	segs(256, 256, -1);
+	map_calls = 0;
+	rc = map_req(&c, 256, &h[0]);
+	for (i = 0; i < 256; i++)
+		same &= page[i] == first[255 - i];
+	check(rc == 0 && map_calls == 0 && same && all_right(256),
+	      "persistent: grants reused in other positions: their pages",
+	      "rc %d, %u calls", rc, map_calls);
+	blk_pgrants_release(&c, gt, DOMID, &h[0]);
+
+	/* Half known, half new: the new half in one call. */
+	segs(256, 129, 1);
+	map_calls = 0;
+	rc = map_req(&c, 256, &h[0]);
+	check(rc == 0 && map_calls == 1 && last_map_count == 128 &&
+		      all_right(256) &&
+		      page[128] + 127 * PAGE == page[255],
+	      "persistent: only the new grants mapped, adjacent",
+	      "rc %d, %u calls of %u", rc, map_calls, last_map_count);
+	blk_pgrants_release(&c, gt, DOMID, &h[0]);
+
+	/* Known grants and a bad new one: refused, the known ones freed. */
+	segs(16, 1, 1);
+	seg[8].gref = BAD_REF;
+	rc = map_req(&c, 16, &h[0]);
+	check(rc < 0 && !h[0].nr_pins && live_pages == 384,
+	      "persistent: a bad reference among known ones: refused",
+	      "rc %d, %u pins, %ld live", rc, h[0].nr_pins, live_pages);
+	blk_pgrants_destroy(&c, gt);
+	check(live_pages == 0 && !bad_unmaps && counted() == 0,
+	      "persistent: everything unmapped when the queue goes",
+	      "%ld live, %u bad unmaps, %ld counted", live_pages, bad_unmaps,
+	      counted());
+}
+
+static void test_bound(void)
+{
+	struct blk_pgrants c;
+	long most = 0;
+	unsigned int r, i;
+	int rc = 0;
+
+	blk_pgrants_init(&c, BLK_MAX_PGRANTS);
+	/* 40 requests of 256 new grants each, answered one by one. */
+	for (r = 0; r < 40 && rc == 0; r++) {
+		segs(256, 10000 + r * 256, 1);
+		rc = map_req(&c, 256, &h[0]);
+		if (live_pages > most)
+			most = live_pages;
+		rc |= !all_right(256) || h[0].own;
+		blk_pgrants_release(&c, gt, DOMID, &h[0]);
+	}
+	check(rc == 0 && most <= BLK_MAX_PGRANTS && !bad_unmaps,
+	      "bound: 10240 grants through a set of 1056",
+	      "rc %d, at most %ld mapped, %u bad unmaps", rc, most,
+	      bad_unmaps);
+	check(c.evictions > 0 && c.mapped <= BLK_MAX_PGRANTS,
+	      "bound: least recently used batches unmapped whole",
+	      "%llu evictions", (unsigned long long)c.evictions);
+
+	/* Four requests in flight on 1024 new grants: their batches stay. */
+	for (i = 0; i < 4; i++) {
+		segs(256, 30000 + i * 256, 1);
+		rc |= map_req(&c, 256, &h[i]);
+	}
+	segs(256, 40000, 1);
+	rc |= map_req(&c, 256, &h[4]);
+	check(rc == 0 && h[4].own && all_right(256) &&
+		      c.mapped <= BLK_MAX_PGRANTS,
+	      "bound: a set full of batches in use: the request maps its own",
+	      "rc %d, own %p, %u in the set", rc, (void *)h[4].own,
+	      c.mapped);
+	for (i = 0; i < 4; i++) {
+		segs(256, 30000 + i * 256, 1);
+		rc |= map_req(&c, 256, &h[5]);
+		rc |= !all_right(256);
+		blk_pgrants_release(&c, gt, DOMID, &h[5]);
+	}
+	check(rc == 0, "bound: batches in use were not unmapped under I/O",
+	      "rc %d", rc);
+	blk_pgrants_release(&c, gt, DOMID, &h[4]);
+	check(live_pages == (long)c.mapped,
+	      "bound: the request's own mapping goes with its answer",
+	      "%ld live, %u in the set", live_pages, c.mapped);
+	for (i = 0; i < 4; i++)
+		blk_pgrants_release(&c, gt, DOMID, &h[i]);
+	/* Idle now: a new request makes room by unmapping old batches. */
+	segs(256, 50000, 1);
+	rc = map_req(&c, 256, &h[0]);
+	check(rc == 0 && !h[0].own && c.mapped <= BLK_MAX_PGRANTS,
+	      "bound: once idle, old batches make room", "rc %d, own %p", rc,
+	      (void *)h[0].own);
+	blk_pgrants_release(&c, gt, DOMID, &h[0]);
+	blk_pgrants_destroy(&c, gt);
+	check(live_pages == 0 && !bad_unmaps && counted() == 0,
+	      "bound: nothing left mapped, every unmap whole",
+	      "%ld live, %u bad unmaps, %ld counted", live_pages, bad_unmaps,
+	      counted());
+}
+
+/* A grant given twice, and given again by later requests, in the set. */
+static void test_duplicates(void)
+{
+	struct blk_pgrants c;
+	int rc;
+
+	blk_pgrants_init(&c, BLK_MAX_PGRANTS);
+	segs(8, 500, 1);
+	seg[5].gref = 501;
+	seg[7].gref = 501;
+	map_calls = 0;
+	rc = map_req(&c, 8, &h[0]);
+	check(rc == 0 && map_calls == 1 && last_map_count == 6 &&
+		      page[5] == page[1] && page[7] == page[1] && all_right(8),
+	      "persistent: a grant given three times is mapped once",
+	      "rc %d, %u pages", rc, last_map_count);
+	rc = map_req(&c, 8, &h[1]); /* the same request, in flight twice */
+	check(rc == 0 && h[1].nr_pins == 8 && all_right(8),
+	      "persistent: two requests in flight on the same grants",
+	      "rc %d, %u pins", rc, h[1].nr_pins);
+	blk_pgrants_release(&c, gt, DOMID, &h[0]);
+	blk_pgrants_release(&c, gt, DOMID, &h[1]);
+	check(c.b[c.head].pins == 0 && c.mapped == 6,
+	      "persistent: pins dropped with the answers", "%u pins",
+	      c.b[c.head].pins);
+	blk_pgrants_destroy(&c, gt);
+	check(live_pages == 0 && !bad_unmaps, "duplicates: nothing left",
+	      "%ld live", live_pages);
+}
+
+int main(void)
+{
+	test_own();
+	test_persistent();
+	test_bound();
+	test_duplicates();
+	return failures ? 1 : 0;
+}
