@@ -35,7 +35,9 @@
  * guest gave is ended: none may still be mapped by the backend (XSA-371).
  *
  * Options: -d devid, -p (persistent grants), -t seconds, -n name,
- * -w FILE (ring-unwind: FILE.ready once failed, then waits for FILE.go).
+ * -w FILE (ring-unwind: FILE.ready once failed, then waits for FILE.go),
+ * -l LEN (watch-flood: the node below state has a name of LEN characters,
+ * default 5).
  */
 #include "tests/xensim/front/blkfront.h"
 
@@ -646,14 +648,22 @@ static void scenario_storm(struct blkfront *bf, double secs)
 /* XSA-349: a flood of writes to watched, guest-writable nodes          */
 /* ------------------------------------------------------------------ */
 
+/* -l: the length of the name of the node written below state. */
+static unsigned int flood_name_len = 5;
+
 static void scenario_watch_flood(struct blkfront *bf, double secs)
 {
 	double end = now_s() + secs;
-	char path[256], child[256], v[32];
+	char path[256], child[2048], v[32];
 	unsigned long n = 0, failed = 0;
+	int k;
 
 	snprintf(path, sizeof(path), "%s/state", bf->fe);
-	snprintf(child, sizeof(child), "%s/state/flood", bf->fe);
+	k = snprintf(child, sizeof(child), "%s/state/", bf->fe);
+	if (flood_name_len > sizeof(child) - 1 - (size_t)k)
+		flood_name_len = (unsigned int)(sizeof(child) - 1 - (size_t)k);
+	memset(child + k, 'f', flood_name_len);
+	child[k + flood_name_len] = '\0';
 	while (now_s() < end) {
 		int len = snprintf(v, sizeof(v), "%lu", n);
 
@@ -665,8 +675,9 @@ static void scenario_watch_flood(struct blkfront *bf, double secs)
 		n += 2;
 	}
 	xs_rm(bf->xs, XBT_NULL, child);
-	printf("# watch flood: %lu writes (%lu refused) in %.1f s\n", n,
-	       failed, secs);
+	printf("# watch flood: %lu writes (%lu refused) in %.1f s, names of "
+	       "%u characters below state\n",
+	       n, failed, secs, flood_name_len);
 	REPORT(blkfront_backend_state(bf) == 4 && still_works(bf),
 	       "after the watch flood the device still answers", "state %d",
 	       blkfront_backend_state(bf));
@@ -1000,7 +1011,7 @@ int main(int argc, char **argv)
 	int c;
 
 	blkfront_name = "blkhostile";
-	while ((c = getopt(argc, argv, "d:pt:n:w:")) != -1) {
+	while ((c = getopt(argc, argv, "d:pt:n:w:l:")) != -1) {
 		switch (c) {
 		case 'd':
 			devid = (unsigned int)strtoul(optarg, NULL, 0);
@@ -1017,9 +1028,13 @@ int main(int argc, char **argv)
 		case 'w':
 			pause_file = optarg;
 			break;
+		case 'l':
+			flood_name_len = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
 		default:
 			fprintf(stderr, "usage: blkhostile [-d devid] [-p] "
-					"[-t secs] [-n name] SCENARIO\n");
+					"[-t secs] [-n name] [-w file] "
+					"[-l len] SCENARIO\n");
 			return 2;
 		}
 	}
