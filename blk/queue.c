@@ -708,12 +708,25 @@ static void reap_completions(struct blk_queue *q);
  */
 #define BLK_SUBMIT_BATCH 4
 
+/*
+ * Whether requests may be taken from the ring. Not once the worker is
+ * told to stop: the main thread waits for this queue (disconnect, close,
+ * handover), and a ring of requests each slow to serve (discards are done
+ * on this thread) would hold it, every other device, the control socket
+ * and the watchdog with it. What stays in the ring is the next daemon's
+ * (handover) or the closing frontend's.
+ */
+static bool taking(const struct blk_queue *q)
+{
+	return !q->dead && !q->stopping && !xb_worker_stopping(q->worker);
+}
+
 static void queue_pass(struct blk_queue *q)
 {
 	for (;;) {
 		int n;
 
-		if (q->dead || q->stopping)
+		if (!taking(q))
 			break;
 		n = ring_blkif_pending(&q->ring);
 		if (n < 0) {
@@ -726,11 +739,11 @@ static void queue_pass(struct blk_queue *q)
 					 memory_order_relaxed))
 			q->lim.flush = q->lim.barrier = false;
 		while (q->replay_pos < q->nr_replay && !q->barrier &&
-		       can_take(q))
+		       can_take(q) && taking(q))
 			take_replayed(q);
 		if (q->replay_pos < q->nr_replay)
 			n = 0; /* what was taken before goes first */
-		while (n-- > 0 && !q->barrier && can_take(q)) {
+		while (n-- > 0 && !q->barrier && can_take(q) && taking(q)) {
 			take_request(q);
 			if (q->nr_submit + q->nr_staged >= BLK_SUBMIT_BATCH)
 				flush_batch(q);
@@ -875,7 +888,7 @@ static bool aio_ready(struct blk_queue *q)
  * behind a barrier: those resume on completions). */
 static bool ring_ready(struct blk_queue *q)
 {
-	return !q->dead && !q->stopping && !q->barrier && can_take(q) &&
+	return taking(q) && !q->barrier && can_take(q) &&
 	       (ring_blkif_peek(&q->ring) || q->replay_pos < q->nr_replay);
 }
 

@@ -11,6 +11,9 @@
  *   cdrom     info says cdrom and read-only
  *   discard   a discarded range reads back as zeros
  *   nodiscard the backing stops taking discards (-C cmd): EOPNOTSUPP
+ *   discard-close  the backing becomes slow to discard (-C cmd); a ring
+ *             of discards pushed, then the guest closes at once: the
+ *             backend is Closed within 5 s (it stops taking them)
  *   noflush   the backing refuses flushes: EOPNOTSUPP, features withdrawn
  *             (noflush-again: still withdrawn after a reconnect)
  *   eio       writes the backing cannot store and reads past its end
@@ -328,6 +331,53 @@ static void scenario_nodiscard(struct blkfront *bf, const char *cmd)
 	st = blkfront_discard(bf, 0, 64, 64, false);
 	REPORT(st == BLKIF_RSP_EOPNOTSUPP, "a second discard: EOPNOTSUPP",
 	       "status %d", st);
+}
+
+/*
+ * Discards that take the backing a second each (cmd makes it so), 16 of
+ * them pushed at once, then Closing while the backend is in the first:
+ * it stops taking the others and is Closed within 5 s. Its main thread
+ * waits for the queue meanwhile (the other devices, the control socket
+ * and the watchdog with it): "# closing" is printed for the test to ask
+ * the control socket then.
+ */
+static void scenario_discard_close(struct blkfront *bf, const char *cmd)
+{
+	struct timespec t0, t1;
+	unsigned int k;
+	double secs;
+	int st, rc;
+
+	REPORT(bf->feat_discard, "feature-discard offered at connect",
+	       "absent");
+	fflush(stdout);
+	st = cmd ? system(cmd) : -1;
+	REPORT(st == 0, "the backing becomes slow to discard", "command %d",
+	       st);
+	for (k = 0; k < 16; k++) {
+		struct blkfront_rawreq r = {
+			.operation = BLKIF_OP_DISCARD, .id = bf->next_id++,
+			.sector = k * 8, .nr_sectors = 8,
+		};
+
+		blkfront_put_req(bf, 0, &r);
+	}
+	blkfront_push(bf, 0);
+	usleep(200000); /* the backend is in the first discard */
+	printf("# closing\n");
+	fflush(stdout);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = blkfront_disconnect(bf);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) +
+	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	REPORT(rc == 0 && secs < 5,
+	       "16 slow discards pushed, then Closing: backend Closed within "
+	       "5 s",
+	       "disconnect %d after %.1f s", rc, secs);
+	/* Connected again, for main()'s own disconnect. */
+	rc = blkfront_connect(bf, &bf->o);
+	REPORT(rc == 0, "the guest connects again", "connect %d", rc);
 }
 
 /* A backend node's value, waited for up to 2 s. */
@@ -863,6 +913,8 @@ int main(int argc, char **argv)
 		scenario_discard(bf);
 	else if (!strcmp(sc, "nodiscard"))
 		scenario_nodiscard(bf, command);
+	else if (!strcmp(sc, "discard-close"))
+		scenario_discard_close(bf, command);
 	else if (!strcmp(sc, "noflush"))
 		scenario_noflush(bf, false);
 	else if (!strcmp(sc, "noflush-again"))

@@ -10,6 +10,8 @@
  *   echo nodiscard >MNT/ctl        from now on hole punching in the
  *                                  file is refused (EOPNOTSUPP)
  *   echo noflush >MNT/ctl          from now on fsync is refused
+ *   echo slowdiscard >MNT/ctl      from now on each hole punched takes
+ *                                  a second (storage slow to discard)
  *   umount MOUNTPOINT              ends it
  */
 #define FUSE_USE_VERSION 31
@@ -26,7 +28,7 @@
 #define CTL "/ctl"
 
 static int image_fd = -1;
-static volatile bool refuse_discard, refuse_flush;
+static volatile bool refuse_discard, refuse_flush, slow_discard;
 
 static int rf_getattr(const char *path, struct stat *st,
 		      struct fuse_file_info *fi)
@@ -104,6 +106,8 @@ static int rf_write(const char *path, const char *buf, size_t len, off_t off,
 			refuse_discard = true;
 		else if (len >= 7 && !strncmp(buf, "noflush", 7))
 			refuse_flush = true;
+		else if (len >= 11 && !strncmp(buf, "slowdiscard", 11))
+			slow_discard = true;
 		else
 			return -EINVAL;
 		return (int)len;
@@ -119,6 +123,8 @@ static int rf_fallocate(const char *path, int mode, off_t off, off_t len,
 	(void)fi;
 	if ((mode & FALLOC_FL_PUNCH_HOLE) && refuse_discard)
 		return -EOPNOTSUPP;
+	if ((mode & FALLOC_FL_PUNCH_HOLE) && slow_discard)
+		sleep(1);
 	return fallocate(image_fd, mode, off, len) < 0 ? -errno : 0;
 }
 

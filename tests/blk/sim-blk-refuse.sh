@@ -8,7 +8,10 @@
 #   - a file whose filesystem refuses fsync (refusefs told `noflush`): a
 #     flush is answered BLKIF_RSP_EOPNOTSUPP, feature-flush-cache and
 #     feature-barrier go to 0 (as blkback) and stay 0 after a reconnect;
-#     reads and writes carry on; one log line.
+#     reads and writes carry on; one log line;
+#   - a file slow to punch holes (refusefs told `slowdiscard`): a guest
+#     pushes 16 discards and closes at once; the backend stops taking
+#     them (Closed within 5 s) and its control socket answers meanwhile.
 # (Not a loop device with discard_max_bytes set to 0: on Linux 6.18 that
 # setting outlives the loop device's detach and cannot be undone.)
 # PASS:/FAIL: lines.
@@ -90,6 +93,32 @@ if refusefs flush; then
 		"$tmp/daemon.log")
 	if [ "$n" = 1 ]; then pass "a refused flush is logged once"
 	else fail "a refused flush is logged once" "($n times)"; fi
+fi
+
+# ---- slow discards, then the guest closes -----------------------------
+# The backend's main thread waits for a closing queue to drain: a queue
+# that went on taking a ring of slow discards held it (other devices, the
+# control socket and the watchdog) for all of them.
+if refusefs slow; then
+	add_vbd 51744 "$tmp/slow/disk.img"
+	guest discard-close 51744 -C "echo slowdiscard >$tmp/slow/ctl" \
+		discard-close &
+	gpid=$!
+	i=0
+	until grep -q '^# closing' "$tmp/discard-close.out" 2>/dev/null ||
+		[ $i -ge 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	sleep 0.5
+	t0=$(date +%s%N)
+	if timeout 4 "$CTL" -s "$tmp/ctl.sock" list >/dev/null; then
+		echo "# control socket answered in $((($(date +%s%N) - t0) / 1000000)) ms"
+		pass "while a queue of slow discards closes, the control socket answers"
+	else
+		fail "while a queue of slow discards closes, the control socket answers" "(not within 4 s)"
+	fi
+	wait $gpid
 fi
 
 daemon_stops_cleanly
