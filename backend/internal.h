@@ -40,6 +40,7 @@ struct xb_dev_impl {
 	bool error_written;	/* our "error" node exists */
 	bool in_callback;	/* inside a kind callback */
 	bool adopting;		/* found in use, not yet connected again */
+	bool fe_pending;	/* frontend state to read after the events */
 
 	/* Through backend/rings.h, for xenbackctl (atomics). */
 	unsigned int ring_pages;
@@ -86,6 +87,7 @@ struct xb_backend {
 	unsigned int gen;
 	int async_fd;			/* eventfd: a worker failed a device */
 	bool watching_release;
+	bool fe_pending;		/* some device's fe_pending is set */
 	bool stopping;
 	bool fatal;			/* xenstore is gone */
 };

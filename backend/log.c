@@ -171,6 +171,19 @@ static void write_stderr(int prio, const char *device, const char *msg)
 	write_line(line, sizeof(line), len);
 }
 
+/*
+ * A message may quote what a guest wrote (a frontend node's value): a
+ * newline in it would start a line of the guest's making in stderr and
+ * the journal's stream, a priority prefix included. Control characters
+ * become '?'.
+ */
+static void neutralise_controls(char *msg)
+{
+	for (unsigned char *p = (unsigned char *)msg; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
 void xb_logv_ctx(int prio, int domid, const char *device, const char *fmt,
 		 va_list ap)
 {
@@ -180,6 +193,7 @@ void xb_logv_ctx(int prio, int domid, const char *device, const char *fmt,
 	if (!xb_log_enabled(prio))
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	neutralise_controls(msg);
 	if (log_to_journal)
 		write_journal(prio, domid, device, msg);
 	else

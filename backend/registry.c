@@ -302,19 +302,56 @@ static struct xb_dev_impl *find_by_name(struct xb_backend *be,
 	return NULL;
 }
 
+/*
+ * The frontend's state changed: read once every queued event is taken.
+ * The guest owns its state node and may write nodes below it, each an
+ * event of our watch that libxenstore queues in this process until taken
+ * (XSA-349): those are dropped at once, and a device's state is read
+ * once however many events named it, so that taking events stays far
+ * cheaper than a guest's writes making them.
+ */
+static void frontend_event(struct xb_backend *be, const char *path,
+			   const char *name)
+{
+	struct xb_dev_impl *di = find_by_name(be, name);
+	size_t len;
+
+	if (!di || !di->paths_ok)
+		return;
+	len = strlen(di->d.frontend_path);
+	if (!strncmp(path, di->d.frontend_path, len) &&
+	    !strncmp(path + len, "/state/", 7))
+		return;
+	di->fe_pending = true;
+	be->fe_pending = true;
+}
+
+static void run_frontend_events(struct xb_backend *be)
+{
+	struct xb_dev_impl *di;
+	unsigned int i;
+
+	if (!be->fe_pending)
+		return;
+	be->fe_pending = false;
+	xb_for_each_dev(be, i, di)
+	{
+		if (!di->fe_pending)
+			continue;
+		di->fe_pending = false;
+		xb_dev_frontend_changed(di);
+	}
+}
+
 static void handle_event(struct xb_backend *be, const char *path,
 			 const char *token)
 {
-	struct xb_dev_impl *di;
-
 	if (!strcmp(token, RELEASE_TOKEN)) {
 		check_domains(be);
 		return;
 	}
 	if (!strncmp(token, "f:", 2)) {
-		di = find_by_name(be, token + 2);
-		if (di)
-			xb_dev_frontend_changed(di);
+		frontend_event(be, path, token + 2);
 		return;
 	}
 	for (unsigned int i = 0; i < be->nr_served; i++) {
@@ -338,6 +375,7 @@ static void on_xenstore(void *arg, uint32_t events)
 		handle_event(be, v[XS_WATCH_PATH], v[XS_WATCH_TOKEN]);
 		free(v);
 	}
+	run_frontend_events(be);
 	if (events & (EPOLLHUP | EPOLLERR)) {
 		/* No more events will come: let systemd restart us. */
 		xb_err("lost the connection to xenstore");

@@ -148,11 +148,17 @@ static void finish(struct blk_queue *q, struct blk_slot *s, int status)
 	slot_put(q, s);
 }
 
+/*
+ * The journal learns what was published from our own index: the shared
+ * rsp_prod lies in the guest's page, and a guest writing it back would
+ * keep answered entries from ever being freed (the journal's free list
+ * would then run out).
+ */
 static void push_responses(struct blk_queue *q)
 {
 	if (ring_blkif_push(&q->ring))
 		xb_evtchn_notify(&q->ch);
-	xb_journal_published(q->journal, ring_blkif_rsp_prod(&q->ring));
+	xb_journal_published(q->journal, ring_blkif_rsp_prod_pvt(&q->ring));
 }
 
 /* A frontend that broke the ring protocol: take nothing more from it. */

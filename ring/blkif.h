@@ -248,11 +248,6 @@ static inline RING_IDX ring_blkif_rsp_prod_pvt(const struct ring_blkif *ring)
 {
 	return ring->r.native.rsp_prod_pvt;
 }
-/* The shared rsp_prod: responses published to the frontend. */
-static inline RING_IDX ring_blkif_rsp_prod(const struct ring_blkif *ring)
-{
-	return ring->r.native.sring->rsp_prod;
-}
 
 /*
  * Read the producer index once. Returns the number of requests ready to be

@@ -6,6 +6,8 @@
 #   a ring that cannot be mapped: a one-page ring names its ref; a
 #   multi-page ring, mapped as one set that fails as a whole, names every
 #   ref of the set (not only the first, which may be a good one).
+#   protocol with a newline: quoted in the log, it starts no line of
+#   its own (control characters are logged as '?').
 # The frontend is played with xenstore-write as the guest. PASS:/FAIL:.
 set -u
 tmp=$(mktemp -d /tmp/xb-blknd.XXXX)
@@ -70,6 +72,16 @@ add_vbd 51744 && connect_with 51744 ring-page-order=2 ring-ref0=1000 \
 	ring-ref1=1001 ring-ref2=1002 ring-ref3=1003 event-channel=5 &&
 	expect "unmappable four-page ring" 51744 \
 		"cannot map the ring's 4 pages as a set (refs 1000,1001,1002,1003)"
+
+# A frontend value quoted in the log (an unknown protocol) cannot start a
+# line of the guest's making, with the journal's priority prefix.
+add_vbd 51760 && connect_with 51760 ring-ref=8 event-channel=5 \
+	"protocol=x
+<0>FORGED by the guest" &&
+	expect "protocol with a newline" 51760 "frontend node protocol 'x"
+if grep -q "^<0>FORGED" "$tmp/daemon.log"; then
+	fail "a newline in a frontend value starts no log line of its own"
+else pass "a newline in a frontend value starts no log line of its own"; fi
 
 kill -0 "$dpid" 2>/dev/null && pass "daemon carries on" ||
 	fail "daemon carries on"

@@ -19,6 +19,8 @@
 #                              for Closed, remove the directories)
 #
 # A suite's frame (t_net_*.sh):
+#   net_watchdog NAME SECONDS, net_watchdog_stop
+#                              a FAIL line and SIGTERM after SECONDS
 #   net_suite NAME SECONDS     the whole run bounded (a FAIL line and
 #                              SIGTERM after SECONDS); at exit, the daemon
 #                              log's last lines if a case failed, then
@@ -32,16 +34,26 @@ CTL=build/xenbackctl
 
 net_log() { echo "# $*"; }
 
-net_suite() {
+# net_watchdog NAME SECONDS: after SECONDS, "FAIL: NAME timed out" and
+# SIGTERM to this shell; net_watchdog_stop ends it, its sleep too (not left
+# holding our stdout, nor going on to the FAIL line).
+net_watchdog() {
 	( sleep "$2" && echo "FAIL: $1 timed out" && kill -TERM $$ ) \
 		2>/dev/null &
 	NET_WATCHDOG=$!
+}
+net_watchdog_stop() {
+	pkill -P "$NET_WATCHDOG" sleep 2>/dev/null
+	kill "$NET_WATCHDOG" 2>/dev/null
+}
+
+net_suite() {
+	net_watchdog "$1" "$2"
 	trap net_finish EXIT
 }
 
 net_finish() {
-	pkill -P "$NET_WATCHDOG" sleep 2>/dev/null # not left holding our stdout
-	kill "$NET_WATCHDOG" 2>/dev/null
+	net_watchdog_stop
 	if [ -n "${FAILED:-}" ] && [ -n "${TMP:-}" ]; then
 		echo "-- daemon log (last 60 lines):"
 		tail -n 60 "$TMP/daemon.log" | sed 's/^/   | /'

@@ -3,6 +3,7 @@
 #   ring_netif_test   table-driven rules of the netif rings (ring/netif.c)
 #   net_unit_test     offload translation and rate limit (net/)
 #   fuzz_netif        libFuzzer target over a hostile tx/rx ring, run briefly
+#   fuzz_offload      libFuzzer target over offload parsing and the rate node
 #   t_net_sim.sh      xenbackd serving netfront guests on the simulated host
 #   t_net_restart.sh  vif TAPs across daemon restarts and crashes
 
@@ -19,15 +20,21 @@ $(NET_TEST_DIR)/fuzz_netif: tests/net/fuzz_netif.c ring/netif.c ring/netif.h
 	@mkdir -p $(dir $@)
 	clang $(NET_FUZZ_FLAGS) -o $@ tests/net/fuzz_netif.c ring/netif.c
 
+$(NET_TEST_DIR)/fuzz_offload: tests/net/fuzz_offload.c net/offload.c \
+		net/offload.h net/rate.c net/rate.h
+	@mkdir -p $(dir $@)
+	clang $(NET_FUZZ_FLAGS) -o $@ tests/net/fuzz_offload.c net/offload.c \
+		net/rate.c
+
 $(NET_TEST_DIR)/net_unit_test: tests/net/net_unit_test.c $(B)/net/offload.o \
 		$(B)/net/rate.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o,$^)
 
 check-build: $(NET_TEST_DIR)/ring_netif_test $(NET_TEST_DIR)/fuzz_netif \
-	     $(NET_TEST_DIR)/net_unit_test
+	     $(NET_TEST_DIR)/fuzz_offload $(NET_TEST_DIR)/net_unit_test
 CHECK_SUITES += $(NET_TEST_DIR)/ring_netif_test $(NET_TEST_DIR)/net_unit_test \
-		tests/net/fuzz-netif.sh
+		tests/net/fuzz-netif.sh tests/net/fuzz-offload.sh
 
 # The simulated guest's netif frontend and the traffic tool.
 $(NET_TEST_DIR)/netfront: tests/xensim/front/netfront.c $(B)/net/offload.o \

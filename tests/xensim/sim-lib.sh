@@ -23,7 +23,7 @@ DPID=
 
 sim_cleanup() {
 	local p
-	kill "$SIM_WATCHDOG" 2>/dev/null
+	net_watchdog_stop
 	for p in $(jobs -p); do
 		pkill -P "$p" 2>/dev/null
 		kill "$p" 2>/dev/null
@@ -45,9 +45,7 @@ sim_setup() {
 	H=$TMP/h
 	TAG=${TMP##*.}
 	HNS=xbx-h$TAG
-	( sleep "$limit"; echo "FAIL: $0 timed out"; kill -TERM $$ ) \
-		2>/dev/null &
-	SIM_WATCHDOG=$!
+	net_watchdog "$0" "$limit"
 	trap sim_cleanup EXIT INT TERM
 	ip netns add "$HNS" && ip -n "$HNS" link set lo up || return 1
 	$X start "$H" >"$TMP/xensim.log" 2>&1 || return 1

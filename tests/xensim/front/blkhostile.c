@@ -25,12 +25,19 @@
  *   state-storm    (XSA-350) random frontend states written by a thread for
  *                  -t s while requests keep coming; then nothing stays
  *                  mapped and a clean reconnect works
+ *   rsp-prod       a thread keeps writing 0 over the shared rsp_prod (the
+ *                  backend's index, in the guest's page) while requests
+ *                  come for -t s, answers found by their ids in the
+ *                  slots: the backend never takes that index back as
+ *                  its own, keeps answering, and the daemon lives
  *
  * After every scenario the device is disconnected and every grant this
  * guest gave is ended: none may still be mapped by the backend (XSA-371).
  *
  * Options: -d devid, -p (persistent grants), -t seconds, -n name,
- * -w FILE (ring-unwind: FILE.ready once failed, then waits for FILE.go).
+ * -w FILE (ring-unwind: FILE.ready once failed, then waits for FILE.go),
+ * -l LEN (watch-flood: the node below state has a name of LEN characters,
+ * default 5).
  */
 #include "tests/xensim/front/blkfront.h"
 
@@ -641,14 +648,22 @@ static void scenario_storm(struct blkfront *bf, double secs)
 /* XSA-349: a flood of writes to watched, guest-writable nodes          */
 /* ------------------------------------------------------------------ */
 
+/* -l: the length of the name of the node written below state. */
+static unsigned int flood_name_len = 5;
+
 static void scenario_watch_flood(struct blkfront *bf, double secs)
 {
 	double end = now_s() + secs;
-	char path[256], child[256], v[32];
+	char path[256], child[2048], v[32];
 	unsigned long n = 0, failed = 0;
+	int k;
 
 	snprintf(path, sizeof(path), "%s/state", bf->fe);
-	snprintf(child, sizeof(child), "%s/state/flood", bf->fe);
+	k = snprintf(child, sizeof(child), "%s/state/", bf->fe);
+	if (flood_name_len > sizeof(child) - 1 - (size_t)k)
+		flood_name_len = (unsigned int)(sizeof(child) - 1 - (size_t)k);
+	memset(child + k, 'f', flood_name_len);
+	child[k + flood_name_len] = '\0';
 	while (now_s() < end) {
 		int len = snprintf(v, sizeof(v), "%lu", n);
 
@@ -660,8 +675,9 @@ static void scenario_watch_flood(struct blkfront *bf, double secs)
 		n += 2;
 	}
 	xs_rm(bf->xs, XBT_NULL, child);
-	printf("# watch flood: %lu writes (%lu refused) in %.1f s\n", n,
-	       failed, secs);
+	printf("# watch flood: %lu writes (%lu refused) in %.1f s, names of "
+	       "%u characters below state\n",
+	       n, failed, secs, flood_name_len);
 	REPORT(blkfront_backend_state(bf) == 4 && still_works(bf),
 	       "after the watch flood the device still answers", "state %d",
 	       blkfront_backend_state(bf));
@@ -771,6 +787,7 @@ static void scenario_state_storm(struct blkfront *bf,
 {
 	struct state_flipper f = { .bf = bf };
 	struct blkfront_queue old[BLKFRONT_MAX_QUEUES];
+	char *err;
 	unsigned int mark = nr_own, nq = bf->o.nr_queues, k;
 	uint32_t gref[8];
 	double end = now_s() + secs;
@@ -832,18 +849,123 @@ static void scenario_state_storm(struct blkfront *bf,
 	       "%u grants still mapped", k);
 	memset(bf->q, 0, sizeof(bf->q));
 	rc = blkfront_connect(bf, o);
-	if (rc < 0) {
-		/* Seen (1 in ~20) before a stale worker failure was dropped
-		 * at disconnect (backend/lifecycle.c): noted, tried again. */
-		printf("# after the storm: reconnect %d, backend state %d; "
-		       "trying once more\n",
-		       rc, blkfront_backend_state(bf));
-		memset(bf->q, 0, sizeof(bf->q));
-		rc = blkfront_connect(bf, o);
-	}
+	err = rc < 0 ? backend_node(bf, "error") : NULL;
 	REPORT(rc == 0 && still_works(bf),
 	       "a clean reconnect after the storm works",
-	       "connect %d, backend state %d", rc, blkfront_backend_state(bf));
+	       "connect %d, backend state %d, backend error node '%s'", rc,
+	       blkfront_backend_state(bf), err ? err : "");
+	free(err);
+}
+
+/* ------------------------------------------------------------------ */
+/* The backend's own index, rewritten by the guest                      */
+/* ------------------------------------------------------------------ */
+
+struct rsp_prod_writer {
+	volatile uint32_t *hdr; /* the sring header: req_prod, req_event,
+				 * rsp_prod, rsp_event */
+	volatile bool stop;
+	unsigned long writes;
+};
+
+static void *write_rsp_prod(void *arg)
+{
+	struct rsp_prod_writer *w = arg;
+
+	/*
+	 * rsp_event 1 under rsp_prod 0: every push of the backend that
+	 * read this rsp_prod as its old index also notifies, a system call
+	 * between its store and anything it does next.
+	 */
+	while (!w->stop) {
+		w->hdr[2] = 0;
+		w->hdr[3] = 1;
+		w->writes++;
+	}
+	return NULL;
+}
+
+#define RSP_PROD_TAG 0xb1a5ull
+
+/* The slot of ring index idx holds the answer with this id. */
+static bool answered_in_slot(struct blkfront *bf, uint32_t idx, uint64_t id)
+{
+	struct blkfront_queue *q = &bf->q[0];
+	const volatile uint8_t *s =
+		(const uint8_t *)q->sring + 64 +
+		(size_t)(idx & (q->nr_ents - 1)) * blkfront_slot_size(bf);
+	uint64_t got = 0;
+	unsigned int i;
+
+	for (i = 0; i < 8; i++)
+		got |= (uint64_t)s[i] << (8 * i);
+	return got == id;
+}
+
+static void scenario_rsp_prod(struct blkfront *bf, double secs)
+{
+	struct blkfront_queue *q = &bf->q[0];
+	struct rsp_prod_writer w = { .hdr = q->sring };
+	unsigned int batch = q->nr_ents, k;
+	unsigned long rounds = 0, sent = 0, lost = 0;
+	double end = now_s() + secs;
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, write_rsp_prod, &w)) {
+		REPORT(0, "rsp_prod rewritten", "no thread");
+		return;
+	}
+	while (now_s() < end && !lost) {
+		uint32_t base = q->req_prod_pvt;
+		double deadline;
+
+		for (k = 0; k < batch; k++) {
+			/* Answered at once (an unknown operation): a whole
+			 * ring of answers in one push. */
+			struct blkfront_rawreq r = {
+				.operation = 77,
+				.id = RSP_PROD_TAG << 48 | rounds << 16 | k,
+			};
+
+			blkfront_put_req(bf, 0, &r);
+		}
+		blkfront_push(bf, 0);
+		/* Answers land in ring order, whatever rsp_prod says. */
+		deadline = now_s() + 10;
+		for (k = 0; k < batch; k++) {
+			uint64_t id = RSP_PROD_TAG << 48 | rounds << 16;
+			unsigned int j;
+			bool found = false;
+
+			while (!found && now_s() < deadline) {
+				for (j = 0; j < batch && !found; j++)
+					found = answered_in_slot(bf, base + k,
+								 id | j);
+				if (!found)
+					usleep(100);
+			}
+			if (!found) {
+				lost = batch - k;
+				break;
+			}
+		}
+		q->rsp_cons = q->req_prod_pvt;
+		sent += batch;
+		rounds++;
+	}
+	w.stop = true;
+	pthread_join(t, NULL);
+	/* The frontend's own view again, so that the normal paths work. */
+	((volatile uint32_t *)q->sring)[2] = q->rsp_cons;
+	printf("# rsp-prod: %lu rounds, %lu requests, %lu writes of "
+	       "rsp_prod\n",
+	       rounds, sent, w.writes);
+	REPORT(!lost && rounds > 0,
+	       "rsp_prod rewritten by the guest: every request answered",
+	       "%lu of the last %u requests never answered", lost, batch);
+	REPORT(blkfront_backend_state(bf) == 4 && still_works(bf),
+	       "device goes on after the rewriting stops", "state %d",
+	       blkfront_backend_state(bf));
 }
 
 /* ------------------------------------------------------------------ */
@@ -884,7 +1006,7 @@ int main(int argc, char **argv)
 	int c;
 
 	blkfront_name = "blkhostile";
-	while ((c = getopt(argc, argv, "d:pt:n:w:")) != -1) {
+	while ((c = getopt(argc, argv, "d:pt:n:w:l:")) != -1) {
 		switch (c) {
 		case 'd':
 			devid = (unsigned int)strtoul(optarg, NULL, 0);
@@ -901,9 +1023,13 @@ int main(int argc, char **argv)
 		case 'w':
 			pause_file = optarg;
 			break;
+		case 'l':
+			flood_name_len = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
 		default:
 			fprintf(stderr, "usage: blkhostile [-d devid] [-p] "
-					"[-t secs] [-n name] SCENARIO\n");
+					"[-t secs] [-n name] [-w file] "
+					"[-l len] SCENARIO\n");
 			return 2;
 		}
 	}
@@ -932,6 +1058,8 @@ int main(int argc, char **argv)
 		scenario_state_race(bf, &o);
 	else if (!strcmp(sc, "state-storm"))
 		scenario_state_storm(bf, &o, secs);
+	else if (!strcmp(sc, "rsp-prod"))
+		scenario_rsp_prod(bf, secs);
 	else
 		REPORT(0, sc, "unknown scenario");
 	final_check(bf);
