@@ -230,8 +230,8 @@ static void release_guest_pages(struct blk_queue *q, struct blk_slot *s)
  * blk/pgrant.c maps the request's grants not already mapped in one call,
  * at adjacent addresses in segment order, so that segments following on
  * in adjacent pages make one iovec: a 1 MiB request on whole pages is
- * one iovec, and the kernel pins one range for O_DIRECT instead of 256
- * pages one by one. With persistent grants the mappings are kept
+ * one iovec, and the kernel extracts one range for O_DIRECT instead of
+ * 256 single pages (docs/perf.md). With persistent grants the mappings are kept
  * (bounded, least recently used idle ones unmapped first) and held while
  * the I/O runs; otherwise they are unmapped when the request is answered.
  * Each segment is whole logical blocks at a block-aligned offset
