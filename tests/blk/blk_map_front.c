@@ -42,15 +42,6 @@
 #define BAD_AT 32768
 #define BOUND_AT 36864
 
-static uint64_t rng_state = 88172645463325252ull;
-
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
 
 struct mseg {
 	uint32_t gref;
@@ -197,7 +188,7 @@ static void shuffle(struct mseg *s, unsigned int n)
 	unsigned int i;
 
 	for (i = n - 1; i > 0; i--) {
-		unsigned int j = (unsigned int)(rnd() % (i + 1));
+		unsigned int j = (unsigned int)(blkfront_rand() % (i + 1));
 		struct mseg t = s[i];
 
 		s[i] = s[j];
@@ -246,7 +237,7 @@ static void reuse(struct mseg *a, struct mseg *b)
 
 	for (r = 0; r < 12 && !bad; r++) {
 		uint64_t sector = 4096 + r * 2048;
-		unsigned int n = 16 + (unsigned int)(rnd() % (SEGS - 15));
+		unsigned int n = 16 + (unsigned int)(blkfront_rand() % (SEGS - 15));
 		int16_t st;
 		bool same;
 
@@ -263,9 +254,9 @@ static void reuse(struct mseg *a, struct mseg *b)
 				s[i].gref = fresh(s[i].page);
 			}
 		/* Partial first and last segments, sometimes inner ones. */
-		s[0].first = (uint8_t)(rnd() % 8);
+		s[0].first = (uint8_t)(blkfront_rand() % 8);
 		s[n - 1].last = (uint8_t)(s[n - 1].first +
-					  rnd() % (8u - s[n - 1].first));
+					  blkfront_rand() % (8u - s[n - 1].first));
 		if (r % 4 == 3)
 			s[n / 2].last = s[n / 2].first;
 		st = write_segs(sector, s, n, 100 + r);
@@ -466,24 +457,9 @@ int main(int argc, char **argv)
 	int c, rc;
 
 	while ((c = getopt(argc, argv, "d:a:ps:n:")) != -1) {
+		if (blkfront_common_opt(c, optarg, &o, &devid))
+			continue;
 		switch (c) {
-		case 'd':
-			devid = (unsigned int)strtoul(optarg, NULL, 0);
-			break;
-		case 'a':
-			o.abi = !strcmp(optarg, "32") ? RING_BLKIF_ABI_X86_32 :
-				!strcmp(optarg, "64") ? RING_BLKIF_ABI_X86_64 :
-							RING_BLKIF_ABI_NATIVE;
-			break;
-		case 'p':
-			o.persistent = true;
-			break;
-		case 's':
-			rng_state ^= strtoull(optarg, NULL, 0) * 2654435761u;
-			break;
-		case 'n':
-			blkfront_name = optarg;
-			break;
 		default:
 			fprintf(stderr, "usage: see the source\n");
 			return 2;

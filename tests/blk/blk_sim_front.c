@@ -47,15 +47,6 @@
 
 #define REPORT blkfront_report
 
-static uint64_t rng_state = 88172645463325252ull;
-
-static uint64_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
 
 static void fill_pattern(uint8_t *p, size_t n, uint64_t tag)
 {
@@ -100,8 +91,8 @@ static int scenario_verify(struct blkfront *bf, uint64_t expect_sectors)
 		       expect_sectors);
 	/* Write the whole disk in random-size chunks. */
 	for (s = 0; s < sectors && !bad;) {
-		unsigned int n = 1 + (unsigned int)(rnd() % maxs);
-		unsigned int f = bs == 1 ? (unsigned int)(rnd() % 8) : 0;
+		unsigned int n = 1 + (unsigned int)(blkfront_rand() % maxs);
+		unsigned int f = bs == 1 ? (unsigned int)(blkfront_rand() % 8) : 0;
 
 		if (bs > 1)
 			n = (n + bs - 1) / bs * bs;
@@ -109,7 +100,7 @@ static int scenario_verify(struct blkfront *bf, uint64_t expect_sectors)
 			n = maxs + 7 - f;
 		if (s + n > sectors)
 			n = (unsigned int)(sectors - s);
-		fill_pattern(shadow + s * 512, (size_t)n * 512, rnd());
+		fill_pattern(shadow + s * 512, (size_t)n * 512, blkfront_rand());
 		st = blkfront_io(bf, reqs % nq, BLKIF_OP_WRITE, s,
 				 shadow + s * 512, (size_t)n * 512, f);
 		if (st != BLKIF_RSP_OKAY) {
@@ -122,8 +113,8 @@ static int scenario_verify(struct blkfront *bf, uint64_t expect_sectors)
 	}
 	/* Random reads of random sizes, compared with what was written. */
 	for (i = 0; i < 400 && !bad; i++) {
-		unsigned int n = 1 + (unsigned int)(rnd() % maxs);
-		unsigned int f = bs == 1 ? (unsigned int)(rnd() % 8) : 0;
+		unsigned int n = 1 + (unsigned int)(blkfront_rand() % maxs);
+		unsigned int f = bs == 1 ? (unsigned int)(blkfront_rand() % 8) : 0;
 
 		if (bs > 1)
 			n = (n + bs - 1) / bs * bs;
@@ -131,7 +122,7 @@ static int scenario_verify(struct blkfront *bf, uint64_t expect_sectors)
 			n = maxs + 7 - f;
 		if (n > sectors)
 			n = (unsigned int)sectors;
-		s = rnd() % (sectors - n + 1);
+		s = blkfront_rand() % (sectors - n + 1);
 		s = s / bs * bs;
 		st = blkfront_io(bf, i % nq, BLKIF_OP_READ, s, buf,
 				 (size_t)n * 512, f);
@@ -172,8 +163,8 @@ static int scenario_verify(struct blkfront *bf, uint64_t expect_sectors)
 		for (k = 0; k < N; k++) {
 			b[k] = malloc(4096);
 			/* Distinct 4 KiB blocks, so order does not matter. */
-			sec[k] = ((rnd() % (sectors / 8 / N)) * N + k) * 8;
-			fill_pattern(b[k], 4096, rnd());
+			sec[k] = ((blkfront_rand() % (sectors / 8 / N)) * N + k) * 8;
+			fill_pattern(b[k], 4096, blkfront_rand());
 			memcpy(shadow + sec[k] * 512, b[k], 4096);
 		}
 		rc = blkfront_io_batch(bf, 0, BLKIF_OP_WRITE, sec, b, 4096, N,
@@ -701,7 +692,7 @@ static void scenario_bench(struct blkfront *bf, const char *w, size_t bs,
 		r[k].page0 = k * per;
 		r[k].ind_idx = k;
 		r[k].ind_gref = -1;
-		r[k].sector = (rnd_off ? rnd() % blocks : next++ % blocks) *
+		r[k].sector = (rnd_off ? blkfront_rand() % blocks : next++ % blocks) *
 			      (bs / 512);
 		ids[k] = (uint64_t)blkfront_submit(bf, 0, &r[k]);
 	}
@@ -731,7 +722,7 @@ static void scenario_bench(struct blkfront *bf, const char *w, size_t bs,
 			if (el >= secs)
 				break;
 		}
-		r[k].sector = (rnd_off ? rnd() % blocks : next++ % blocks) *
+		r[k].sector = (rnd_off ? blkfront_rand() % blocks : next++ % blocks) *
 			      (bs / 512);
 		ids[k] = (uint64_t)blkfront_submit(bf, 0, &r[k]);
 		blkfront_push_check(bf, 0);
@@ -825,35 +816,20 @@ int main(int argc, char **argv)
 	int c, rc;
 
 	while ((c = getopt(argc, argv, "d:q:o:a:i:pS:s:n:B:T:w:b:Q:t:R:C:W:")) != -1) {
+		if (blkfront_common_opt(c, optarg, &o, &devid))
+			continue;
 		switch (c) {
-		case 'd':
-			devid = (unsigned int)strtoul(optarg, NULL, 0);
-			break;
 		case 'q':
 			o.nr_queues = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
 		case 'o':
 			o.ring_order = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
-		case 'a':
-			o.abi = !strcmp(optarg, "32") ? RING_BLKIF_ABI_X86_32 :
-				!strcmp(optarg, "64") ? RING_BLKIF_ABI_X86_64 :
-							RING_BLKIF_ABI_NATIVE;
-			break;
 		case 'i':
 			o.max_indirect = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
-		case 'p':
-			o.persistent = true;
-			break;
 		case 'S':
 			expect = strtoull(optarg, NULL, 0);
-			break;
-		case 's':
-			rng_state ^= strtoull(optarg, NULL, 0) * 2654435761u;
-			break;
-		case 'n':
-			blkfront_name = optarg;
 			break;
 		case 'B':
 			bad_sector = strtoull(optarg, NULL, 0);

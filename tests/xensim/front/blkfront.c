@@ -812,6 +812,46 @@ void blkfront_report(bool ok, const char *what, const char *why, ...)
 	fflush(stdout);
 }
 
+static uint64_t rand_state = 88172645463325252ull;
+
+uint64_t blkfront_rand(void)
+{
+	rand_state ^= rand_state << 13;
+	rand_state ^= rand_state >> 7;
+	rand_state ^= rand_state << 17;
+	return rand_state;
+}
+
+void blkfront_seed(uint64_t seed)
+{
+	rand_state ^= seed * 2654435761u;
+}
+
+bool blkfront_common_opt(int c, const char *arg, struct blkfront_opts *o,
+			 unsigned int *devid)
+{
+	switch (c) {
+	case 'd':
+		*devid = (unsigned int)strtoul(arg, NULL, 0);
+		return true;
+	case 'a':
+		o->abi = !strcmp(arg, "32") ? RING_BLKIF_ABI_X86_32 :
+			 !strcmp(arg, "64") ? RING_BLKIF_ABI_X86_64 :
+					      RING_BLKIF_ABI_NATIVE;
+		return true;
+	case 'p':
+		o->persistent = true;
+		return true;
+	case 's':
+		blkfront_seed(strtoull(arg, NULL, 0));
+		return true;
+	case 'n':
+		blkfront_name = arg;
+		return true;
+	}
+	return false;
+}
+
 struct blkfront *blkfront_start(unsigned int devid,
 				const struct blkfront_opts *o)
 {

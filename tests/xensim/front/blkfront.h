@@ -186,6 +186,16 @@ extern int blkfront_failures;
 /* One line: PASS, or FAIL with the reason formatted from why. */
 void blkfront_report(bool ok, const char *what, const char *why, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Reproducible random numbers (xorshift64); blkfront_seed() varies them. */
+uint64_t blkfront_rand(void);
+void blkfront_seed(uint64_t seed);
+/*
+ * The options every blkfront test program takes, for its getopt loop:
+ * -d devid, -a 32|64|native (the ABI), -p (persistent grants), -s seed,
+ * -n name. True if c was one of them (and is taken).
+ */
+bool blkfront_common_opt(int c, const char *arg, struct blkfront_opts *o,
+			 unsigned int *devid);
 /* This process as its domain (under xensim run), device devid connected
  * with o, "connect" reported; NULL (a FAIL line printed) if not. */
 struct blkfront *blkfront_start(unsigned int devid,

@@ -1007,18 +1007,11 @@ int main(int argc, char **argv)
 
 	blkfront_name = "blkhostile";
 	while ((c = getopt(argc, argv, "d:pt:n:w:l:")) != -1) {
+		if (blkfront_common_opt(c, optarg, &o, &devid))
+			continue;
 		switch (c) {
-		case 'd':
-			devid = (unsigned int)strtoul(optarg, NULL, 0);
-			break;
-		case 'p':
-			o.persistent = true;
-			break;
 		case 't':
 			secs = strtod(optarg, NULL);
-			break;
-		case 'n':
-			blkfront_name = optarg;
 			break;
 		case 'w':
 			pause_file = optarg;
