@@ -204,6 +204,37 @@ void blk_pgrants_release(struct blk_pgrants *c, xengnttab_handle *gt,
 /* Unmaps everything; NULL-safe, idempotent. */
 void blk_pgrants_destroy(struct blk_pgrants *c, xengnttab_handle *gt);
 
+/* ---- a queue's data pages, in contiguous runs (pool.c) ------------------ */
+
+#define BLK_POOL_MAX_PAGES 1024
+
+struct blk_pool {
+	uint8_t *base;			/* 2 MiB aligned, MADV_HUGEPAGE */
+	void *map;
+	size_t map_len;
+	bool huge;			/* the kernel took MADV_HUGEPAGE */
+	unsigned int nr_pages;		/* a multiple of 64 */
+	unsigned int nr_free;
+	uint64_t free[BLK_POOL_MAX_PAGES / 64];	/* bit set: page free */
+	uint64_t nr_runs, nr_scattered;	/* takes served each way */
+};
+
+/* Reserves nr_pages pages (a multiple of 64); -errno. */
+int blk_pool_init(struct blk_pool *p, unsigned int nr_pages);
+/* NULL-safe on a zeroed pool, idempotent. */
+void blk_pool_destroy(struct blk_pool *p);
+/*
+ * Takes n free pages into page[]: one contiguous run (page[i] =
+ * page[0] + i) where one is free, else any free pages. false (nothing
+ * taken) when fewer than n are free.
+ */
+bool blk_pool_take(struct blk_pool *p, unsigned int n, uint32_t *page);
+void blk_pool_put(struct blk_pool *p, const uint32_t *page, unsigned int n);
+static inline uint8_t *blk_pool_addr(const struct blk_pool *p, uint32_t page)
+{
+	return p->base + (size_t)page * RING_BLKIF_PAGE_SIZE;
+}
+
 /* ---- adaptive polling before sleeping (poll.c) --------------------------- */
 
 /*
@@ -261,11 +292,8 @@ struct blk_queue {
 	unsigned int nr_slots;
 	unsigned int *free_slots;
 	unsigned int nr_free_slots;
-	/* Data pages: pool_pages pages, free ones on a stack. */
-	uint8_t *pool;
-	unsigned int pool_pages;
-	uint32_t *free_pages;
-	unsigned int nr_free_pages;
+	/* Data pages (copy mode's buffers; map mode's bound). */
+	struct blk_pool pool;
 	uint8_t *indirect_buf;		/* private copy of indirect pages */
 
 	/* Work of one pass, sized at connect time. */

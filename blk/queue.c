@@ -27,7 +27,7 @@
  * as the bound.
  *
  * Resources are bounded per queue (blk.h): at most nr_slots requests and
- * pool_pages pages in flight; a request is fetched only when the largest
+ * BLK_QUEUE_POOL_PAGES pages in flight; a request is fetched only when the largest
  * one could be served, so a full queue leaves requests in the ring, and the
  * pass resumes when completions free room.
  */
@@ -80,7 +80,7 @@ static inline void ctr_add(atomic_uint_fast64_t *c, uint64_t v)
 
 static inline uint8_t *page_addr(struct blk_queue *q, uint32_t page)
 {
-	return q->pool + (size_t)page * RING_BLKIF_PAGE_SIZE;
+	return blk_pool_addr(&q->pool, page);
 }
 
 static unsigned int max_request_pages(const struct blk_queue *q)
@@ -97,7 +97,7 @@ static unsigned int max_request_pages(const struct blk_queue *q)
 static bool can_take(const struct blk_queue *q)
 {
 	return q->nr_free_slots > 0 &&
-	       q->nr_free_pages >= max_request_pages(q);
+	       q->pool.nr_free >= max_request_pages(q);
 }
 
 static struct blk_slot *slot_get(struct blk_queue *q)
@@ -122,8 +122,8 @@ static void release_guest_pages(struct blk_queue *q, struct blk_slot *s);
 static void slot_put(struct blk_queue *q, struct blk_slot *s)
 {
 	release_guest_pages(q, s);
-	while (s->nr_pages)
-		q->free_pages[q->nr_free_pages++] = s->page[--s->nr_pages];
+	blk_pool_put(&q->pool, s->page, s->nr_pages);
+	s->nr_pages = 0;
 	s->stage = SLOT_FREE;
 	q->free_slots[q->nr_free_slots++] = (unsigned int)(s - q->slots);
 	q->in_use--;
@@ -298,19 +298,23 @@ static void run_copies(struct blk_queue *q)
 /* Preparing I/O                                                       */
 /* ------------------------------------------------------------------ */
 
-/* Pages for the segments, and the iovecs over them, merged when adjacent. */
+/*
+ * Pages for the segments (a contiguous run where the pool has one:
+ * blk/pool.c), and the iovecs over them, merged when adjacent. can_take()
+ * made sure the pool has enough.
+ */
 static void map_to_pool(struct blk_queue *q, struct blk_slot *s)
 {
 	unsigned int i;
 
+	blk_pool_take(&q->pool, s->req.nr_segments, s->page);
+	s->nr_pages = s->req.nr_segments;
 	for (i = 0; i < s->req.nr_segments; i++) {
 		const struct ring_blkif_seg *seg = &s->req.seg[i];
 		size_t off = (size_t)seg->first_sect << RING_BLKIF_SECTOR_SHIFT;
 		size_t len = (size_t)(seg->last_sect - seg->first_sect + 1u)
 			     << RING_BLKIF_SECTOR_SHIFT;
 
-		s->page[i] = q->free_pages[--q->nr_free_pages];
-		s->nr_pages++;
 		add_iov(s, page_addr(q, s->page[i]) + off, len);
 	}
 }
@@ -971,13 +975,10 @@ static void queue_free_resources(struct blk_queue *q)
 	if (q->size_timer >= 0)
 		close(q->size_timer);
 	q->size_timer = -1;
-	if (q->pool)
-		munmap(q->pool, (size_t)q->pool_pages * RING_BLKIF_PAGE_SIZE);
-	q->pool = NULL;
+	blk_pool_destroy(&q->pool);
 	free(q->indirect_buf);
 	free(q->slots);
 	free(q->free_slots);
-	free(q->free_pages);
 	free(q->copy);
 	free(q->copy_owner);
 	free(q->submit);
@@ -986,7 +987,6 @@ static void queue_free_resources(struct blk_queue *q)
 	q->indirect_buf = NULL;
 	q->slots = NULL;
 	q->free_slots = NULL;
-	q->free_pages = NULL;
 	q->copy = NULL;
 	q->copy_owner = NULL;
 	q->submit = NULL;
@@ -1007,43 +1007,32 @@ static void queue_free_resources(struct blk_queue *q)
 static int queue_alloc(struct blk_queue *q)
 {
 	unsigned int i, ents = ring_blkif_nr_ents(q->bd->abi, q->bd->ring_order);
-	size_t pool_bytes;
+	int rc;
 
 	q->nr_slots = ents < BLK_QUEUE_MAX_SLOTS ? ents : BLK_QUEUE_MAX_SLOTS;
-	q->pool_pages = BLK_QUEUE_POOL_PAGES;
-	pool_bytes = (size_t)q->pool_pages * RING_BLKIF_PAGE_SIZE;
-	/* Untouched pages cost nothing; the LIFO free stack reuses hot ones. */
-	q->pool = mmap(NULL, pool_bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (q->pool == MAP_FAILED) {
-		q->pool = NULL;
-		return -ENOMEM;
-	}
+	rc = blk_pool_init(&q->pool, BLK_QUEUE_POOL_PAGES);
+	if (rc < 0)
+		return rc;
 	if (posix_memalign((void **)&q->indirect_buf, RING_BLKIF_PAGE_SIZE,
 			   RING_BLKIF_MAX_INDIRECT_PAGES *
 				   RING_BLKIF_PAGE_SIZE)) {
 		q->indirect_buf = NULL;
 		return -ENOMEM;
 	}
-	q->max_copy = q->pool_pages;
+	q->max_copy = q->pool.nr_pages;
 	q->slots = calloc(q->nr_slots, sizeof(*q->slots));
 	q->free_slots = calloc(q->nr_slots, sizeof(*q->free_slots));
-	q->free_pages = calloc(q->pool_pages, sizeof(*q->free_pages));
 	q->copy = calloc(q->max_copy, sizeof(*q->copy));
 	q->copy_owner = calloc(q->max_copy, sizeof(*q->copy_owner));
 	q->submit = calloc(q->nr_slots, sizeof(*q->submit));
 	q->staged = calloc(q->nr_slots, sizeof(*q->staged));
 	q->events = calloc(q->nr_slots, sizeof(*q->events));
-	if (!q->slots || !q->free_slots || !q->free_pages || !q->copy ||
+	if (!q->slots || !q->free_slots || !q->copy ||
 	    !q->copy_owner || !q->submit || !q->events || !q->staged)
 		return -ENOMEM;
 	for (i = 0; i < q->nr_slots; i++)
 		q->free_slots[i] = q->nr_slots - 1 - i;
 	q->nr_free_slots = q->nr_slots;
-	/* Low pages on top, so consecutive takes are adjacent. */
-	for (i = 0; i < q->pool_pages; i++)
-		q->free_pages[i] = q->pool_pages - 1 - i;
-	q->nr_free_pages = q->pool_pages;
 	q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (q->efd < 0)
 		return -errno;

@@ -15,7 +15,19 @@
  * and libaio's completion ring, both in memory), as xenbackd does.
  *
  *   blk_relay -f FILE -m native|relay [-w read|write] [-b BYTES] [-Q DEPTH]
- *             [-t SECONDS] [-p POLL_US] [-F CPUS] [-B CPUS]
+ *             [-t SECONDS] [-p POLL_US] [-F CPUS] [-B CPUS] [-S]
+ *             [-L malloc|thp|4k]
+ *
+ * -S: sequential offsets (each I/O follows the previous one, wrapping at
+ * the end of the file) instead of random ones. -L: how the I/O buffers
+ * are laid out in memory: malloc (posix_memalign, the default), thp (a
+ * 2 MiB-aligned region with MADV_HUGEPAGE: a buffer of up to 2 MiB is
+ * physically contiguous) or 4k (MADV_NOHUGEPAGE, pages faulted in a
+ * shuffled order: physically scattered 4 KiB pages, as a pool of single
+ * pages gives). With -L, the mean number of physically contiguous runs
+ * per buffer (what the block layer counts as segments, before its
+ * max_segment_size limits) is printed as segs= (from /proc/self/pagemap,
+ * root only; 0 when unreadable).
  *
  * -F and -B pin the frontend and the backend (CPU lists as taskset's,
  * e.g. 0 or 0-1). native is fio's loop (io_submit, then io_getevents sleeping) in one
@@ -67,13 +79,24 @@ static struct {
 	unsigned int qd;
 	double secs;
 	unsigned int poll_us;
+	bool seq;
+	const char *layout;
 } o = { .bs = 4096, .qd = 1, .secs = 2 };
+
+static uint64_t seq_off;
+static double buf_segs;
 
 static uint64_t blocks;
 static uint64_t rng = 88172645463325252ull;
 
 static uint64_t next_off(void)
 {
+	if (o.seq) {
+		uint64_t off = seq_off;
+
+		seq_off = (seq_off + 1) % blocks;
+		return off * o.bs;
+	}
 	rng ^= rng << 13;
 	rng ^= rng >> 7;
 	rng ^= rng << 17;
@@ -111,13 +134,88 @@ static void die(const char *what)
 	exit(2);
 }
 
+/* Physically contiguous runs in [b, b + len) (0: pagemap unreadable). */
+static unsigned int phys_runs(const uint8_t *b, size_t len)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	uint64_t prev = 0, e;
+	unsigned int runs = 0;
+	size_t i;
+
+	if (fd < 0)
+		return 0;
+	for (i = 0; i < len; i += 4096) {
+		off_t at = (off_t)((uintptr_t)(b + i) / 4096 * 8);
+
+		if (pread(fd, &e, 8, at) != 8 || !(e & (1ull << 63)) ||
+		    !(e & ((1ull << 55) - 1))) {
+			runs = 0;
+			break;
+		}
+		e &= (1ull << 55) - 1;
+		if (!i || e != prev + 1)
+			runs++;
+		prev = e;
+	}
+	close(fd);
+	return runs;
+}
+
 static void *buffers(void)
 {
-	void *b;
+	size_t len = o.bs * MAX_QD, huge = 2u << 20, i, n = len / 4096;
+	uint8_t *b;
+	void *m;
 
-	if (posix_memalign(&b, 4096, o.bs * MAX_QD))
-		die("posix_memalign");
-	memset(b, 0x5a, o.bs * MAX_QD);
+	if (!o.layout || !strcmp(o.layout, "malloc")) {
+		if (posix_memalign(&m, 4096, len))
+			die("posix_memalign");
+		b = m;
+		memset(b, 0x5a, len);
+	} else if (!strcmp(o.layout, "thp")) {
+		m = mmap(NULL, len + huge, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			die("mmap");
+		b = (uint8_t *)(((uintptr_t)m + huge - 1) & ~(uintptr_t)(huge - 1));
+		if (madvise(b, len, MADV_HUGEPAGE) < 0)
+			die("madvise");
+		memset(b, 0x5a, len);
+	} else {
+		uint32_t *order = malloc(n * sizeof(*order));
+
+		m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED || !order)
+			die("mmap");
+		b = m;
+		if (madvise(b, len, MADV_NOHUGEPAGE) < 0)
+			die("madvise");
+		for (i = 0; i < n; i++)
+			order[i] = (uint32_t)i;
+		for (i = n - 1; i > 0; i--) {
+			size_t j;
+
+			rng ^= rng << 13;
+			rng ^= rng >> 7;
+			rng ^= rng << 17;
+			j = (size_t)(rng % (i + 1));
+			uint32_t t = order[i];
+
+			order[i] = order[j];
+			order[j] = t;
+		}
+		for (i = 0; i < n; i++)
+			b[(size_t)order[i] * 4096] = 0x5a;
+		free(order);
+	}
+	if (o.layout) {
+		unsigned int runs = 0;
+
+		for (i = 0; i < o.qd; i++)
+			runs += phys_runs(b + i * o.bs, o.bs);
+		buf_segs = (double)runs / o.qd;
+	}
 	return b;
 }
 
@@ -172,9 +270,12 @@ static void run_native(int fd)
 		if (io_submit(ctx, n, p) != n)
 			die("io_submit");
 	}
-	printf("RELAY mode=native ios=%" PRIu64 " secs=%.3f iops=%.0f cpu_us=%.2f\n",
+	printf("RELAY mode=native ios=%" PRIu64 " secs=%.3f iops=%.0f cpu_us=%.2f",
 	       ios, el, (double)ios / el,
 	       (double)(self_cpu_us() - c0) / (double)ios);
+	if (o.layout)
+		printf(" segs=%.1f", buf_segs);
+	printf("\n");
 }
 
 /* libaio's completion ring, mapped by io_setup (as blk/queue.c reads it). */
@@ -426,7 +527,7 @@ int main(int argc, char **argv)
 	struct stat st;
 	int c, fd;
 
-	while ((c = getopt(argc, argv, "f:m:w:b:Q:t:p:F:B:")) != -1) {
+	while ((c = getopt(argc, argv, "f:m:w:b:Q:t:p:F:B:SL:")) != -1) {
 		switch (c) {
 		case 'f': o.file = optarg; break;
 		case 'm': o.relay = !strcmp(optarg, "relay"); break;
@@ -437,6 +538,8 @@ int main(int argc, char **argv)
 		case 'p': o.poll_us = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'F': front_cpus = optarg; break;
 		case 'B': back_cpus = optarg; break;
+		case 'S': o.seq = true; break;
+		case 'L': o.layout = optarg; break;
 		default:
 			fprintf(stderr, "usage: see the header of blk_relay.c\n");
 			return 2;
