@@ -27,8 +27,11 @@
 # is the noise, 3 on tmpfs, where only CPU counts); BENCH_BLK_SECONDS
 # (default 2) per run; BENCH_BLK_MB (default 256) file size;
 # BENCH_BLK_DATA=copy|map to choose the daemon's data path (default: its
-# own default); the daemon's other settings come from the environment
-# (e.g. XENBACKD_BLK_POLL_US=0 to compare without polling).
+# own default); a list ("copy map") runs one xenbackd arm per data path in
+# every round (each vbd gets direct-io-safe 0 or 1, the daemon stays on
+# auto), each arm's lines named WORKLOAD@ARM; the daemon's other settings
+# come from the environment (e.g. XENBACKD_BLK_POLL_US=0 to compare
+# without polling).
 # BENCH_BLK_CPU_DAEMON, BENCH_BLK_CPU_FRONT, BENCH_BLK_CPU_NATIVE: CPU
 # lists (taskset -c) for placement experiments; unset, unpinned.
 # BENCH_BLK_RELAY: polling budgets (us) of extra arms running blk_relay,
@@ -65,7 +68,7 @@ trap cleanup EXIT INT TERM
 
 as0() { timeout 20 $X run "$H" 0 -- "$@"; }
 add_vbd() {
-	d=$1 v=$2 params=$3
+	d=$1 v=$2 params=$3 dio=${4:-}
 	be=/local/domain/0/backend/vbd/$d/$v
 	fe=/local/domain/$d/device/vbd/$v
 	as0 xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 \
@@ -74,6 +77,7 @@ add_vbd() {
 	as0 xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$d" \
 		"$be/online" 1 "$be/params" "$params" "$be/mode" w \
 		"$be/device-type" disk "$be/state" 1
+	[ -z "$dio" ] || as0 xenstore-write "$be/direct-io-safe" "$dio"
 	as0 xenstore-chmod -r "$be" n0 "r$d"
 }
 del_vbd() {
@@ -85,9 +89,14 @@ cpu_ticks() { awk '{ print $14 + $15 }' /proc/"$dpid"/stat; }
 timeout 30 $X start "$H" >/dev/null
 # The guest asks for persistent grants, as Linux's blkfront does by default.
 FRONT_OPTS=-p
-if [ -n "${BENCH_BLK_DATA:-}" ]; then
-	export XENBACKD_BLK_DATA="$BENCH_BLK_DATA"
-fi
+# Data path arms: one xenbackd run per arm and round.
+ARMS=-
+case ${BENCH_BLK_DATA:-} in
+'') ;;
+*' '*) ARMS=$BENCH_BLK_DATA ;;
+*) export XENBACKD_BLK_DATA="$BENCH_BLK_DATA" ;;
+esac
+arm_dio() { case $1 in copy) echo 0 ;; map) echo 1 ;; esac; }
 (eval "$($X env "$H" 0)" && exec $PIN_DAEMON "$DAEMON" --foreground --kinds vbd --log-target stderr \
 	--log-level warning --control-socket "$tmp/ctl.sock") \
 	>"$tmp/daemon.log" 2>&1 &
@@ -119,7 +128,7 @@ run_native() {
 run_xenbackd() {
 	file=$1 rw=$2 bs=$3 qd=$4
 	devid=$((devid + 16))
-	add_vbd $dom $devid "$file"
+	add_vbd $dom $devid "$file" "$(arm_dio "$arm")"
 	t0=$(cpu_ticks)
 	d0=$(dev_snap)
 	res=$(timeout $((SECS + 60)) $X run "$H" $dom -- $PIN_FRONT "$FRONT" -d $devid \
@@ -136,7 +145,7 @@ run_xenbackd() {
 	x_iops=$(awk -v i="$ios" -v s="$secs" 'BEGIN { printf "%.0f", i / s }')
 	x_us=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v i="$ios" \
 		'BEGIN { printf "%.2f", (i > 0) ? t / hz * 1000000 / i : 0 }')
-	dev_report xenbackd "$d0" "$d1" "$ios"
+	dev_report "xenbackd$(arm_at "$arm")" "$d0" "$d1" "$ios"
 }
 
 # BENCH_BLK_DEVSTAT=DISK (e.g. vda): for each run, what the disk under the
@@ -196,6 +205,17 @@ relay_ratios() {
 }
 
 # run_one NAME FILE RW BS QD ROUNDS
+run_xenbackd_arms() {
+	for arm in $arm_order; do
+		run_xenbackd "$@"
+		eval "x_iops_$(arm_id "$arm")=\$x_iops x_us_$(arm_id "$arm")=\$x_us"
+	done
+}
+arm_id() { case $1 in -) echo d ;; *) echo "$1" ;; esac; }
+reverse() { rev=''; for w in "$@"; do rev="$w $rev"; done; echo "$rev"; }
+arm_at() { case $1 in -) ;; *) echo "@$1" ;; esac; }
+
+# run_one NAME FILE RW BS QD ROUNDS
 run_one() {
 	name=$1 file=$2 rw=$3 bs=$4 qd=$5 rounds=$6
 	if [ -n "${BENCH_BLK_ONLY:-}" ] &&
@@ -205,8 +225,13 @@ run_one() {
 	# A guest of its own per workload: each run's simulated blkfront
 	# takes ~4.1 MiB of the guest's memory (its pool), not given back.
 	dom=$((dom + 1))
-	timeout 30 $X create "$H" $dom --mem $((8 + 5 * rounds)) >/dev/null
-	xs='' ns='' rs='' xcs='' ncs='' rcs=''
+	narms=$(echo $ARMS | wc -w)
+	timeout 30 $X create "$H" $dom --mem $((8 + 5 * rounds * narms)) >/dev/null
+	ns='' ncs=''
+	for arm in $ARMS; do
+		a=$(arm_id "$arm")
+		eval "xs_$a='' rs_$a='' xcs_$a='' rcs_$a=''"
+	done
 	for p in ${BENCH_BLK_RELAY:-}; do eval "relay_$p=''"; done
 	r=0
 	while [ $r -lt "$rounds" ]; do
@@ -214,42 +239,59 @@ run_one() {
 		# (N X, X N, N X...): a pair shares the machine's moment,
 		# and neither side is always first.
 		if [ $((r % 2)) -eq 0 ]; then
+			arm_order=$ARMS
 			run_native "$file" "$rw" "$bs" "$qd"
-			run_xenbackd "$file" "$rw" "$bs" "$qd"
+			run_xenbackd_arms "$file" "$rw" "$bs" "$qd"
 			run_relays "$file" "$rw" "$bs" "$qd"
 		else
+			# shellcheck disable=SC2086 # one word per arm
+			arm_order=$(reverse $ARMS)
 			run_relays "$file" "$rw" "$bs" "$qd"
-			run_xenbackd "$file" "$rw" "$bs" "$qd"
+			run_xenbackd_arms "$file" "$rw" "$bs" "$qd"
 			run_native "$file" "$rw" "$bs" "$qd"
 		fi
 		if [ "$bs" = 4k ]; then
-			x=$x_iops n=$n_iops
+			n=$n_iops
 		else
-			x=$(awk -v i="$x_iops" 'BEGIN { printf "%.1f", i * 1048576 / 1e6 }')
 			n=$(awk -v k="$n_kbs" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }')
 		fi
-		ratio=$(awk -v x="$x" -v b="$n" 'BEGIN { printf "%.3f", (b > 0) ? x / b : 0 }')
-		rcpu=$(awk -v x="$x_us" -v b="$n_us" 'BEGIN { printf "%.3f", (b > 0) ? x / b : 0 }')
-		xs="$xs $x" ns="$ns $n" rs="$rs $ratio"
-		xcs="$xcs $x_us" ncs="$ncs $n_us" rcs="$rcs $rcpu"
+		ns="$ns $n" ncs="$ncs $n_us"
+		r=$((r + 1))
+		for arm in $ARMS; do
+			a=$(arm_id "$arm")
+			eval "x=\$x_iops_$a x_us=\$x_us_$a"
+			if [ "$bs" != 4k ]; then
+				x=$(awk -v i="$x" 'BEGIN { printf "%.1f", i * 1048576 / 1e6 }')
+			fi
+			ratio=$(awk -v x="$x" -v b="$n" 'BEGIN { printf "%.3f", (b > 0) ? x / b : 0 }')
+			rcpu=$(awk -v x="$x_us" -v b="$n_us" 'BEGIN { printf "%.3f", (b > 0) ? x / b : 0 }')
+			eval "xs_$a=\"\$xs_$a $x\" rs_$a=\"\$rs_$a $ratio\""
+			eval "xcs_$a=\"\$xcs_$a $x_us\" rcs_$a=\"\$rcs_$a $rcpu\""
+			[ "$rounds" -gt 1 ] &&
+				echo "# blk $name$(arm_at "$arm") round $r/$rounds: xenbackd $x native $n ratio $ratio; cpu us/IO $x_us $n_us" >&2
+		done
+		r=$((r - 1))
 		relay_ratios "$n"
 		r=$((r + 1))
-		[ "$rounds" -gt 1 ] &&
-			echo "# blk $name round $r/$rounds: xenbackd $x native $n ratio $ratio; cpu us/IO $x_us $n_us" >&2
 	done
 	# shellcheck disable=SC2086 # word splitting wanted: one value each
-	mx=$(median $xs) mn=$(median $ns) mr=$(median $rs)
-	# shellcheck disable=SC2086
-	mxc=$(median $xcs) mnc=$(median $ncs) mrc=$(median $rcs)
-	if [ "$bs" = 4k ]; then
-		printf 'bench blk %s: xenbackd %.0f IOPS, native %.0f IOPS, ratio %.3f\n' \
-			"$name" "$mx" "$mn" "$mr"
-	else
-		printf 'bench blk %s: xenbackd %.1f MB/s, native %.1f MB/s, ratio %.3f\n' \
-			"$name" "$mx" "$mn" "$mr"
-	fi
-	printf 'bench blk %s-cpu: xenbackd %.2f us/IO, native %.2f us/IO, ratio %.3f\n' \
-		"$name" "$mxc" "$mnc" "$mrc"
+	mn=$(median $ns) mnc=$(median $ncs)
+	for arm in $ARMS; do
+		a=$(arm_id "$arm")
+		lname=$name$(arm_at "$arm")
+		eval "xs=\$xs_$a rs=\$rs_$a xcs=\$xcs_$a rcs=\$rcs_$a"
+		# shellcheck disable=SC2086,SC2154
+		mx=$(median $xs) mr=$(median $rs) mxc=$(median $xcs) mrc=$(median $rcs)
+		if [ "$bs" = 4k ]; then
+			printf 'bench blk %s: xenbackd %.0f IOPS, native %.0f IOPS, ratio %.3f\n' \
+				"$lname" "$mx" "$mn" "$mr"
+		else
+			printf 'bench blk %s: xenbackd %.1f MB/s, native %.1f MB/s, ratio %.3f\n' \
+				"$lname" "$mx" "$mn" "$mr"
+		fi
+		printf 'bench blk %s-cpu: xenbackd %.2f us/IO, native %.2f us/IO, ratio %.3f\n' \
+			"$lname" "$mxc" "$mnc" "$mrc"
+	done
 	timeout 30 $X destroy "$H" $dom >/dev/null 2>&1 || true
 	for p in ${BENCH_BLK_RELAY:-}; do
 		eval "v=\$relay_$p"
