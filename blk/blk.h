@@ -255,21 +255,8 @@ struct blk_poll {
 	uint32_t ns[BLK_POLL_STATES];	/* current budget per state */
 	unsigned int state;		/* of the sleep in progress */
 	uint64_t idle_since;		/* when that idle period began */
-	/* Whether the backing completes inside io_submit (poll.c). */
-	bool did_io;			/* I/O completed since the last idle
-					 * with nothing in flight */
-	bool io_waited;			/* the worker waited for the disk
-					 * since then */
-	uint8_t waits;			/* one bit per such period, newest
-					 * lowest: 1 if it waited */
 };
 
-/* Periods (of the last 8) with a wait for the disk above which the
- * request ring is not polled when nothing is in flight. */
-#define BLK_POLL_WAITS_LIMIT 4
-
-/* The worker is about to wait in this state: how long to poll (ns). */
-uint32_t blk_poll_budget(struct blk_poll *p, unsigned int state);
 /* After a sleep: the whole idle time (polling + sleep) of that state. */
 void blk_poll_adapt(struct blk_poll *p, unsigned int state,
 		    uint64_t waited_ns);

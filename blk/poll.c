@@ -19,33 +19,6 @@
 #include <errno.h>
 #include <stdlib.h>
 
-/*
- * What pays differs with the backing (docs/perf.md, "Session 5"). On a
- * disk the worker waits for every I/O: polling libaio's completion ring
- * then saves the wake-up through the host, but polling the request ring
- * once the answer is out costs more than it saves (the frontend, woken by
- * that answer, is kept from the CPU the worker spins on). On tmpfs, or
- * anything completing inside io_submit, there is no wait for the disk and
- * polling the request ring is what pays. So the request ring is polled
- * with nothing in flight only while the recent periods of I/O (from one
- * such idle to the next, with at least one completion) mostly went
- * without waiting for the disk; with I/O in flight both rings are polled.
- */
-uint32_t blk_poll_budget(struct blk_poll *p, unsigned int state)
-{
-	if (state == BLK_POLL_IO) {
-		p->io_waited = true;
-		return p->ns[BLK_POLL_IO];
-	}
-	if (p->did_io) {
-		p->waits = (uint8_t)(p->waits << 1 | (p->io_waited ? 1 : 0));
-		p->did_io = p->io_waited = false;
-	}
-	if (__builtin_popcount(p->waits) > BLK_POLL_WAITS_LIMIT)
-		return 0;
-	return p->ns[BLK_POLL_RING];
-}
-
 void blk_poll_adapt(struct blk_poll *p, unsigned int state,
 		    uint64_t waited_ns)
 {

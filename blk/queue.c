@@ -853,7 +853,6 @@ static void reap_completions(struct blk_queue *q)
 	int n, i;
 
 	while ((n = reap_events(q)) > 0) {
-		q->poll.did_io = true;
 		for (i = 0; i < n; i++)
 			complete_one(q, q->events[i].data,
 				     (long)q->events[i].res);
@@ -917,7 +916,7 @@ static bool queue_idle(void *arg)
 	struct blk_queue *q = arg;
 	struct blk_poll *p = &q->poll;
 	unsigned int state = q->in_use ? BLK_POLL_IO : BLK_POLL_RING;
-	uint64_t t0 = xb_worker_now_ns(), budget = blk_poll_budget(p, state);
+	uint64_t t0 = xb_worker_now_ns(), budget = p->ns[state];
 
 	for (;;) {
 		if (aio_ready(q)) {

@@ -169,57 +169,8 @@ static void test_setting(void)
 	xb_config_use(NULL);
 }
 
-/* One period of I/O as the worker sees it: a wait for the disk (or
- * none: the backing completed inside io_submit), a completion, then the
- * wait with nothing in flight, whose budget is returned. */
-static uint32_t period(struct blk_poll *p, bool disk)
-{
-	if (disk)
-		blk_poll_budget(p, BLK_POLL_IO);
-	p->did_io = true;
-	return blk_poll_budget(p, BLK_POLL_RING);
-}
-
-static void test_by_backing(void)
-{
-	struct blk_poll p = fresh(50);
-	uint32_t got[8];
-	unsigned int i;
-
-	p.ns[BLK_POLL_RING] = 40000;
-	p.ns[BLK_POLL_IO] = 30000;
-	for (i = 0; i < 8; i++)
-		got[i] = period(&p, false);
-	check(got[0] == 40000 && got[7] == 40000,
-	      "a backing completing inside io_submit: the request ring polled",
-	      "%u %u", got[0], got[7]);
-	for (i = 0; i < 8; i++)
-		got[i] = period(&p, true);
-	check(got[BLK_POLL_WAITS_LIMIT - 1] == 40000 &&
-		      got[BLK_POLL_WAITS_LIMIT] == 0 && got[7] == 0,
-	      "waiting for the disk every time: the request ring no longer "
-	      "polled with nothing in flight",
-	      "%u %u %u", got[BLK_POLL_WAITS_LIMIT - 1],
-	      got[BLK_POLL_WAITS_LIMIT], got[7]);
-	check(blk_poll_budget(&p, BLK_POLL_IO) == 30000,
-	      "with I/O in flight the disk's completions are still polled",
-	      "%u", blk_poll_budget(&p, BLK_POLL_IO));
-	for (i = 0; i < 5; i++)
-		got[i] = blk_poll_budget(&p, BLK_POLL_RING);
-	check(got[4] == 0, "idle waits without I/O change nothing", "%u",
-	      got[4]);
-	/* The wait for the disk above counts in the next period. */
-	for (i = 0; i < 8; i++)
-		got[i] = period(&p, false);
-	check(got[3] == 0 && got[4] == 40000,
-	      "the request ring polled again once most periods are without "
-	      "a wait",
-	      "%u %u", got[3], got[4]);
-}
-
 int main(void)
 {
-	test_by_backing();
 	test_grows_to_max();
 	test_caught_keeps();
 	test_idle_stops();
