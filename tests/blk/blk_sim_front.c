@@ -302,6 +302,35 @@ static bool io_carries_on(struct blkfront *bf, uint64_t at, uint64_t tag)
 }
 
 /*
+ * The test's command cmd (none given: a FAIL), reported as `what`; the
+ * guest's output flushed first, as the command may print.
+ */
+static void run_test_command(const char *cmd, const char *what)
+{
+	int st;
+
+	fflush(stdout);
+	st = cmd ? system(cmd) : -1;
+	REPORT(st == 0, what, "command %d", st);
+}
+
+/*
+ * The opening of the scenarios where the backing turns against a feature:
+ * the feature (a backend node) was offered at connect; then, if `change`
+ * is named, the test's command makes the backing change so.
+ */
+static void backing_turns(bool offered, const char *feature, const char *cmd,
+			  const char *change)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "%s offered at connect", feature);
+	REPORT(offered, what, "absent");
+	if (change)
+		run_test_command(cmd, change);
+}
+
+/*
  * The backing stops taking discards after the connect offered them (cmd,
  * the operator's, e.g. discard turned off on a loop device): a discard is
  * answered BLKIF_RSP_EOPNOTSUPP, as blkback does; the rest carries on.
@@ -310,12 +339,8 @@ static void scenario_nodiscard(struct blkfront *bf, const char *cmd)
 {
 	int st;
 
-	REPORT(bf->feat_discard, "feature-discard offered at connect",
-	       "absent");
-	fflush(stdout);
-	st = cmd ? system(cmd) : -1;
-	REPORT(st == 0, "the backing stops taking discards", "command %d",
-	       st);
+	backing_turns(bf->feat_discard, "feature-discard", cmd,
+		      "the backing stops taking discards");
 	st = blkfront_discard(bf, 0, 0, 8, false);
 	REPORT(st == BLKIF_RSP_EOPNOTSUPP,
 	       "a discard the backing refuses: EOPNOTSUPP", "status %d", st);
@@ -331,14 +356,8 @@ static void scenario_nodiscard(struct blkfront *bf, const char *cmd)
 /* The backing becomes slow to discard (cmd makes it so). */
 static void make_discard_slow(struct blkfront *bf, const char *cmd)
 {
-	int st;
-
-	REPORT(bf->feat_discard, "feature-discard offered at connect",
-	       "absent");
-	fflush(stdout);
-	st = cmd ? system(cmd) : -1;
-	REPORT(st == 0, "the backing becomes slow to discard", "command %d",
-	       st);
+	backing_turns(bf->feat_discard, "feature-discard", cmd,
+		      "the backing becomes slow to discard");
 }
 
 /*
@@ -432,9 +451,7 @@ static void scenario_discard_whole(struct blkfront *bf, const char *cmd)
 	}
 	REPORT(st == BLKIF_RSP_OKAY, "patterns written over the disk",
 	       "status %d", st);
-	fflush(stdout);
-	st = cmd ? system(cmd) : -1;
-	REPORT(st == 0, "the backing holds the data", "command %d", st);
+	run_test_command(cmd, "the backing holds the data");
 	st = blkfront_discard(bf, 0, 0, bf->sectors, false);
 	REPORT(st == BLKIF_RSP_OKAY, "one discard of the whole disk",
 	       "status %d", st);
@@ -475,8 +492,9 @@ static void scenario_noflush(struct blkfront *bf, bool again)
 	int st;
 
 	if (!again) {
-		REPORT(bf->feat_flush, "feature-flush-cache offered at connect",
-		       "absent");
+		/* The test made the backing refuse flushes before. */
+		backing_turns(bf->feat_flush, "feature-flush-cache", NULL,
+			      NULL);
 		REPORT(io_carries_on(bf, 0, 11), "data written", "lost");
 		st = blkfront_io(bf, 0, BLKIF_OP_FLUSH_DISKCACHE, 0, NULL, 0,
 				 0);
@@ -946,14 +964,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind >= argc) {
-		fprintf(stderr, "scenario?\n");
-		return 2;
-	}
-	sc = argv[optind];
-	bf = blkfront_start(devid, &o);
-	if (!bf)
-		return 1;
+	rc = blkfront_start_scenario(argc, argv, devid, &o, &sc, &bf);
+	if (rc)
+		return rc;
 
 	if (!strcmp(sc, "verify"))
 		scenario_verify(bf, expect);
