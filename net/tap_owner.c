@@ -20,8 +20,8 @@
 #include "net/tap.h"
 
 #define REC_MAX 512
-/* Not a character of an interface name: never a record's own name. */
-#define TMP_SUFFIX "~"
+/* XB_RUN_TMP_SUFFIX is not a character of an interface name: never a
+ * record's own name. */
 /* What net_tap_open_queue() makes: a TAP of ours has at least these. */
 #define OUR_FLAGS (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE)
 
@@ -139,32 +139,18 @@ static int record_load(const char *ifname, struct tap_record *r)
 /* Written whole under a temporary name, then renamed over. */
 static int record_save(const char *ifname, const struct tap_record *r)
 {
-	char tmp[XBS_PATH_MAX + IFNAMSIZ + 8], path[sizeof(tmp)];
+	char path[XBS_PATH_MAX + IFNAMSIZ + 8];
 	char text[REC_MAX];
-	int fd, n, rc;
+	int n, rc;
 
 	rc = make_record_dir();
-	if (!rc)
-		rc = record_path(tmp, sizeof(tmp), ifname, TMP_SUFFIX);
 	if (!rc)
 		rc = record_path(path, sizeof(path), ifname, "");
 	if (rc)
 		return rc;
 	n = snprintf(text, sizeof(text), "ifindex=%u\nnetns=%s\nbackend=%s\n",
 		     r->ifindex, r->netns, r->backend);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, (size_t)n) != n)
-		rc = errno ? -errno : -EIO;
-	if (close(fd) < 0 && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc)
-		unlink(tmp);
-	return rc;
+	return xb_run_write(path, text, (size_t)n);
 }
 
 static void record_drop(const char *ifname)
@@ -385,7 +371,7 @@ void net_tap_sweep(struct xbs *xs, const char *backend_dir)
 
 		if (e->d_name[0] == '.')
 			continue;
-		if (len > 1 && e->d_name[len - 1] == TMP_SUFFIX[0]) {
+		if (len > 1 && e->d_name[len - 1] == XB_RUN_TMP_SUFFIX[0]) {
 			/* A record a crash left half-written. */
 			unlinkat(dirfd(d), e->d_name, 0);
 			continue;

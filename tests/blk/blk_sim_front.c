@@ -37,6 +37,7 @@
  *          -p (persistent) -S expected-sectors -s seed -n name
  *          -B sector-that-cannot-be-written -T backing-file-to-cut-short
  *          -W seconds to stay connected and idle after the scenario
+ *          -U file: or until this file exists
  */
 #include "tests/xensim/front/blkfront.h"
 
@@ -894,6 +895,20 @@ static void scenario_resize(struct blkfront *bf, const char *path,
 	       "status %d", st);
 }
 
+/*
+ * Connected and idle for secs, or until the file `until` exists (the
+ * test says when it is done with the device meanwhile).
+ */
+static void stay_idle(double secs, const char *until)
+{
+	fflush(stdout);
+	for (double t = 0; t < secs; t += 0.05) {
+		if (until && access(until, F_OK) == 0)
+			return;
+		usleep(50000);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct blkfront_opts o = { .nr_queues = 1, .timeout_ms = 15000 };
@@ -903,13 +918,14 @@ int main(int argc, char **argv)
 	size_t bs = 4096;
 	unsigned int qd = 1;
 	double secs = 3, idle_after = 0;
+	const char *idle_until = NULL;
 	uint64_t resize_to = 0;
 	unsigned int devid = 51712;
 	struct blkfront *bf;
 	const char *sc;
 	int c, rc;
 
-	while ((c = getopt(argc, argv, "d:q:o:a:i:pS:s:n:B:T:w:b:Q:t:R:C:W:")) != -1) {
+	while ((c = getopt(argc, argv, "d:q:o:a:i:pS:s:n:B:T:w:b:Q:t:R:C:W:U:")) != -1) {
 		if (blkfront_common_opt(c, optarg, &o, &devid))
 			continue;
 		switch (c) {
@@ -959,6 +975,9 @@ int main(int argc, char **argv)
 		case 'W':
 			idle_after = strtod(optarg, NULL);
 			break;
+		case 'U':
+			idle_until = optarg;
+			break;
 		default:
 			fprintf(stderr, "usage: see the source\n");
 			return 2;
@@ -1003,10 +1022,8 @@ int main(int argc, char **argv)
 	else
 		REPORT(0, sc, "unknown scenario");
 
-	if (idle_after > 0) {
-		fflush(stdout);
-		usleep((useconds_t)(idle_after * 1e6));
-	}
+	if (idle_after > 0)
+		stay_idle(idle_after, idle_until);
 	if (strcmp(sc, "rogue")) {
 		rc = blkfront_disconnect(bf);
 		REPORT(rc == 0, "disconnect: backend Closed", "state %d",
