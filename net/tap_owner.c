@@ -315,6 +315,31 @@ static bool device_exists(struct xbs *xs, const char *backend_dir,
 	return xb_device_still_there(xs, backend_dir, domid, devid);
 }
 
+/*
+ * The netdev of a record made in this namespace is not here (any more, or
+ * not with its index): deleted, or moved to another namespace (`ip link
+ * set ... netns`), where no daemon can prove it ours and it lives on until
+ * that namespace goes (docs/net.md). Said, because in the second case a
+ * persistent TAP is left behind, and if its device is still there the
+ * device gets a new TAP that its hotplug script never configured.
+ */
+static void netdev_gone(struct xbs *xs, const char *backend_dir,
+			const char *ifname, const struct tap_record *r)
+{
+	if (device_exists(xs, backend_dir, r->backend))
+		xb_warn("TAP %s of %s, left by an earlier daemon, is not in "
+			"this network namespace (deleted, or moved to "
+			"another): the device gets a new one, which its "
+			"hotplug script has not configured (no bridge port, "
+			"address or MTU)",
+			ifname, r->backend);
+	else
+		xb_info("TAP %s of %s, gone with its device, is not in this "
+			"network namespace (deleted, or moved to another, "
+			"where it is left): record dropped",
+			ifname, r->backend);
+}
+
 static void sweep_one(struct xbs *xs, const char *backend_dir,
 		      const char *ifname)
 {
@@ -334,9 +359,8 @@ static void sweep_one(struct xbs *xs, const char *backend_dir,
 		/* Another namespace's record is not ours to judge. */
 		if (!netns_id(ns, sizeof(ns)) && strcmp(ns, r.netns))
 			return;
-		xb_debug("TAP %s of %s is gone: record dropped", ifname,
-			 r.backend);
 		record_drop(ifname);
+		netdev_gone(xs, backend_dir, ifname, &r);
 		return;
 	}
 	if (device_exists(xs, backend_dir, r.backend))
