@@ -287,15 +287,25 @@ const struct xb_config_value *xb_config_value(const struct xb_config *cfg,
 	return NULL;
 }
 
+static const struct xb_config *config_kept;
+
+void xb_config_keep(const struct xb_config *kept)
+{
+	config_kept = kept;
+}
+
 const char *xb_setting_get(const struct xb_kind *kind, const char *name,
 			   const char **via)
 {
 	const struct xb_config_value *v;
 
-	v = xb_config_value(config_in_use, kind, name);
+	v = xb_config_value(config_kept, kind, name);
+	if (!v)
+		v = xb_config_value(config_in_use, kind, name);
 	if (v) {
+		/* A kept default has no via: it is still the default. */
 		if (via)
-			*via = v->via;
+			*via = v->via[0] ? v->via : NULL;
 		return v->value;
 	}
 	if (via)
@@ -304,6 +314,106 @@ const char *xb_setting_get(const struct xb_kind *kind, const char *name,
 		if (!strcmp(st->name, name))
 			return st->def;
 	return NULL;
+}
+
+/* ---- a device's record of its settings ------------------------------- */
+
+/* Where a setting in force comes from, as the start-up line says it. */
+static const char *origin_of(const struct xb_kind *kind, const char *name)
+{
+	const struct xb_config_value *v;
+
+	v = xb_config_value(config_kept, kind, name);
+	if (!v)
+		v = xb_config_value(config_in_use, kind, name);
+	return v ? v->origin : "default";
+}
+
+int xb_config_record(const struct xb_kind *kind, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (const struct xb_setting *st = kind->settings; st && st->name;
+	     st++) {
+		const char *via, *value = xb_setting_get(kind, st->name, &via);
+		char line[CONFIG_LINE_MAX];
+		int w;
+
+		w = snprintf(line, sizeof(line), "%s-%s\t%s\t%s\t%s",
+			     kind->type, st->name, value, via ? via : "",
+			     origin_of(kind, st->name));
+		if (w < 0 || (size_t)w >= sizeof(line))
+			return -ENOSPC;
+		/* A file name is the operator's: one line per setting. */
+		for (char *c = line; *c; c++)
+			if (*c == '\n')
+				*c = '?';
+		w = snprintf(buf + n, len - n, "%s\n", line);
+		if (w < 0 || (size_t)w >= len - n)
+			return -ENOSPC;
+		n += (size_t)w;
+	}
+	return (int)n;
+}
+
+/* One "<key>\t<value>\t<via>\t<origin>" line (cut in place) into kept. */
+static int read_record_line(struct xb_config *kept, const struct xb_kind *kind,
+			    char *line)
+{
+	char *f[4];
+	size_t tl = strlen(kind->type);
+
+	f[0] = line;
+	for (int i = 1; i < 4; i++) {
+		f[i] = strchr(f[i - 1], '\t');
+		if (!f[i])
+			return -EINVAL;
+		*f[i]++ = '\0';
+	}
+	if (strncmp(f[0], kind->type, tl) || f[0][tl] != '-')
+		return 0;
+	for (const struct xb_setting *st = kind->settings; st && st->name;
+	     st++) {
+		struct xb_config_value *v;
+
+		if (strcmp(f[0] + tl + 1, st->name) ||
+		    strlen(f[1]) >= XB_SETTING_VALUE_MAX ||
+		    strlen(f[2]) >= XB_SETTING_VALUE_MAX || !st->valid(f[1]))
+			continue;
+		v = value_slot(kept, kind, st);
+		if (!v)
+			return 0;
+		snprintf(v->value, sizeof(v->value), "%s", f[1]);
+		snprintf(v->via, sizeof(v->via), "%s", f[2]);
+		snprintf(v->origin, sizeof(v->origin), "%s", f[3]);
+		return 1;
+	}
+	return 0;
+}
+
+int xb_config_read_record(struct xb_config *kept, const struct xb_kind *kind,
+			  const char *text)
+{
+	char line[CONFIG_LINE_MAX];
+	int rc;
+
+	xb_config_defaults(kept);
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+
+		if (n >= sizeof(line) || text[n] != '\n')
+			return -EINVAL;
+		memcpy(line, text, n);
+		line[n] = '\0';
+		text += n + 1;
+		rc = read_record_line(kept, kind, line);
+		if (rc < 0)
+			return rc;
+	}
+	/* A key given twice is one setting (the last line's value). */
+	return (int)kept->nr_values;
 }
 
 static int parse_line(struct xb_config *cfg, char *line, const char *origin,

@@ -91,6 +91,26 @@ void xb_config_apply_env(struct xb_config *cfg);
  * keeps cfg alive.
  */
 void xb_config_use(const struct xb_config *cfg);
+/*
+ * The settings a device keeps while it stays connected (backend/kept.c):
+ * while kept is not NULL, xb_setting_get() answers from it first, then
+ * from the configuration in force. Main thread only.
+ */
+void xb_config_keep(const struct xb_config *kept);
+/*
+ * A record of every setting of kind as xb_setting_get() answers now, one
+ * line each, "<type>-<name>\t<value>\t<via>\t<origin>\n" (via empty for a
+ * default). Returns its length, or -ENOSPC when len is too small.
+ */
+int xb_config_record(const struct xb_kind *kind, char *buf, size_t len);
+/*
+ * Reads a record (NUL-terminated) into kept, cleared first: the lines
+ * naming one of kind's settings with a value its check accepts (others are
+ * skipped: a record may come from another version of the daemon). Returns
+ * how many settings it keeps, or -EINVAL if a line is not a record's line.
+ */
+int xb_config_read_record(struct xb_config *kept, const struct xb_kind *kind,
+			  const char *text);
 /* The kind setting key's entry, or NULL when nothing set it. */
 const struct xb_config_value *xb_config_value(const struct xb_config *cfg,
 					      const struct xb_kind *kind,

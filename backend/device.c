@@ -3,6 +3,7 @@
  * node reads and writes, failure, logging (see device.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,4 +284,27 @@ void xb_set_run_dir(const char *dir)
 const char *xb_run_dir(void)
 {
 	return run_dir;
+}
+
+int xb_run_write(const char *path, const char *text, size_t len)
+{
+	char tmp[XBS_PATH_MAX + 64];
+	int fd, n, rc = 0;
+
+	n = snprintf(tmp, sizeof(tmp), "%s" XB_RUN_TMP_SUFFIX, path);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len)
+		rc = errno ? -errno : -EIO;
+	if (close(fd) < 0 && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	return rc;
 }

@@ -127,7 +127,9 @@ struct xb_kind {
  * NULL, is set to what gave it, for messages and xenbackctl: the key
  * ("vbd-data") for the command line, the file and the default, or the
  * environment variable's name. A change applies where the kind reads it
- * (blk: at each device's next connect). Main thread only.
+ * (blk: at each device's next connect). In a connect() adopting a device
+ * (dev->resume) it answers what the device was connected with, kept by
+ * the core across daemons (backend/kept.c). Main thread only.
  */
 const char *xb_setting_get(const struct xb_kind *kind, const char *name,
 			   const char **via);
@@ -140,6 +142,14 @@ const char *xb_setting_get(const struct xb_kind *kind, const char *name,
  * resources it left for its successor). Any thread.
  */
 const char *xb_run_dir(void);
+/*
+ * Writes a record (a file of the runtime directory) whole: into
+ * path + XB_RUN_TMP_SUFFIX, then renamed over path, so that a successor
+ * after a crash finds the old record or the new one, never a part (at
+ * worst a leftover path~ to remove). 0 or -errno.
+ */
+#define XB_RUN_TMP_SUFFIX "~"
+int xb_run_write(const char *path, const char *text, size_t len);
 
 /*
  * For start() only: whether the device <backend_dir>/<domid>/<devid> is

@@ -118,6 +118,23 @@ void xb_dev_hash_del(struct xb_backend *be, struct xb_dev_impl *di);
 	for (i = 0; i < XB_DEV_BUCKETS; i++)                                 \
 		for (di = (be)->buckets[i]; di; di = di->hnext)
 
+/* kept.c: the settings a connected device keeps across daemons */
+struct xb_config;
+/* After each connect: record the kind's settings xb_setting_get() gives. */
+void xb_kept_save(struct xb_device *dev);
+/* The device disconnected (or closed by a stop): no record is owed. */
+void xb_kept_forget(struct xb_device *dev);
+/*
+ * Before adopting the device: its record, read into kept, is what
+ * xb_setting_get() answers from first (true) until xb_config_keep(NULL);
+ * false when there is none (one line, unless quiet). One line when what
+ * it keeps differs from the settings in force (unless quiet).
+ */
+bool xb_kept_adopt(struct xb_device *dev, struct xb_config *kept, bool quiet);
+/* At start (in start()'s window): the records of devices gone. */
+void xb_kept_sweep(struct xbs *xs, const struct xb_kind *kind,
+		   const char *backend_dir);
+
 /* describe.c */
 struct xb_desc *xb_desc_new(void);
 void xb_desc_free(struct xb_desc *d);

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/config.h"
 #include "backend/internal.h"
 
 /* ---- calling the kind -------------------------------------------------- */
@@ -80,6 +81,9 @@ static void do_disconnect(struct xb_dev_impl *di)
 	 */
 	xb_dev_drop_async_failure(di);
 	di->connected = false;
+	/* A handover leaves it for the successor; xb_dev_destroy() decides. */
+	if (!di->d.daemon_stopping)
+		xb_kept_forget(&di->d);
 	after_callback(di);
 }
 
@@ -193,6 +197,7 @@ static void try_connect(struct xb_dev_impl *di)
 		return;
 	}
 	di->connected = true;
+	xb_kept_save(dev);
 	switch_state(di, XenbusStateConnected);
 }
 
@@ -224,13 +229,19 @@ static bool frontend_in_use(struct xb_dev_impl *di)
 static void adopt_connect(struct xb_dev_impl *di)
 {
 	struct xb_device *dev = &di->d;
+	struct xb_config kept;
+	bool quiet = di->adopting, keep;
 
 	if (!di->adopting)
 		xb_dev_info(dev, "adopting the device in use (frontend %s)",
 			    xbs_state_name(dev->frontend_state));
 	di->adopting = true;
 	dev->resume = true;
+	/* It has not connected again: it keeps the settings it had. */
+	keep = xb_kept_adopt(dev, &kept, quiet);
 	try_connect(di);
+	if (keep)
+		xb_config_keep(NULL);
 	dev->resume = false;
 	if (di->connected || di->failed)
 		di->adopting = false;
@@ -610,8 +621,10 @@ void xb_dev_destroy(struct xb_dev_impl *di, bool write_closed)
 
 	unwatch_frontend(di);
 	do_remove(di);
-	if (write_closed)
+	if (write_closed) {
 		switch_state(di, XenbusStateClosed);
+		xb_kept_forget(dev);
+	}
 	di->gone = true;
 	if (dev->gnttab)
 		xengnttab_close(dev->gnttab);

@@ -474,11 +474,11 @@ int xb_backend_serve(struct xb_backend *be, const struct xb_kind *kind)
 	}
 	be->nr_served++;
 	xb_info("serving %s devices under %s", kind->type, sv->path);
-	if (kind->start) {
-		starting = be;
+	starting = be;
+	xb_kept_sweep(be->xs, kind, sv->path);
+	if (kind->start)
 		kind->start(be->xs, sv->path);
-		starting = NULL;
-	}
+	starting = NULL;
 	rescan(be, sv);
 	return 0;
 }

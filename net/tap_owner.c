@@ -20,8 +20,8 @@
 #include "net/tap.h"
 
 #define REC_MAX 512
-/* Not a character of an interface name: never a record's own name. */
-#define TMP_SUFFIX "~"
+/* XB_RUN_TMP_SUFFIX is not a character of an interface name: never a
+ * record's own name. */
 /* What net_tap_open_queue() makes: a TAP of ours has at least these. */
 #define OUR_FLAGS (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE)
 
@@ -139,32 +139,18 @@ static int record_load(const char *ifname, struct tap_record *r)
 /* Written whole under a temporary name, then renamed over. */
 static int record_save(const char *ifname, const struct tap_record *r)
 {
-	char tmp[XBS_PATH_MAX + IFNAMSIZ + 8], path[sizeof(tmp)];
+	char path[XBS_PATH_MAX + IFNAMSIZ + 8];
 	char text[REC_MAX];
-	int fd, n, rc;
+	int n, rc;
 
 	rc = make_record_dir();
-	if (!rc)
-		rc = record_path(tmp, sizeof(tmp), ifname, TMP_SUFFIX);
 	if (!rc)
 		rc = record_path(path, sizeof(path), ifname, "");
 	if (rc)
 		return rc;
 	n = snprintf(text, sizeof(text), "ifindex=%u\nnetns=%s\nbackend=%s\n",
 		     r->ifindex, r->netns, r->backend);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, (size_t)n) != n)
-		rc = errno ? -errno : -EIO;
-	if (close(fd) < 0 && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc)
-		unlink(tmp);
-	return rc;
+	return xb_run_write(path, text, (size_t)n);
 }
 
 static void record_drop(const char *ifname)
@@ -329,6 +315,31 @@ static bool device_exists(struct xbs *xs, const char *backend_dir,
 	return xb_device_still_there(xs, backend_dir, domid, devid);
 }
 
+/*
+ * The netdev of a record made in this namespace is not here (any more, or
+ * not with its index): deleted, or moved to another namespace (`ip link
+ * set ... netns`), where no daemon can prove it ours and it lives on until
+ * that namespace goes (docs/net.md). Said, because in the second case a
+ * persistent TAP is left behind, and if its device is still there the
+ * device gets a new TAP that its hotplug script never configured.
+ */
+static void netdev_gone(struct xbs *xs, const char *backend_dir,
+			const char *ifname, const struct tap_record *r)
+{
+	if (device_exists(xs, backend_dir, r->backend))
+		xb_warn("TAP %s of %s, left by an earlier daemon, is not in "
+			"this network namespace (deleted, or moved to "
+			"another): the device gets a new one, which its "
+			"hotplug script has not configured (no bridge port, "
+			"address or MTU)",
+			ifname, r->backend);
+	else
+		xb_info("TAP %s of %s, gone with its device, is not in this "
+			"network namespace (deleted, or moved to another, "
+			"where it is left): record dropped",
+			ifname, r->backend);
+}
+
 static void sweep_one(struct xbs *xs, const char *backend_dir,
 		      const char *ifname)
 {
@@ -348,9 +359,8 @@ static void sweep_one(struct xbs *xs, const char *backend_dir,
 		/* Another namespace's record is not ours to judge. */
 		if (!netns_id(ns, sizeof(ns)) && strcmp(ns, r.netns))
 			return;
-		xb_debug("TAP %s of %s is gone: record dropped", ifname,
-			 r.backend);
 		record_drop(ifname);
+		netdev_gone(xs, backend_dir, ifname, &r);
 		return;
 	}
 	if (device_exists(xs, backend_dir, r.backend))
@@ -385,7 +395,7 @@ void net_tap_sweep(struct xbs *xs, const char *backend_dir)
 
 		if (e->d_name[0] == '.')
 			continue;
-		if (len > 1 && e->d_name[len - 1] == TMP_SUFFIX[0]) {
+		if (len > 1 && e->d_name[len - 1] == XB_RUN_TMP_SUFFIX[0]) {
 			/* A record a crash left half-written. */
 			unlinkat(dirfd(d), e->d_name, 0);
 			continue;

@@ -465,14 +465,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind >= argc) {
-		fprintf(stderr, "scenario?\n");
-		return 2;
-	}
-	sc = argv[optind];
-	bf = blkfront_start(devid, &o);
-	if (!bf)
-		return 1;
+	rc = blkfront_start_scenario(argc, argv, devid, &o, &sc, &bf);
+	if (rc)
+		return rc;
 	for (i = 0; i < 4; i++)
 		ind_gref[i] = xsg_grant_access(bf->g, bf->backend_id,
 					       bf->pool_frame + IND_FIRST + i,

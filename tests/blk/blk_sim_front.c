@@ -37,6 +37,7 @@
  *          -p (persistent) -S expected-sectors -s seed -n name
  *          -B sector-that-cannot-be-written -T backing-file-to-cut-short
  *          -W seconds to stay connected and idle after the scenario
+ *          -U file: or until this file exists
  */
 #include "tests/xensim/front/blkfront.h"
 
@@ -302,6 +303,35 @@ static bool io_carries_on(struct blkfront *bf, uint64_t at, uint64_t tag)
 }
 
 /*
+ * The test's command cmd (none given: a FAIL), reported as `what`; the
+ * guest's output flushed first, as the command may print.
+ */
+static void run_test_command(const char *cmd, const char *what)
+{
+	int st;
+
+	fflush(stdout);
+	st = cmd ? system(cmd) : -1;
+	REPORT(st == 0, what, "command %d", st);
+}
+
+/*
+ * The opening of the scenarios where the backing turns against a feature:
+ * the feature (a backend node) was offered at connect; then, if `change`
+ * is named, the test's command makes the backing change so.
+ */
+static void backing_turns(bool offered, const char *feature, const char *cmd,
+			  const char *change)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "%s offered at connect", feature);
+	REPORT(offered, what, "absent");
+	if (change)
+		run_test_command(cmd, change);
+}
+
+/*
  * The backing stops taking discards after the connect offered them (cmd,
  * the operator's, e.g. discard turned off on a loop device): a discard is
  * answered BLKIF_RSP_EOPNOTSUPP, as blkback does; the rest carries on.
@@ -310,12 +340,8 @@ static void scenario_nodiscard(struct blkfront *bf, const char *cmd)
 {
 	int st;
 
-	REPORT(bf->feat_discard, "feature-discard offered at connect",
-	       "absent");
-	fflush(stdout);
-	st = cmd ? system(cmd) : -1;
-	REPORT(st == 0, "the backing stops taking discards", "command %d",
-	       st);
+	backing_turns(bf->feat_discard, "feature-discard", cmd,
+		      "the backing stops taking discards");
 	st = blkfront_discard(bf, 0, 0, 8, false);
 	REPORT(st == BLKIF_RSP_EOPNOTSUPP,
 	       "a discard the backing refuses: EOPNOTSUPP", "status %d", st);
@@ -331,14 +357,8 @@ static void scenario_nodiscard(struct blkfront *bf, const char *cmd)
 /* The backing becomes slow to discard (cmd makes it so). */
 static void make_discard_slow(struct blkfront *bf, const char *cmd)
 {
-	int st;
-
-	REPORT(bf->feat_discard, "feature-discard offered at connect",
-	       "absent");
-	fflush(stdout);
-	st = cmd ? system(cmd) : -1;
-	REPORT(st == 0, "the backing becomes slow to discard", "command %d",
-	       st);
+	backing_turns(bf->feat_discard, "feature-discard", cmd,
+		      "the backing becomes slow to discard");
 }
 
 /*
@@ -432,9 +452,7 @@ static void scenario_discard_whole(struct blkfront *bf, const char *cmd)
 	}
 	REPORT(st == BLKIF_RSP_OKAY, "patterns written over the disk",
 	       "status %d", st);
-	fflush(stdout);
-	st = cmd ? system(cmd) : -1;
-	REPORT(st == 0, "the backing holds the data", "command %d", st);
+	run_test_command(cmd, "the backing holds the data");
 	st = blkfront_discard(bf, 0, 0, bf->sectors, false);
 	REPORT(st == BLKIF_RSP_OKAY, "one discard of the whole disk",
 	       "status %d", st);
@@ -475,8 +493,9 @@ static void scenario_noflush(struct blkfront *bf, bool again)
 	int st;
 
 	if (!again) {
-		REPORT(bf->feat_flush, "feature-flush-cache offered at connect",
-		       "absent");
+		/* The test made the backing refuse flushes before. */
+		backing_turns(bf->feat_flush, "feature-flush-cache", NULL,
+			      NULL);
 		REPORT(io_carries_on(bf, 0, 11), "data written", "lost");
 		st = blkfront_io(bf, 0, BLKIF_OP_FLUSH_DISKCACHE, 0, NULL, 0,
 				 0);
@@ -876,6 +895,20 @@ static void scenario_resize(struct blkfront *bf, const char *path,
 	       "status %d", st);
 }
 
+/*
+ * Connected and idle for secs, or until the file `until` exists (the
+ * test says when it is done with the device meanwhile).
+ */
+static void stay_idle(double secs, const char *until)
+{
+	fflush(stdout);
+	for (double t = 0; t < secs; t += 0.05) {
+		if (until && access(until, F_OK) == 0)
+			return;
+		usleep(50000);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct blkfront_opts o = { .nr_queues = 1, .timeout_ms = 15000 };
@@ -885,13 +918,14 @@ int main(int argc, char **argv)
 	size_t bs = 4096;
 	unsigned int qd = 1;
 	double secs = 3, idle_after = 0;
+	const char *idle_until = NULL;
 	uint64_t resize_to = 0;
 	unsigned int devid = 51712;
 	struct blkfront *bf;
 	const char *sc;
 	int c, rc;
 
-	while ((c = getopt(argc, argv, "d:q:o:a:i:pS:s:n:B:T:w:b:Q:t:R:C:W:")) != -1) {
+	while ((c = getopt(argc, argv, "d:q:o:a:i:pS:s:n:B:T:w:b:Q:t:R:C:W:U:")) != -1) {
 		if (blkfront_common_opt(c, optarg, &o, &devid))
 			continue;
 		switch (c) {
@@ -941,19 +975,17 @@ int main(int argc, char **argv)
 		case 'W':
 			idle_after = strtod(optarg, NULL);
 			break;
+		case 'U':
+			idle_until = optarg;
+			break;
 		default:
 			fprintf(stderr, "usage: see the source\n");
 			return 2;
 		}
 	}
-	if (optind >= argc) {
-		fprintf(stderr, "scenario?\n");
-		return 2;
-	}
-	sc = argv[optind];
-	bf = blkfront_start(devid, &o);
-	if (!bf)
-		return 1;
+	rc = blkfront_start_scenario(argc, argv, devid, &o, &sc, &bf);
+	if (rc)
+		return rc;
 
 	if (!strcmp(sc, "verify"))
 		scenario_verify(bf, expect);
@@ -990,10 +1022,8 @@ int main(int argc, char **argv)
 	else
 		REPORT(0, sc, "unknown scenario");
 
-	if (idle_after > 0) {
-		fflush(stdout);
-		usleep((useconds_t)(idle_after * 1e6));
-	}
+	if (idle_after > 0)
+		stay_idle(idle_after, idle_until);
 	if (strcmp(sc, "rogue")) {
 		rc = blkfront_disconnect(bf);
 		REPORT(rc == 0, "disconnect: backend Closed", "state %d",

@@ -12,7 +12,11 @@
 #   value, the file and line; the default is used; the daemon runs on;
 # - an unknown key: refused as any other (start: exit 2; reload: the
 #   running configuration kept);
-# - precedence: XENBACKD_BLK_DATA over the file, --set over both.
+# - precedence: XENBACKD_BLK_DATA over the file, --set over both;
+# - xenbackctl restart (and a crash): an adopted disk keeps what it
+#   connected with, one line says so; the successor's settings are in
+#   force for new disks and reconnects; no record of a device's settings
+#   is left after a stop, nor of a device gone while no daemon ran.
 set -u
 tmp=$(mktemp -d /tmp/xb-bcfg.XXXX)
 shm=$(mktemp -d /dev/shm/xb-bcfg.XXXX)
@@ -74,6 +78,16 @@ logged() {
 	if [ "$c" = "$2" ]; then pass "$1"
 	else fail "$1" "($c lines match '$3', want $2)"; fi
 }
+# connected DEVID: until xenbackctl lists vbd 1/DEVID Connected (5 s)
+connected() {
+	i=0
+	while ! ctl list | awk -v v="$1" '$1 == 1 && $3 == v' |
+		grep -q ' Connected'; do
+		i=$((i + 1))
+		[ $i -gt 50 ] && return 1
+		sleep 0.1
+	done
+}
 reload() {
 	r=$(grep -c "reload" "$tmp/daemon.log")
 	kill -HUP "$dpid"
@@ -100,12 +114,7 @@ shows "vbd-data = copy" 51712 data=grant-copy data-why=vbd-data=copy \
 # 51728 stays connected (idle 4 s) across the reload.
 connect "connected across the reload" 51728 -W 4 &
 gpid=$!
-i=0
-while ! ctl list | awk '$1 == 1 && $3 == 51728' | grep -q ' Connected'; do
-	i=$((i + 1))
-	[ $i -gt 50 ] && break
-	sleep 0.1
-done
+connected 51728
 printf 'vbd-data = map\nvbd-poll-us = 200\n' >"$conf"
 reload
 logged "reload lists the new settings" 1 \
@@ -139,6 +148,111 @@ connect "after a refused reload" 51712
 shows "a refused reload keeps the running settings" 51712 data=grant-map \
 	data-why=file-on-tmpfs poll-us=100
 stop
+
+# ---- xenbackctl restart: an adopted disk keeps its settings ----------------
+# The successor (started here as systemd would) reads the changed file: it
+# is in force for new disks and reconnects; the adopted disk keeps what it
+# connected with (as across a reload), and one line says so. The same
+# after a crash (SIGKILL). The record is <run dir>/vbd-1-51744.settings.
+rec=$tmp/vbd-1-51744.settings
+handover() {
+	ctl restart >/dev/null 2>&1
+	wait "$dpid"
+	rc=$?
+	dpid=
+	if [ $rc = 75 ]; then pass "xenbackctl restart: exit 75"
+	else fail "xenbackctl restart: exit 75" "(exit $rc)"; fi
+}
+crash() {
+	kill -KILL "$dpid"
+	wait "$dpid" 2>/dev/null
+	dpid=
+}
+lost() {
+	handover
+	rm -f "$rec"
+}
+# release: the adopted disk's guest is let go (it closes the disk)
+release() {
+	touch "$tmp/done"
+	wait $gpid
+}
+keeps="vbd/1/51744: keeps the settings it was connected with until it reconnects"
+# across NAME STOP DATA POLL NEWDATA NEWPOLL: 51744 connected with DATA and
+# POLL from the file, the daemon stopped by STOP, the file changed to
+# NEWDATA and NEWPOLL, the successor started
+across() {
+	printf 'vbd-data = %s\nvbd-poll-us = %s\n' "$3" "$4" >"$conf"
+	start
+	rm -f "$tmp/done"
+	connect "$1: the adopted disk's guest" 51744 -W 50 -U "$tmp/done" &
+	gpid=$!
+	connected 51744 || fail "$1: vbd 51744 connected"
+	if [ -f "$rec" ]; then pass "$1: the disk's settings recorded"
+	else fail "$1: the disk's settings recorded" "($(ls "$tmp"))"; fi
+	printf 'vbd-data = %s\nvbd-poll-us = %s\n' "$5" "$6" >"$conf"
+	$2
+	start
+}
+# after NAME DATA POLL: a new disk takes the settings in force, and so does
+# the adopted one when its guest connects again
+after() {
+	connect "$1: a new disk" 51760
+	shows "$1: a new disk takes the new settings" 51760 \
+		"data=grant-$2" "data-why=vbd-data=$2" "poll-us=$3"
+	release
+	connect "$1: the adopted disk reconnects" 51744
+	shows "$1: a reconnect takes the new settings" 51744 \
+		"data=grant-$2" "data-why=vbd-data=$2" "poll-us=$3"
+}
+
+across "handover" handover copy 0 map 200
+logged "handover: the successor's start line shows the new settings" 1 \
+	"settings: vbd-data = map ($conf:1), vbd-poll-us = 200 ($conf:2)$"
+logged "handover: one line says what the adopted disk keeps" 1 \
+	"$keeps: vbd-data = copy ($conf:1; now map), vbd-poll-us = 0 ($conf:2; now 200)$"
+shows "handover: the adopted disk keeps its settings" 51744 Connected \
+	data=grant-copy data-why=vbd-data=copy poll-us=0
+after "handover" map 200
+stop
+
+across "crash" crash map 200 copy 10
+logged "crash: one line says what the adopted disk keeps" 1 \
+	"$keeps: vbd-data = map ($conf:1; now copy), vbd-poll-us = 200 ($conf:2; now 10)$"
+shows "crash: the adopted disk keeps its settings" 51744 Connected \
+	data=grant-map data-why=vbd-data=map poll-us=200
+# A second handover: still kept (the successor recorded them again).
+handover
+start
+logged "a second handover: still kept, said again" 1 \
+	"$keeps: vbd-data = map ($conf:1; now copy)"
+shows "a second handover: still kept" 51744 Connected \
+	data=grant-map data-why=vbd-data=map poll-us=200
+after "crash" copy 10
+stop
+
+# Without a record (a daemon of an earlier version kept none) the settings
+# in force apply, and a line says so.
+across "no record" lost copy 0 map 200
+logged "no record: one line says the settings in force apply" 1 \
+	"vbd/1/51744: no record of the settings it was connected with (No such file or directory): it takes those in force$"
+shows "no record: the settings in force" 51744 Connected \
+	data=grant-map data-why=vbd-data=map poll-us=200
+release
+# A stop closes the disks: no record is left; nor is one of a device that
+# went while no daemon ran.
+rm -f "$tmp/done"
+connect "a disk connected at the stop" 51744 -W 50 -U "$tmp/done" &
+gpid=$!
+connected 51744
+stop
+release
+printf 'vbd-data\tcopy\t\tdefault\n' >"$tmp/vbd-1-4000.settings"
+start
+stop
+left=$(cd "$tmp" && ls -- *.settings 2>/dev/null)
+if [ -z "$left" ]; then pass "no record left after a stop, nor of a device gone"
+else fail "no record left after a stop, nor of a device gone" "($left)"; fi
 
 # ---- bad values at start: logged, the daemon serves --------------------------
 printf 'vbd-data = quick\n' >"$conf"

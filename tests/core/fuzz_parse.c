@@ -1,8 +1,8 @@
 /*
  * fuzz_parse.c - libFuzzer target for everything the daemon core parses
  * from outside: xenstore values (numbers, states, a vif's mac, a vbd's
- * physical-device), frontend paths, watch event paths, and the
- * configuration file. The first byte picks the parser; invariants are
+ * physical-device), frontend paths, watch event paths, the
+ * configuration file and a device's record of its settings. The first byte picks the parser; invariants are
  * checked on every accepted input.
  */
 #include <ctype.h>
@@ -151,13 +151,26 @@ static void fuzz_config(const char *data, size_t len)
 		check(!strchr(cfg.warnings[i], '\n'));
 }
 
+/* A device's record of its settings (backend/kept.c reads it back). */
+static void fuzz_record(const char *s)
+{
+	struct xb_config kept;
+	int n = xb_config_read_record(&kept, &fuzz_kind, s);
+
+	check(n == -EINVAL || (n >= 0 && (unsigned int)n == kept.nr_values));
+	check(kept.nr_values <= 1);
+	for (unsigned int i = 0; i < kept.nr_values; i++)
+		check(fuzz_setting_valid(kept.values[i].value) &&
+		      !strchr(kept.values[i].origin, '\n'));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s;
 
 	if (size < 1)
 		return 0;
-	if (data[0] % 6 == 3) {
+	if (data[0] % 7 == 3) {
 		fuzz_config((const char *)data + 1, size - 1);
 		return 0;
 	}
@@ -166,7 +179,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data + 1, size - 1);
 	s[size - 1] = '\0';
-	switch (data[0] % 6) {
+	switch (data[0] % 7) {
 	case 0:
 		fuzz_uint(s);
 		break;
@@ -181,6 +194,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 5:
 		fuzz_major_minor(s);
+		break;
+	case 6:
+		fuzz_record(s);
 		break;
 	}
 	free(s);

@@ -452,6 +452,74 @@ static void test_config_kind_settings(void)
 	xb_config_use(NULL);
 }
 
+/*
+ * A device's record of its settings (backend/kept.c): written as
+ * xb_setting_get() answers, read back into what it keeps, which then
+ * answers first; lines of other kinds or versions are skipped.
+ */
+static void test_config_record(void)
+{
+	const char *text = "ut-mode = fast\n";
+	struct xb_config cfg, kept;
+	char rec[256], err[XB_CONFIG_ERR_MAX];
+	const char *via;
+	bool ok;
+
+	xb_config_defaults(&cfg);
+	cfg.known = unit_kinds;
+	xb_config_parse(&cfg, text, strlen(text), "u.conf", err, sizeof(err));
+	xb_config_use(&cfg);
+	ok = xb_config_record(&unit_kind, rec, sizeof(rec)) > 0 &&
+	     !strcmp(rec, "ut-mode\tfast\tut-mode\tu.conf:1\n"
+			  "ut-quiet\tsafe\t\tdefault\n");
+	result(ok, "config_record_written", "'%s'", rec);
+	ok = xb_config_record(&unit_kind, rec, 10) == -ENOSPC;
+	result(ok, "config_record_too_small", "no -ENOSPC");
+
+	/* Kept: the file now says otherwise, the device keeps its record. */
+	ok = xb_config_read_record(&kept, &unit_kind,
+				   "ut-mode\tsafe\tXB_UNIT_MODE\tenvironment\n"
+				   "ut-quiet\tfast\tut-quiet\tu.conf:9\n") == 2;
+	xb_config_keep(&kept);
+	ok = ok && !strcmp(xb_setting_get(&unit_kind, "mode", &via), "safe") &&
+	     !strcmp(via, "XB_UNIT_MODE") &&
+	     !strcmp(xb_setting_get(&unit_kind, "quiet", NULL), "fast");
+	ok = ok && xb_config_record(&unit_kind, rec, sizeof(rec)) > 0 &&
+	     !strcmp(rec, "ut-mode\tsafe\tXB_UNIT_MODE\tenvironment\n"
+			  "ut-quiet\tfast\tut-quiet\tu.conf:9\n");
+	xb_config_keep(NULL);
+	ok = ok && !strcmp(xb_setting_get(&unit_kind, "mode", NULL), "fast");
+	result(ok, "config_record_kept_answers_first", "'%s'", rec);
+
+	/* A kept default is still a default (no via). */
+	ok = xb_config_read_record(&kept, &unit_kind,
+				   "ut-mode\tsafe\t\tdefault\n") == 1;
+	xb_config_keep(&kept);
+	ok = ok && !strcmp(xb_setting_get(&unit_kind, "mode", &via), "safe") &&
+	     !via;
+	xb_config_keep(NULL);
+	result(ok, "config_record_kept_default", "via '%s'", via ? via : "");
+
+	/* Another version's lines: unknown keys, bad values, another kind. */
+	ok = xb_config_read_record(&kept, &unit_kind,
+				   "ut-gone\tx\t\tdefault\n"
+				   "ut-mode\tturbo\t\tdefault\n"
+				   "vbd-data\tmap\t\tdefault\n"
+				   "ut-quiet\tfast\t\tdefault\n") == 1 &&
+	     kept.nr_values == 1 &&
+	     !strcmp(xb_config_value(&kept, &unit_kind, "quiet")->value,
+		     "fast");
+	result(ok, "config_record_skips_unknown_and_bad", "%u values",
+	       kept.nr_values);
+	ok = xb_config_read_record(&kept, &unit_kind, "ut-mode fast\n") ==
+		     -EINVAL &&
+	     xb_config_read_record(&kept, &unit_kind,
+				   "ut-mode\tfast\t\tdefault") == -EINVAL &&
+	     xb_config_read_record(&kept, &unit_kind, "") == 0;
+	result(ok, "config_record_malformed", "accepted");
+	xb_config_use(NULL);
+}
+
 static void test_config_values(void)
 {
 	const char *text = "kinds = vif\nlog-level = warning\n"
@@ -809,6 +877,7 @@ int main(void)
 	test_config();
 	test_config_values();
 	test_config_kind_settings();
+	test_config_record();
 	test_log_levels();
 	test_ratelimit();
 	test_loop_delete_in_callback();

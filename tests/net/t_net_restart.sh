@@ -3,7 +3,8 @@
 # the next daemon takes the same netdev over (same ifindex, bridge port,
 # addresses, MTU the host gave it, every queue), and removes the TAPs of
 # devices that went while no daemon ran; a TAP that is not ours is never
-# touched. The real daemon on the simulated host, netfront guests.
+# touched; a TAP moved to another namespace is left there, said in one
+# line. The real daemon on the simulated host, netfront guests.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/net/lib.sh
@@ -62,7 +63,7 @@ net_create_dom 6
 net_add_vif 6 0
 start_front 6 0 "$G6"
 net_hotplug 6 0
-for d in 7 8 10; do
+for d in 7 8 10 11 12; do
 	net_create_dom $d
 	net_add_vif $d 0
 	net_hotplug $d 0
@@ -112,6 +113,16 @@ xenstore-rm "$(fe_path 7 0)"
 $X destroy "$H" 8 >>"$TMP/xensim.log" 2>&1
 $X destroy "$H" 10 >>"$TMP/xensim.log" 2>&1
 xenstore-write /local/domain/10/name leftover
+# Someone moves two TAPs to another namespace (ip link set ... netns):
+# vif11.0, whose device stays, and vif12.0, whose device the toolstack
+# then removes. No daemon can prove them ours there (docs/net.md): they
+# are left, and the daemon says so.
+MV=xbn-mv$T
+ip netns add "$MV"
+ip -n "$HNS" link set vif11.0 netns "$MV"
+ip -n "$HNS" link set vif12.0 netns "$MV"
+xenstore-rm "$(be_path 12 0)"
+xenstore-rm "$(fe_path 12 0)"
 net_daemon_start
 check "restart: the TAP of a device removed meanwhile is removed, with its record" \
 	net_wait 50 gone vif7.0
@@ -130,6 +141,20 @@ taken_over() {
 		kept5 && kept6
 }
 check "restart after SIGKILL: both TAPs taken over unchanged" taken_over
+moved_kept() {
+	grep -F "TAP vif11.0 of $(be_path 11 0), left by an earlier daemon, is not in this network namespace (deleted, or moved to another): the device gets a new one, which its hotplug script has not configured (no bridge port, address or MTU)" \
+		"$TMP/daemon.log" && ip -n "$MV" link show vif11.0 &&
+		net_wait 50 eval 'ip -n "$HNS" link show vif11.0'
+}
+check "restart: a TAP moved to another namespace is left there, one warning; its device (still there) gets a new TAP" \
+	moved_kept
+moved_gone() {
+	grep -F "TAP vif12.0 of $(be_path 12 0), gone with its device, is not in this network namespace (deleted, or moved to another, where it is left): record dropped" \
+		"$TMP/daemon.log" && ip -n "$MV" link show vif12.0 &&
+		[ ! -e "$(rec vif12.0)" ]
+}
+check "restart: a TAP moved to another namespace, its device gone: left there, record dropped, one line" \
+	moved_gone
 traffic() {
 	front_restart 5 0 "$G5" --queues 2 &&
 		ip -n "$G5" addr replace 10.65.0.2/24 dev eth0 &&
@@ -199,7 +224,8 @@ destroyed() {
 check "domain destroyed: the persistent TAP and its record removed" destroyed
 nothing_left() {
 	xenstore-rm "$(be_path 9 0)"
-	net_wait 50 eval '! net_ctl | grep -q "^9 "' || return 1
+	xenstore-rm "$(be_path 11 0)"
+	net_wait 50 eval '! net_ctl | grep -q "^9 \|^11 "' || return 1
 	net_daemon_kill TERM
 	ls -A "$TMP/vif"
 	ip -n "$HNS" -o link show | grep -o 'vif[0-9.]*'

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <xenstore.h>
 
 #define PAGE RING_BLKIF_PAGE_SIZE
@@ -309,6 +310,18 @@ int blkfront_disconnect(struct blkfront *bf)
 	return rc;
 }
 
+/*
+ * Pages given back to the domain's memory, so that a guest runs test
+ * programs one after another for ever; but only if no grant still shares
+ * one (a backend that never let go: the pages stay its, as in Xen).
+ */
+static void free_ungranted(struct blkfront *bf, void *va, uint32_t frame,
+			   unsigned int n)
+{
+	if (va && !xsg_frames_granted(bf->g, frame, n))
+		xsg_free_pages(bf->g, va, n);
+}
+
 void blkfront_free(struct blkfront *bf)
 {
 	unsigned int i, j;
@@ -328,7 +341,10 @@ void blkfront_free(struct blkfront *bf)
 				xsg_end_access(bf->g, (uint32_t)q->grefs[j]);
 		if (q->port)
 			xsg_evtchn_close(bf->g, q->port);
+		free_ungranted(bf, q->sring, q->first_frame, q->nr_pages);
 	}
+	free_ungranted(bf, bf->pool, bf->pool_frame, BLKFRONT_POOL_PAGES);
+	free_ungranted(bf, bf->ind, bf->ind_frame, BLKFRONT_IND_PAGES);
 	if (bf->xs)
 		xs_close(bf->xs);
 	free(bf);
@@ -878,6 +894,19 @@ struct blkfront *blkfront_start(unsigned int devid,
 		return NULL;
 	}
 	return bf;
+}
+
+int blkfront_start_scenario(int argc, char **argv, unsigned int devid,
+			    const struct blkfront_opts *o, const char **sc,
+			    struct blkfront **bf)
+{
+	if (optind >= argc) {
+		fprintf(stderr, "scenario?\n");
+		return 2;
+	}
+	*sc = argv[optind];
+	*bf = blkfront_start(devid, o);
+	return *bf ? 0 : 1;
 }
 
 void blkfront_stop(struct blkfront *bf)

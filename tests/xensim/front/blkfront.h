@@ -200,6 +200,15 @@ bool blkfront_common_opt(int c, const char *arg, struct blkfront_opts *o,
  * with o, "connect" reported; NULL (a FAIL line printed) if not. */
 struct blkfront *blkfront_start(unsigned int devid,
 				const struct blkfront_opts *o);
+/*
+ * After a test program's getopt loop: *sc, its scenario (argv[optind]),
+ * and *bf, devid connected as by blkfront_start(). Returns 0, or what
+ * main() returns: 2 without a scenario (said on stderr), 1 if not
+ * connected (a FAIL line).
+ */
+int blkfront_start_scenario(int argc, char **argv, unsigned int devid,
+			    const struct blkfront_opts *o, const char **sc,
+			    struct blkfront **bf);
 /* blkfront_free() and the guest library handle closed. */
 void blkfront_stop(struct blkfront *bf);
 

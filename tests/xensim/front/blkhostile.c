@@ -1003,7 +1003,7 @@ int main(int argc, char **argv)
 	double secs = 3;
 	struct blkfront *bf;
 	const char *sc;
-	int c;
+	int c, rc;
 
 	blkfront_name = "blkhostile";
 	while ((c = getopt(argc, argv, "d:pt:n:w:l:")) != -1) {
@@ -1026,15 +1026,10 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind >= argc) {
-		fprintf(stderr, "scenario?\n");
-		return 2;
-	}
-	sc = argv[optind];
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	bf = blkfront_start(devid, &o);
-	if (!bf)
-		return 1;
+	rc = blkfront_start_scenario(argc, argv, devid, &o, &sc, &bf);
+	if (rc)
+		return rc;
 	if (!strcmp(sc, "double-fetch"))
 		scenario_double_fetch(bf, secs);
 	else if (!strcmp(sc, "scatter"))

@@ -117,6 +117,21 @@ void xsg_free_pages(struct xsg *g, void *va, unsigned int n)
 	xsim_page_free(g->host, g->slot, off / XSIM_PAGE_SIZE, n);
 }
 
+bool xsg_frames_granted(struct xsg *g, uint32_t first, unsigned int n)
+{
+	const grant_entry_v1_t *t = xsim_dom(g->host, g->slot)->gnttab;
+
+	for (uint32_t i = XSIM_NR_RESERVED_GRANTS; i < XSIM_NR_GRANTS; i++) {
+		uint16_t flags = __atomic_load_n(&t[i].flags,
+						 __ATOMIC_ACQUIRE);
+
+		if ((flags & GTF_type_mask) != GTF_invalid &&
+		    t[i].frame - first < n)
+			return true;
+	}
+	return false;
+}
+
 int xsg_grant_access(struct xsg *g, uint32_t to_domid, uint32_t frame,
 		     bool readonly)
 {

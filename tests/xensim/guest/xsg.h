@@ -30,6 +30,9 @@ uint32_t xsg_domid(const struct xsg *g);
  * the first frame number in *first_frame. NULL+errno (ENOMEM). */
 void *xsg_alloc_pages(struct xsg *g, unsigned int n, uint32_t *first_frame);
 void xsg_free_pages(struct xsg *g, void *va, unsigned int n);
+/* Whether a grant of this domain still gives access to one of the n
+ * frames from first (its pages must not be freed then). */
+bool xsg_frames_granted(struct xsg *g, uint32_t first, unsigned int n);
 /* Any frame of this domain's memory, mapped here (NULL if out of range). */
 void *xsg_frame_ptr(struct xsg *g, uint32_t frame);
 uint32_t xsg_nr_frames(const struct xsg *g);
