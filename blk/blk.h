@@ -140,7 +140,9 @@ struct blk_counters {
  * unmapped when it is answered, as blkback maps such grants
  * non-persistently. Without persistent grants every batch is the
  * request's own. Guest-derived: the grant references; they are only
- * looked up, and a gref given twice in a request is mapped once.
+ * looked up (under a hash keyed per set, so that a guest cannot choose
+ * references that share a chain), and a gref given twice in a request is
+ * mapped once.
  */
 struct blk_pgrant {
 	grant_ref_t gref;
@@ -174,7 +176,9 @@ struct blk_pgrants {
 	uint32_t free_e, free_b;
 	unsigned int max, nbuckets, mapped;	/* mapped: pages in the set */
 	uint32_t head, tail;
+	uint64_t sip[4];	/* secret hash key, as SipHash's first state */
 	uint64_t hits, misses, evictions, own;
+	uint64_t steps;		/* hash entries walked by lookups (tests) */
 	uint32_t domid;		/* whose grants (backend/resources.h) */
 };
 
@@ -186,7 +190,8 @@ struct blk_pgrant_hold {
 	uint32_t pin[BLK_MAX_INDIRECT_SEGS];
 };
 
-/* max 0: no set (every request maps its grants for itself). */
+/* max 0: no set (every request maps its grants for itself). 0, or
+ * -errno (no memory, no random key). */
 int blk_pgrants_init(struct blk_pgrants *c, unsigned int max);
 /*
  * The pages of a request's n segments (n <= BLK_MAX_INDIRECT_SEGS) in

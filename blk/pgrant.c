@@ -11,6 +11,16 @@
  * as Linux blkback's LRU does for single grants. The bound is the only
  * memory a frontend can make us keep mapped, and everything is unmapped
  * when the queue goes (XSA-371).
+ *
+ * The grant references are the guest's choice, so the hash is keyed:
+ * SipHash-1-3 under a key drawn from getrandom() for each queue's set.
+ * With an unkeyed hash a guest picks references that share a bucket (any
+ * 1056 equal modulo the table size did), and every segment of its
+ * requests then walks a chain of 1056: ~270k steps a request on its
+ * worker. Under a secret key a guest cannot tell which references
+ * collide, so chains stay as short as for any set (a handful at most
+ * with 1056 grants in 4096 buckets); SipHash is a PRF, so learning one
+ * collision (by timing, say) tells nothing about another.
  */
 #include "blk/blk.h"
 
@@ -18,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 
 #define NIL UINT32_MAX
 /* Slots of the per-request deduplication table: a power of two, at least
@@ -27,19 +38,81 @@ _Static_assert(SEEN_SLOTS >= 2 * BLK_MAX_INDIRECT_SEGS &&
 		       (SEEN_SLOTS & (SEEN_SLOTS - 1)) == 0,
 	       "deduplication table too small");
 
-static uint32_t hash32(grant_ref_t gref)
+/* ---- the keyed hash of a grant reference ------------------------------ */
+
+static inline uint64_t rotl64(uint64_t x, unsigned int b)
 {
-	return gref * 2654435761u;
+	return (x << b) | (x >> (64 - b));
 }
 
-static uint32_t bucket_of(const struct blk_pgrants *c, grant_ref_t gref)
+static inline void sip_round(uint64_t v[4])
 {
-	return hash32(gref) & (c->nbuckets - 1);
+	v[0] += v[1];
+	v[1] = rotl64(v[1], 13) ^ v[0];
+	v[0] = rotl64(v[0], 32);
+	v[2] += v[3];
+	v[3] = rotl64(v[3], 16) ^ v[2];
+	v[0] += v[3];
+	v[3] = rotl64(v[3], 21) ^ v[0];
+	v[2] += v[1];
+	v[1] = rotl64(v[1], 17) ^ v[2];
+	v[2] = rotl64(v[2], 32);
+}
+
+/*
+ * SipHash-1-3 of the 4 bytes of gref (little-endian, as the message
+ * block: its bytes, then the length in the top byte). The initial state,
+ * the key xored with SipHash's constants, was set up by seed_hash().
+ */
+static uint64_t hash_gref(const struct blk_pgrants *c, grant_ref_t gref)
+{
+	uint64_t m = (uint64_t)4 << 56 | gref;
+	uint64_t v[4] = { c->sip[0], c->sip[1], c->sip[2], c->sip[3] ^ m };
+
+	sip_round(v);
+	v[0] ^= m;
+	v[2] ^= 0xff;
+	sip_round(v);
+	sip_round(v);
+	sip_round(v);
+	return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+/* A fresh secret key for this set. getrandom() blocks only before the
+ * kernel's generator is first seeded (early boot). */
+static int seed_hash(struct blk_pgrants *c)
+{
+	uint64_t k[2];
+	ssize_t got;
+
+	do
+		got = getrandom(k, sizeof(k), 0);
+	while (got < 0 && errno == EINTR);
+	if (got != (ssize_t)sizeof(k))
+		return got < 0 ? -errno : -EIO;
+	c->sip[0] = k[0] ^ 0x736f6d6570736575ull;
+	c->sip[1] = k[1] ^ 0x646f72616e646f6dull;
+	c->sip[2] = k[0] ^ 0x6c7967656e657261ull;
+	c->sip[3] = k[1] ^ 0x7465646279746573ull;
+	return 0;
+}
+
+/* The set's chains take the low bits of a hash, the request's table of
+ * new grants (new_grant()) the high ones. */
+static uint32_t bucket_of(const struct blk_pgrants *c, uint64_t hash)
+{
+	return (uint32_t)hash & (c->nbuckets - 1);
+}
+
+static uint32_t seen_slot_of(uint64_t hash)
+{
+	return (uint32_t)(hash >> 32) & (SEEN_SLOTS - 1);
 }
 
 int blk_pgrants_init(struct blk_pgrants *c, unsigned int max)
 {
 	unsigned int i;
+	int rc;
 
 	memset(c, 0, sizeof(*c));
 	c->max = max;
@@ -48,6 +121,11 @@ int blk_pgrants_init(struct blk_pgrants *c, unsigned int max)
 	c->seen = calloc(SEEN_SLOTS, sizeof(*c->seen));
 	if (!c->seen)
 		return -ENOMEM;
+	rc = seed_hash(c);
+	if (rc < 0) {
+		blk_pgrants_destroy(c, NULL);
+		return rc;
+	}
 	if (!max)
 		return 0;
 	c->nbuckets = 1;
@@ -101,19 +179,24 @@ static void lru_push_head(struct blk_pgrants *c, uint32_t i)
 
 /* ---- the set ------------------------------------------------------------ */
 
-static uint32_t lookup(const struct blk_pgrants *c, grant_ref_t gref)
+/* The grant's entry in the set, or NIL; steps counts what was walked. */
+static uint32_t lookup(struct blk_pgrants *c, grant_ref_t gref,
+		       uint64_t hash)
 {
-	uint32_t i;
+	uint32_t i, steps = 0;
 
-	for (i = c->bucket[bucket_of(c, gref)]; i != NIL; i = c->e[i].hnext)
+	for (i = c->bucket[bucket_of(c, hash)]; i != NIL; i = c->e[i].hnext) {
+		steps++;
 		if (c->e[i].gref == gref)
-			return i;
-	return NIL;
+			break;
+	}
+	c->steps += steps;
+	return i;
 }
 
 static void hash_unlink(struct blk_pgrants *c, uint32_t i)
 {
-	uint32_t *p = &c->bucket[bucket_of(c, c->e[i].gref)];
+	uint32_t *p = &c->bucket[bucket_of(c, hash_gref(c, c->e[i].gref))];
 
 	while (*p != NIL && *p != i)
 		p = &c->e[*p].hnext;
@@ -186,7 +269,7 @@ static uint32_t add_batch(struct blk_pgrants *c, uint8_t *base,
 	b->pins = 0;
 	b->first = NIL;
 	for (k = count; k-- > 0;) {
-		uint32_t h = bucket_of(c, refs[k]);
+		uint32_t h = bucket_of(c, hash_gref(c, refs[k]));
 
 		i = c->free_e;
 		c->free_e = c->e[i].hnext;
@@ -221,13 +304,14 @@ static void pin(struct blk_pgrants *c, struct blk_pgrant_hold *h,
  * *nr, when first seen). The table is valid for one request number.
  */
 static uint32_t new_grant(struct blk_pgrants *c, grant_ref_t gref,
-			  grant_ref_t *refs, unsigned int *nr)
+			  uint64_t hash, grant_ref_t *refs, unsigned int *nr)
 {
-	uint32_t s = hash32(gref) & (SEEN_SLOTS - 1);
+	uint32_t s = seen_slot_of(hash);
 
 	for (;; s = (s + 1) & (SEEN_SLOTS - 1)) {
 		struct blk_pgrant_seen *e = &c->seen[s];
 
+		c->steps++;
 		if (e->gen != c->gen) {
 			e->gen = c->gen;
 			e->gref = gref;
@@ -260,7 +344,8 @@ int blk_pgrants_map_request(struct blk_pgrants *c, xengnttab_handle *gt,
 		c->gen = 1;
 	}
 	for (i = 0; i < n; i++) {
-		uint32_t e = c->e ? lookup(c, seg[i].gref) : NIL;
+		uint64_t hash = hash_gref(c, seg[i].gref);
+		uint32_t e = c->e ? lookup(c, seg[i].gref, hash) : NIL;
 
 		if (e != NIL) {
 			c->hits++;
@@ -268,7 +353,7 @@ int blk_pgrants_map_request(struct blk_pgrants *c, xengnttab_handle *gt,
 			pin(c, h, c->e[e].batch);
 			slot[i] = NIL;
 		} else {
-			slot[i] = new_grant(c, seg[i].gref, refs, &nr);
+			slot[i] = new_grant(c, seg[i].gref, hash, refs, &nr);
 			page[i] = NULL;
 		}
 	}

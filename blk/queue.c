@@ -1066,10 +1066,9 @@ static int queue_alloc(struct blk_queue *q)
 		 * by the pool, as their data in copy mode). */
 		xengnttab_set_max_grants(q->gt, BLK_MAX_PGRANTS +
 						 BLK_QUEUE_POOL_PAGES);
-		if (blk_pgrants_init(&q->pgrants, q->bd->persistent ?
-							  BLK_MAX_PGRANTS :
-							  0) < 0)
-			return -ENOMEM;
+		return blk_pgrants_init(&q->pgrants, q->bd->persistent ?
+							     BLK_MAX_PGRANTS :
+							     0);
 	}
 	return 0;
 }
