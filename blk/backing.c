@@ -250,3 +250,36 @@ int blk_backing_discard(const struct blk_backing *b, uint64_t off,
 		return ioctl(b->fd, BLKSECDISCARD, range) < 0 ? -errno : 0;
 	return ioctl(b->fd, BLKDISCARD, range) < 0 ? -errno : 0;
 }
+
+/* ---- discards in chunks (blk.h) ------------------------------------------ */
+
+uint64_t blk_discard_chunk_end(const struct blk_backing *b, uint64_t chunk,
+			       uint64_t off, uint64_t end)
+{
+	uint64_t gran = b->discard_granularity ? b->discard_granularity : 1;
+	uint64_t step = chunk > 2 * gran ? chunk : 2 * gran;
+	uint64_t e;
+
+	if (end - off <= step)
+		return end;
+	/* Back to a granule boundary: at most gran, so still past off. */
+	e = off + step;
+	e -= (e % gran + gran - b->discard_alignment % gran) % gran;
+	return e;
+}
+
+uint64_t blk_discard_pace(uint64_t chunk, uint64_t bytes, uint64_t ns)
+{
+	if (ns > BLK_DISCARD_CALL_NS) {
+		/* In proportion: one slow call is enough to adapt. */
+		chunk = chunk * BLK_DISCARD_CALL_NS / ns; /* 2^30 * 2^27 */
+		return chunk > BLK_DISCARD_CHUNK_MIN ? chunk :
+						       BLK_DISCARD_CHUNK_MIN;
+	}
+	/* Grow on a quick whole chunk only (a small tail says nothing). */
+	if (ns < BLK_DISCARD_CALL_NS / 4 && bytes >= chunk / 2 &&
+	    chunk < BLK_DISCARD_CHUNK_MAX)
+		return chunk * 2 < BLK_DISCARD_CHUNK_MAX ? chunk * 2 :
+							   BLK_DISCARD_CHUNK_MAX;
+	return chunk;
+}

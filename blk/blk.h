@@ -86,6 +86,28 @@ bool blk_secdiscard_checks_support_first(const char *release);
 int blk_backing_discard(const struct blk_backing *b, uint64_t off,
 			uint64_t len, bool secure);
 
+/*
+ * A discard is done in chunks, one call each, so that a queue told to
+ * stop (the main thread waits for it) stops between two calls rather than
+ * after the whole range: one whole-disk discard on slow storage would
+ * hold the main thread, every device and the watchdog for minutes. The
+ * chunk adapts so that a call takes about BLK_DISCARD_CALL_NS.
+ */
+#define BLK_DISCARD_CHUNK_MIN (1ull << 20)
+#define BLK_DISCARD_CHUNK_START (16ull << 20)
+#define BLK_DISCARD_CHUNK_MAX (1ull << 30)
+#define BLK_DISCARD_CALL_NS 100000000ull
+/*
+ * End of the call starting at off towards end (off < end): about chunk
+ * bytes on, moved back to a boundary of the backing's discard granules
+ * (discard-alignment + k * discard-granularity) so that no granule is
+ * split between two calls, and always past off.
+ */
+uint64_t blk_discard_chunk_end(const struct blk_backing *b, uint64_t chunk,
+			       uint64_t off, uint64_t end);
+/* The chunk after a call of bytes that took ns. */
+uint64_t blk_discard_pace(uint64_t chunk, uint64_t bytes, uint64_t ns);
+
 /* ---- data path (datapath.c) -------------------------------------------- */
 
 /* Room for a reason ("loop0-over-file-on-ext4-on-local-disk-vda"). */
@@ -299,6 +321,7 @@ struct blk_queue {
 	unsigned int nr_replay, replay_pos;
 
 	struct blk_poll poll;
+	uint64_t discard_chunk;		/* bytes per discard call now */
 };
 
 /* ---- one device -------------------------------------------------------- */

@@ -468,15 +468,63 @@ static void count_request(struct blk_queue *q, const struct ring_blkif_req *r)
 	}
 }
 
+static bool taking(const struct blk_queue *q);
+
+/*
+ * The range in chunks (blk.h), the queue's stop looked at before each:
+ * the main thread may be waiting for this worker. A discard cut short is
+ * answered BLKIF_RSP_ERROR, as every request in flight at a stop is
+ * answered (the drain answers them, and a handover's successor could not
+ * serve again what this one took: the journal goes with a clean stop).
+ * Part of the range may be discarded: the guest, told it failed, reads
+ * either its old data or zeros there, as after a failed discard on a
+ * disk. Every chunk is done as the request asks: a secure one (where
+ * discard-secure is offered) is never replaced by a plain one partway,
+ * so a secure discard answered OKAY erased the whole range.
+ */
+static int discard_range(struct blk_queue *q, uint64_t off, uint64_t end,
+			 bool secure, uint64_t *stopped_at)
+{
+	const struct blk_backing *b = &q->bd->backing;
+	uint64_t next, t0;
+	int rc = 0;
+
+	while (off < end && rc == 0) {
+		if (!taking(q)) {
+			*stopped_at = off;
+			return -ECANCELED;
+		}
+		next = blk_discard_chunk_end(b, q->discard_chunk, off, end);
+		t0 = xb_worker_now_ns();
+		rc = blk_backing_discard(b, off, next - off, secure);
+		q->discard_chunk = blk_discard_pace(q->discard_chunk,
+						    next - off,
+						    xb_worker_now_ns() - t0);
+		off = next;
+	}
+	return rc;
+}
+
 static void do_discard(struct blk_queue *q, struct blk_slot *s)
 {
 	bool secure = s->req.discard_flag & BLKIF_DISCARD_SECURE;
+	uint64_t off = s->req.sector << RING_BLKIF_SECTOR_SHIFT, at = 0;
 	int rc;
 
-	rc = blk_backing_discard(&q->bd->backing,
-				 s->req.sector << RING_BLKIF_SECTOR_SHIFT,
-				 s->req.nr_sectors << RING_BLKIF_SECTOR_SHIFT,
-				 secure);
+	rc = discard_range(q, off,
+			   off + (s->req.nr_sectors << RING_BLKIF_SECTOR_SHIFT),
+			   secure, &at);
+	if (rc == -ECANCELED) {
+		xb_dev_log_ratelimited(q->bd->dev, LOG_NOTICE,
+				       "queue %u: %sdiscard of sectors %" PRIu64
+				       "+%" PRIu64 " cut short at sector %" PRIu64
+				       " by the queue stopping: answered error",
+				       q->index, secure ? "secure " : "",
+				       s->req.sector, s->req.nr_sectors,
+				       at >> RING_BLKIF_SECTOR_SHIFT);
+		finish(q, s, BLKIF_RSP_ERROR);
+		return;
+	}
 	if (rc < 0 && rc != -EOPNOTSUPP)
 		ctr_add(&q->bd->ctr.io_errors, 1);
 	if (rc < 0)
@@ -1091,6 +1139,7 @@ int blk_queue_start(struct blk_queue *q)
 	memset(&q->pgrants, 0, sizeof(q->pgrants));
 	memset(&q->poll, 0, sizeof(q->poll));
 	q->poll.max_ns = q->bd->poll_us * 1000u;
+	q->discard_chunk = BLK_DISCARD_CHUNK_START;
 	rc = queue_alloc(q);
 	if (rc < 0) {
 		xb_dev_err(dev, "queue %u: cannot allocate its resources: %s",

@@ -14,6 +14,10 @@
  *   discard-close  the backing becomes slow to discard (-C cmd); a ring
  *             of discards pushed, then the guest closes at once: the
  *             backend is Closed within 5 s (it stops taking them)
+ *   discard-whole-close  the same with one discard of the whole disk
+ *             (the backend cuts it short)
+ *   discard-whole  one discard of the whole disk: zeros everywhere
+ *             (-C cmd checks the backing held data before)
  *   noflush   the backing refuses flushes: EOPNOTSUPP, features withdrawn
  *             (noflush-again: still withdrawn after a reconnect)
  *   eio       writes the backing cannot store and reads past its end
@@ -324,20 +328,10 @@ static void scenario_nodiscard(struct blkfront *bf, const char *cmd)
 	       "status %d", st);
 }
 
-/*
- * Discards that take the backing a second each (cmd makes it so), 16 of
- * them pushed at once, then Closing while the backend is in the first:
- * it stops taking the others and is Closed within 5 s. Its main thread
- * waits for the queue meanwhile (the other devices, the control socket
- * and the watchdog with it): "# closing" is printed for the test to ask
- * the control socket then.
- */
-static void scenario_discard_close(struct blkfront *bf, const char *cmd)
+/* The backing becomes slow to discard (cmd makes it so). */
+static void make_discard_slow(struct blkfront *bf, const char *cmd)
 {
-	struct timespec t0, t1;
-	unsigned int k;
-	double secs;
-	int st, rc;
+	int st;
 
 	REPORT(bf->feat_discard, "feature-discard offered at connect",
 	       "absent");
@@ -345,6 +339,50 @@ static void scenario_discard_close(struct blkfront *bf, const char *cmd)
 	st = cmd ? system(cmd) : -1;
 	REPORT(st == 0, "the backing becomes slow to discard", "command %d",
 	       st);
+}
+
+/*
+ * Closing while the backend is in a slow discard: Closed within 5 s. Its
+ * main thread waits for the queue meanwhile (the other devices, the
+ * control socket and the watchdog with it): "# closing" is printed for
+ * the test to ask the control socket then.
+ */
+static void close_in_discard(struct blkfront *bf, const char *what)
+{
+	struct timespec t0, t1;
+	char name[128];
+	double secs;
+	int rc;
+
+	blkfront_push(bf, 0);
+	usleep(200000); /* the backend is in the discard */
+	printf("# closing\n");
+	fflush(stdout);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = blkfront_disconnect(bf);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) +
+	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("# Closed after %.2f s\n", secs);
+	snprintf(name, sizeof(name),
+		 "%s, then Closing: backend Closed within 5 s", what);
+	REPORT(rc == 0 && secs < 5, name, "disconnect %d after %.1f s", rc,
+	       secs);
+	/* Connected again, for main()'s own disconnect. */
+	rc = blkfront_connect(bf, &bf->o);
+	REPORT(rc == 0, "the guest connects again", "connect %d", rc);
+}
+
+/*
+ * Discards that take the backing a second each, 16 of them pushed at
+ * once, then Closing while the backend is in the first: it stops taking
+ * the others.
+ */
+static void scenario_discard_close(struct blkfront *bf, const char *cmd)
+{
+	unsigned int k;
+
+	make_discard_slow(bf, cmd);
 	for (k = 0; k < 16; k++) {
 		struct blkfront_rawreq r = {
 			.operation = BLKIF_OP_DISCARD, .id = bf->next_id++,
@@ -353,22 +391,60 @@ static void scenario_discard_close(struct blkfront *bf, const char *cmd)
 
 		blkfront_put_req(bf, 0, &r);
 	}
-	blkfront_push(bf, 0);
-	usleep(200000); /* the backend is in the first discard */
-	printf("# closing\n");
+	close_in_discard(bf, "16 slow discards pushed");
+}
+
+/*
+ * One discard of the whole disk on a backing slow in proportion to the
+ * size (cmd), then Closing: the backend cuts it short between two calls.
+ */
+static void scenario_discard_whole_close(struct blkfront *bf,
+					 const char *cmd)
+{
+	struct blkfront_rawreq r = {
+		.operation = BLKIF_OP_DISCARD, .id = bf->next_id++,
+		.sector = 0, .nr_sectors = bf->sectors,
+	};
+
+	make_discard_slow(bf, cmd);
+	blkfront_put_req(bf, 0, &r);
+	close_in_discard(bf, "a slow discard of the whole disk in flight");
+}
+
+/*
+ * One discard of the whole disk, done by the backend in many calls:
+ * patterns written at its start, middle and end (cmd then checks the
+ * host's file holds data) all read back as zeros; the test then checks
+ * the file holds no block any more.
+ */
+static void scenario_discard_whole(struct blkfront *bf, const char *cmd)
+{
+	uint8_t *buf = malloc(32768), *zero = calloc(1, 32768);
+	const uint64_t at[] = { 0, bf->sectors / 3, bf->sectors / 2 + 8,
+				bf->sectors - 64 };
+	unsigned int i;
+	int st = BLKIF_RSP_OKAY;
+	bool bad = false;
+
+	for (i = 0; i < 4 && st == BLKIF_RSP_OKAY; i++) {
+		fill_pattern(buf, 32768, i + 40);
+		st = blkfront_io(bf, 0, BLKIF_OP_WRITE, at[i], buf, 32768, 0);
+	}
+	REPORT(st == BLKIF_RSP_OKAY, "patterns written over the disk",
+	       "status %d", st);
 	fflush(stdout);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = blkfront_disconnect(bf);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	secs = (double)(t1.tv_sec - t0.tv_sec) +
-	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	REPORT(rc == 0 && secs < 5,
-	       "16 slow discards pushed, then Closing: backend Closed within "
-	       "5 s",
-	       "disconnect %d after %.1f s", rc, secs);
-	/* Connected again, for main()'s own disconnect. */
-	rc = blkfront_connect(bf, &bf->o);
-	REPORT(rc == 0, "the guest connects again", "connect %d", rc);
+	st = cmd ? system(cmd) : -1;
+	REPORT(st == 0, "the backing holds the data", "command %d", st);
+	st = blkfront_discard(bf, 0, 0, bf->sectors, false);
+	REPORT(st == BLKIF_RSP_OKAY, "one discard of the whole disk",
+	       "status %d", st);
+	for (i = 0; i < 4 && !bad; i++) {
+		st = blkfront_io(bf, 0, BLKIF_OP_READ, at[i], buf, 32768, 0);
+		bad = st != BLKIF_RSP_OKAY || memcmp(buf, zero, 32768);
+	}
+	REPORT(!bad, "the whole disk reads back as zeros", "status %d", st);
+	free(buf);
+	free(zero);
 }
 
 /* A backend node's value, waited for up to 2 s. */
@@ -891,6 +967,10 @@ int main(int argc, char **argv)
 		scenario_nodiscard(bf, command);
 	else if (!strcmp(sc, "discard-close"))
 		scenario_discard_close(bf, command);
+	else if (!strcmp(sc, "discard-whole-close"))
+		scenario_discard_whole_close(bf, command);
+	else if (!strcmp(sc, "discard-whole"))
+		scenario_discard_whole(bf, command);
 	else if (!strcmp(sc, "noflush"))
 		scenario_noflush(bf, false);
 	else if (!strcmp(sc, "noflush-again"))

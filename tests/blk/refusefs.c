@@ -12,6 +12,9 @@
  *   echo noflush >MNT/ctl          from now on fsync is refused
  *   echo slowdiscard >MNT/ctl      from now on each hole punched takes
  *                                  a second (storage slow to discard)
+ *   echo slowdiscard-per-mib MS >MNT/ctl
+ *                                  from now on a hole takes MS ms per
+ *                                  MiB (or part of one) it covers
  *   umount MOUNTPOINT              ends it
  */
 #define FUSE_USE_VERSION 31
@@ -19,7 +22,9 @@
 #include <fcntl.h>
 #include <fuse.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,6 +34,7 @@
 
 static int image_fd = -1;
 static volatile bool refuse_discard, refuse_flush, slow_discard;
+static volatile unsigned long discard_ms_per_mib;
 
 static int rf_getattr(const char *path, struct stat *st,
 		      struct fuse_file_info *fi)
@@ -106,6 +112,9 @@ static int rf_write(const char *path, const char *buf, size_t len, off_t off,
 			refuse_discard = true;
 		else if (len >= 7 && !strncmp(buf, "noflush", 7))
 			refuse_flush = true;
+		else if (len >= 20 &&
+			 !strncmp(buf, "slowdiscard-per-mib ", 20))
+			discard_ms_per_mib = strtoul(buf + 20, NULL, 10);
 		else if (len >= 11 && !strncmp(buf, "slowdiscard", 11))
 			slow_discard = true;
 		else
@@ -125,6 +134,9 @@ static int rf_fallocate(const char *path, int mode, off_t off, off_t len,
 		return -EOPNOTSUPP;
 	if ((mode & FALLOC_FL_PUNCH_HOLE) && slow_discard)
 		sleep(1);
+	if ((mode & FALLOC_FL_PUNCH_HOLE) && discard_ms_per_mib)
+		usleep(((uint64_t)len + (1 << 20) - 1) / (1 << 20) *
+		       discard_ms_per_mib * 1000);
 	return fallocate(image_fd, mode, off, len) < 0 ? -errno : 0;
 }
 

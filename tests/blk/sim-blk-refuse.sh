@@ -11,7 +11,14 @@
 #     reads and writes carry on; one log line;
 #   - a file slow to punch holes (refusefs told `slowdiscard`): a guest
 #     pushes 16 discards and closes at once; the backend stops taking
-#     them (Closed within 5 s) and its control socket answers meanwhile.
+#     them (Closed within 5 s) and its control socket answers meanwhile;
+#   - a 4 GiB file slow in proportion to the hole (refusefs told
+#     `slowdiscard-per-mib 4`: 16 s for the whole disk in one call): one
+#     discard of the whole disk in flight, then the guest closes; the
+#     backend cuts it short between two calls (Closed within 5 s, control
+#     socket answers, logged);
+#   - one discard of a whole 1 GiB file on tmpfs (done in several calls)
+#     reads back zeros and leaves no block allocated in the file.
 # (Not a loop device with discard_max_bytes set to 0: on Linux 6.18 that
 # setting outlives the loop device's detach and cannot be undone.)
 # PASS:/FAIL: lines.
@@ -55,9 +62,10 @@ host_start 1
 daemon_start "$tmp/ctl.sock"
 daemon_started || { fail "daemon runs"; exit 1; }
 
-# refusefs NAME: a refusefs over a 16 MiB image on tmpfs, on $tmp/NAME
+# refusefs NAME [SIZE]: a refusefs over an image on tmpfs (16 MiB), on
+# $tmp/NAME
 refusefs() {
-	truncate -s 16M "$shm/$1.img"
+	truncate -s "${2:-16M}" "$shm/$1.img"
 	mkdir "$tmp/$1"
 	if timeout 20 "$REFUSEFS" "$shm/$1.img" "$tmp/$1" 2>"$tmp/$1.log"; then
 		mounts="$tmp/$1 $mounts"
@@ -98,14 +106,17 @@ fi
 # ---- slow discards, then the guest closes -----------------------------
 # The backend's main thread waits for a closing queue to drain: a queue
 # that went on taking a ring of slow discards held it (other devices, the
-# control socket and the watchdog) for all of them.
-if refusefs slow; then
-	add_vbd 51744 "$tmp/slow/disk.img"
-	guest discard-close 51744 -C "echo slowdiscard >$tmp/slow/ctl" \
-		discard-close &
+# control socket and the watchdog) for all of them, and one discard of a
+# whole disk done in one call held it until the call returned.
+
+# close_in_discard NAME DEVID SCENARIO CMD: the guest runs SCENARIO (CMD
+# makes the backing slow) and closes while the backend discards; the
+# control socket is asked then.
+close_in_discard() {
+	guest "$1" "$2" -C "$4" "$3" &
 	gpid=$!
 	i=0
-	until grep -q '^# closing' "$tmp/discard-close.out" 2>/dev/null ||
+	until grep -q '^# closing' "$tmp/$1.out" 2>/dev/null ||
 		[ $i -ge 300 ]; do
 		sleep 0.1
 		i=$((i + 1))
@@ -114,12 +125,39 @@ if refusefs slow; then
 	t0=$(date +%s%N)
 	if timeout 4 "$CTL" -s "$tmp/ctl.sock" list >/dev/null; then
 		echo "# control socket answered in $((($(date +%s%N) - t0) / 1000000)) ms"
-		pass "while a queue of slow discards closes, the control socket answers"
+		pass "$1: while the queue closes, the control socket answers"
 	else
-		fail "while a queue of slow discards closes, the control socket answers" "(not within 4 s)"
+		fail "$1: while the queue closes, the control socket answers" "(not within 4 s)"
 	fi
 	wait $gpid
+}
+
+if refusefs slow; then
+	add_vbd 51744 "$tmp/slow/disk.img"
+	close_in_discard discard-close 51744 discard-close \
+		"echo slowdiscard >$tmp/slow/ctl"
 fi
+
+if refusefs slowbig 4G; then
+	add_vbd 51760 "$tmp/slowbig/disk.img"
+	close_in_discard discard-whole-close 51760 discard-whole-close \
+		"echo slowdiscard-per-mib 4 >$tmp/slowbig/ctl"
+	if grep -q "vbd/1/51760: queue 0: discard of sectors 0+8388608 cut short at sector [0-9]* by the queue stopping: answered error" \
+		"$tmp/daemon.log"; then
+		pass "a discard cut short by the stop is logged"
+	else
+		fail "a discard cut short by the stop is logged"
+	fi
+fi
+
+# ---- one discard of a whole disk, done in several calls ----------------
+truncate -s 1G "$shm/big.img"
+add_vbd 51776 "$shm/big.img"
+guest discard-whole 51776 -C "test \$(stat -c %b $shm/big.img) -gt 0" \
+	discard-whole
+n=$(stat -c %b "$shm/big.img")
+if [ "$n" = 0 ]; then pass "the whole 1 GiB file is a hole after the discard"
+else fail "the whole 1 GiB file is a hole after the discard" "($n blocks)"; fi
 
 daemon_stops_cleanly
 exit 0
