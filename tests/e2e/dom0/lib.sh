@@ -297,6 +297,19 @@ e2e_std_guest() {
 	e2e_create "$1"
 }
 
+# e2e_disk_guest NAME MB: a guest with one device, xvda: a new MB MiB
+# image, /var/lib/e2e/NAME.img (xl's default `block` script); created with
+# xl, and the scenario fails unless the disk is Connected within 60 s.
+e2e_disk_guest() {
+	local img
+	img=$(e2e_disk "$1" "$2")
+	echo "disk = [ 'format=raw,vdev=xvda,access=rw,target=$img' ]" |
+		e2e_guest_cfg "$1"
+	e2e_create "$1"
+	e2e_wait 60 e2e_xs_is "$(e2e_be "$(e2e_domid "$1")" vbd 51712)/state" 4 ||
+		fail "xvda of $1 never Connected"
+}
+
 # e2e_std_ready DOMID: the usual guest's backends are ready.
 e2e_std_ready() {
 	if e2e_has_dev vbd; then e2e_backend_ready "$1" vbd 51712; fi
@@ -413,6 +426,122 @@ e2e_released() {
 		fail "vif$1.0 still exists"
 }
 
+# ---- disks: what the guest wrote, what xenbackd serves it with ----------
+
+# e2e_guest_value NAME KEY: VALUE of the last "KEY VALUE" line guest NAME
+# printed (e.g. g_pattern's "pattern-md5 MD5").
+e2e_guest_value() {
+	tr -d '\r' <"$(e2e_guest_log "$1")" |
+		sed -n "s/.*$2 \([^ ]*\).*/\1/p" | tail -n 1
+}
+
+# e2e_md5 IMAGE [AT MB]: md5 of a disk image (or of MB MiB at AT MiB).
+e2e_md5() {
+	if [ $# -ge 3 ]; then
+		dd if="$1" bs=1M skip="$2" count="$3" 2>/dev/null
+	else
+		cat "$1"
+	fi | md5sum | cut -d' ' -f1
+}
+
+# e2e_fsck_image IMAGE: dom0's e2fsck (forced, read-only) finds the
+# guest's filesystem at the start of IMAGE clean, or the scenario fails.
+e2e_fsck_image() {
+	e2fsck -f -n "$1" >"$E2E_DIR/fsck.log" 2>&1 || {
+		cat "$E2E_DIR/fsck.log"
+		fail "dom0's e2fsck finds the guest's filesystem in $1 not clean"
+	}
+	echo "dom0 e2fsck of $1: clean"
+}
+
+# e2e_blk_data DOMID DEVID: how xenbackd serves that disk, as
+# "DATA DATA-WHY POLL-US" (xenbackctl --json: grant-map or grant-copy,
+# why, the polling maximum it connected with).
+e2e_blk_data() {
+	e2e_ctl --json | jq -r ".[] | select(.domain == $1 and
+		.kind == \"vbd\" and .devid == $2) |
+		\"\\(.info.data) \\(.info[\"data-why\"]) \\(.info[\"poll-us\"])\""
+}
+
+# ---- xenbackd.conf, changed as an operator does -------------------------
+
+E2E_CONF=/etc/xenbackd.conf
+# The file as installed, and the daemon's "settings:" line with it, kept
+# while a scenario has changed it (e2e_conf_set, e2e_conf_restore).
+E2E_CONF_SAVED=/run/e2e-xenbackd.conf
+E2E_SETTINGS_SAVED=/run/e2e-xenbackd.settings
+
+# The daemon's last "settings: ..." log line (at start and at each reload:
+# each kind setting in force and where it comes from).
+e2e_settings_line() {
+	grep 'settings: ' "$E2E_DAEMON_LOG" | tail -n 1 | sed 's/.*settings: //'
+}
+
+# e2e_daemon_logged_more PATTERN N: the daemon's log has more than N lines
+# matching PATTERN.
+e2e_daemon_logged_more() {
+	[ "$(grep -c "$1" "$E2E_DAEMON_LOG")" -gt "$2" ]
+}
+
+# e2e_reload_xenbackd: reload as `systemctl reload xenbackd` does (the
+# unit's ExecReload with $MAINPID) and wait (10 s) for the daemon to say
+# it is done; prints the settings now in force (e2e_settings_line).
+e2e_reload_xenbackd() {
+	local pid cmd before
+	pid=$(e2e_xenbackd_pid)
+	[ -n "$pid" ] || { echo "xenbackd is not running"; return 1; }
+	cmd=$(sed -n 's/^ExecReload=[-@:+!]*//p' /e2e/xenbackd.service |
+		head -n 1 | sed -e "s/[\$]{MAINPID}/$pid/g" -e "s/[\$]MAINPID/$pid/g")
+	[ -n "$cmd" ] || { echo "no ExecReload in xenbackd.service"; return 1; }
+	before=$(grep -c 'configuration reloaded' "$E2E_DAEMON_LOG")
+	# shellcheck disable=SC2086
+	$cmd || { echo "'$cmd' failed"; return 1; }
+	e2e_wait 10 e2e_daemon_logged_more 'configuration reloaded' "$before" || {
+		echo "xenbackd did not finish reloading within 10 s ('$cmd')"
+		return 1
+	}
+	e2e_settings_line
+}
+
+# e2e_conf_set LINE...: xenbackd.conf as installed plus these lines
+# ("key = value"), then reloaded (e2e_reload_xenbackd, whose output it
+# prints). The harness puts the installed file back after the scenario.
+e2e_conf_set() {
+	local l
+	if [ ! -e "$E2E_CONF_SAVED" ]; then
+		if [ -e "$E2E_CONF" ]; then
+			cp "$E2E_CONF" "$E2E_CONF_SAVED" || return 1
+		else
+			: >"$E2E_CONF_SAVED"
+		fi
+		e2e_settings_line >"$E2E_SETTINGS_SAVED"
+	fi
+	{
+		cat "$E2E_CONF_SAVED"
+		for l in "$@"; do echo "$l"; done
+	} >"$E2E_CONF"
+	e2e_reload_xenbackd
+}
+
+# e2e_conf_restore: after a scenario that changed xenbackd.conf, the
+# installed file back and reloaded; fails unless the daemon's settings are
+# again those it had before the change (a daemon no longer running reads
+# the file at its next start).
+e2e_conf_restore() {
+	local now want
+	[ -e "$E2E_CONF_SAVED" ] || return 0
+	cp "$E2E_CONF_SAVED" "$E2E_CONF" || return 1
+	rm -f "$E2E_CONF_SAVED"
+	want=$(cat "$E2E_SETTINGS_SAVED")
+	[ -n "$(e2e_xenbackd_pid)" ] || return 0
+	now=$(e2e_reload_xenbackd) || { echo "$now"; return 1; }
+	echo "$E2E_CONF restored, settings: $now"
+	[ "$now" = "$want" ] || {
+		echo "settings after restoring $E2E_CONF: '$now', before: '$want'"
+		return 1
+	}
+}
+
 # ---- running scenarios --------------------------------------------------
 
 # The scenarios to run: those named by e2e.only= in that order, else all;
@@ -473,6 +602,11 @@ e2e_run_one() {
 		fi
 	done
 	wait $pid || rc=$?
+	# Settings a scenario changed go back for the next ones.
+	if ! e2e_conf_restore >>"$log" 2>&1 && [ $rc -eq 0 ]; then
+		echo "E2E-WHY: $E2E_CONF could not be restored" >>"$log"
+		rc=1
+	fi
 	sed 's/^/| /' "$log" >/dev/console
 	if [ $rc -eq 0 ]; then
 		e2e_mark PASS "$n" "($(($(e2e_ms) - t0)) ms)"

@@ -17,50 +17,8 @@
 #    xvda grows; `xenbackctl resize` agrees.
 E2E_MODES="xenbackd kernel"
 
-BG_MB=1048576
-
-# bg_pattern_md5: md5 of the 4 MiB at 40 MiB of xvda, read past the cache.
-bg_pattern_md5() {
-	dd if=/dev/xvda bs=1M skip=40 count=4 iflag=direct 2>/dev/null |
-		md5sum | cut -d' ' -f1
-}
-
-# The filesystem: 32 MiB at the start of the disk.
-bg_mkfs() {
-	g_mkfs_mount /dev/xvda 32 /mnt/fs
-	dd if=/dev/urandom of=/mnt/fs/big bs=1M count=3 2>/dev/null ||
-		g_fail "cannot write a file"
-	mkdir /mnt/fs/d
-	for i in $(seq 1 40); do
-		echo "file $i $(g_uptime)" >"/mnt/fs/d/f$i" ||
-			g_fail "cannot write file $i"
-	done
-	(cd /mnt/fs && md5sum big d/*) >/tmp/sums
-	sync
-	umount /mnt/fs || g_fail "umount failed"
-	bg_fsck "after mkfs"
-}
-
-# bg_fsck WHEN: e2fsck (forced, read-only) finds the filesystem clean.
-bg_fsck() {
-	e2fsck -f -n /dev/xvda >/tmp/fsck.log 2>&1 || {
-		cat /tmp/fsck.log
-		g_fail "e2fsck $1: not clean"
-	}
-	echo "e2fsck $1: clean"
-}
-
-bg_files_intact() {
-	mount -t ext4 -o ro /dev/xvda /mnt/fs ||
-		g_fail "cannot mount the filesystem again"
-	(cd /mnt/fs && md5sum -c /tmp/sums >/dev/null 2>&1) ||
-		g_fail "the files differ after detach and attach"
-	umount /mnt/fs || g_fail "umount failed"
-	echo "files intact"
-}
-
 guest() {
-	local line n want got i
+	local line n want got
 	g_disk xvda 30
 	[ "$(cat /sys/block/xvda/size)" = 131072 ] ||
 		g_fail "xvda has $(cat /sys/block/xvda/size) sectors, want 131072"
@@ -73,18 +31,10 @@ guest() {
 	n=$(ls /sys/block/xvda/mq | wc -l)
 	[ "$n" = 2 ] || g_fail "xvda has $n hardware queues, want 2"
 
-	dd if=/dev/urandom of=/tmp/pat bs=1M count=4 2>/dev/null
-	want=$(md5sum </tmp/pat | cut -d' ' -f1)
-	dd if=/tmp/pat of=/dev/xvda bs=1M seek=40 conv=fsync 2>/dev/null ||
-		g_fail "write to xvda failed"
-	rm -f /tmp/pat
-	echo 3 >/proc/sys/vm/drop_caches
-	got=$(dd if=/dev/xvda bs=1M skip=40 count=4 2>/dev/null | md5sum |
-		cut -d' ' -f1)
-	[ "$want" = "$got" ] || g_fail "read back after drop_caches: $got, wrote $want"
-	echo "pattern-md5 $want"
-
-	bg_mkfs
+	# 4 MiB at 40 MiB; the filesystem on the first 32 MiB.
+	g_pattern /dev/xvda 40 4
+	want=$G_PATTERN_MD5
+	g_fs_files /dev/xvda 32 /mnt/fs
 
 	# Detach and attach while the guest runs.
 	echo "detach-ready"
@@ -94,20 +44,12 @@ guest() {
 	g_disk xvda 90
 	n=$(ls /sys/block/xvda/mq | wc -l)
 	[ "$n" = 2 ] || g_fail "xvda has $n hardware queues after attach, want 2"
-	got=$(bg_pattern_md5)
+	got=$(g_md5 /dev/xvda 40 4)
 	[ "$want" = "$got" ] || g_fail "pattern after attach: $got, wrote $want"
-	bg_files_intact
-	bg_fsck "after attach"
+	g_fs_intact /dev/xvda /mnt/fs
+	g_fsck /dev/xvda "after attach"
 
-	dd if=/dev/zero bs=1M count=4 2>/dev/null | tr '\000' x |
-		dd of=/dev/xvda bs=1M seek=48 conv=fsync 2>/dev/null
-	blkdiscard -o $((48 * BG_MB)) -l $((4 * BG_MB)) /dev/xvda ||
-		g_fail "blkdiscard failed"
-	echo 3 >/proc/sys/vm/drop_caches
-	got=$(dd if=/dev/xvda bs=1M skip=48 count=4 2>/dev/null | md5sum |
-		cut -d' ' -f1)
-	want=$(dd if=/dev/zero bs=1M count=4 2>/dev/null | md5sum | cut -d' ' -f1)
-	[ "$want" = "$got" ] || g_fail "discarded range does not read as zeros"
+	g_discard /dev/xvda 48 4
 
 	# Idle from here: xenbackd notices the resize by itself (the
 	# kernel's blkback only while it serves requests: nudge it).
@@ -163,15 +105,11 @@ dom0() {
 		fail "the guest still sees xvda after the detach"
 	# Detached: the image is dom0's alone. The pattern is there and the
 	# guest's filesystem is clean.
-	want=$(sed -n 's/.*pattern-md5 \([0-9a-f]*\).*/\1/p' "$glog")
-	got=$(dd if="$img" bs=1M skip=40 count=4 2>/dev/null | md5sum | cut -d' ' -f1)
+	want=$(e2e_guest_value bg pattern-md5)
+	got=$(e2e_md5 "$img" 40 4)
 	[ -n "$want" ] && [ "$want" = "$got" ] ||
 		fail "dom0 reads $got from the image, the guest wrote $want"
-	e2fsck -f -n "$img" >"$E2E_DIR/bg.fsck" 2>&1 || {
-		cat "$E2E_DIR/bg.fsck"
-		fail "dom0's e2fsck finds the guest's filesystem not clean"
-	}
-	echo "dom0 e2fsck: clean"
+	e2e_fsck_image "$img"
 	b0=$(bg_blocks "$img")
 	timeout "$E2E_XL_TIMEOUT" xl block-attach bg "$disk" ||
 		fail "xl block-attach failed"
