@@ -28,6 +28,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "xenstore/xbs.h"
+
 static unsigned int max_queues(void)
 {
 	int n = get_nprocs();
@@ -134,25 +136,6 @@ static bool blk_hotplug_done(struct xb_device *dev)
 	return done;
 }
 
-/* "fe:0" as the block script writes it: hex major and minor. */
-static int parse_physical_device(const char *s, unsigned int *maj,
-				 unsigned int *min)
-{
-	char *end;
-	unsigned long a, b;
-
-	a = strtoul(s, &end, 16);
-	if (end == s || *end != ':')
-		return -EINVAL;
-	s = end + 1;
-	b = strtoul(s, &end, 16);
-	if (end == s || *end || a > 0xfff || b > 0xfffff)
-		return -EINVAL;
-	*maj = (unsigned int)a;
-	*min = (unsigned int)b;
-	return 0;
-}
-
 static int open_from_physical_device(struct blk_dev *bd, const char *pd)
 {
 	struct xb_device *dev = bd->dev;
@@ -161,12 +144,15 @@ static int open_from_physical_device(struct blk_dev *bd, const char *pd)
 	struct stat st;
 	int rc;
 
-	if (parse_physical_device(pd, &maj, &min) < 0) {
-		xb_device_fail(dev, -EINVAL,
+	rc = xbs_parse_major_minor(pd, &maj, &min);
+	if (rc) {
+		xb_device_fail(dev, rc,
 			       "backend node physical-device '%.32s' is not "
-			       "major:minor",
-			       pd);
-		return -EINVAL;
+			       "a block device's hex major:minor%s",
+			       pd,
+			       rc == -ERANGE ? " (major 1-fff, minor 0-fffff)"
+					     : "");
+		return rc;
 	}
 	rc = xb_be_read_str(dev, "physical-device-path", &path);
 	if (rc < 0) {

@@ -28,6 +28,7 @@
 #include "backend/resources.h"
 #include "net/tap.h"
 #include "net/tap_owner.h"
+#include "xenstore/xbs.h"
 
 #define NET_MTU_DEFAULT 1500u
 #define NET_MTU_MIN 68u
@@ -62,20 +63,6 @@ static struct net_vif *vif_of(struct xb_device *dev)
 /* ------------------------------------------------------------------ */
 /* Probe: the toolstack's nodes and the TAP                            */
 /* ------------------------------------------------------------------ */
-
-static int parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned int b[6], i;
-	char end;
-
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
-		   &b[4], &b[5], &end) != 6 ||
-	    strlen(s) != 17)
-		return -EINVAL;
-	for (i = 0; i < 6; i++)
-		mac[i] = (uint8_t)b[i];
-	return 0;
-}
 
 static int read_ifname(struct net_vif *vif)
 {
@@ -146,7 +133,7 @@ static int read_toolstack_nodes(struct net_vif *vif)
 		return rc;
 	rc = xb_be_read_str(dev, "mac", &s);
 	if (rc == 0) {
-		rc = parse_mac(s, vif->mac);
+		rc = xbs_parse_mac(s, vif->mac);
 		if (rc)
 			xb_device_fail(dev, rc,
 				       "backend node mac '%.32s' is not a MAC "

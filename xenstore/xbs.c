@@ -47,6 +47,78 @@ int xbs_parse_state(const char *s, enum xenbus_state *out)
 	return 0;
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int xbs_parse_mac(const char *s, uint8_t mac[6])
+{
+	uint8_t b[6];
+	int hi, lo;
+
+	/* By hand: sscanf("%2x") would take a sign, a space or "0x". */
+	for (unsigned int i = 0; i < 6; i++, s += 3) {
+		hi = hex_digit(s[0]);
+		lo = hi < 0 ? -1 : hex_digit(s[1]);
+		if (lo < 0 || s[2] != (i < 5 ? ':' : '\0'))
+			return -EINVAL;
+		b[i] = (uint8_t)(hi << 4 | lo);
+	}
+	memcpy(mac, b, sizeof(b));
+	return 0;
+}
+
+/*
+ * Hex digits up to `stop` (leading zeros allowed): *p moves to `stop` and
+ * *out is the value, or max + 1 for any value above max, so that no
+ * number of digits overflows (max is far below 2^60). -EINVAL if there is
+ * no digit or a non-digit.
+ */
+static int take_hex(const char **p, char stop, uint64_t max, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	int d;
+
+	if (*s == stop)
+		return -EINVAL;
+	for (; *s != stop; s++) {
+		d = hex_digit(*s);
+		if (d < 0)
+			return -EINVAL;
+		if (v <= max)
+			v = v << 4 | (uint64_t)d;
+	}
+	*p = s;
+	*out = v <= max ? v : max + 1;
+	return 0;
+}
+
+int xbs_parse_major_minor(const char *s, unsigned int *major,
+			  unsigned int *minor)
+{
+	uint64_t a, b;
+
+	/* Malformed beats out of range: both numbers are read whole. */
+	if (take_hex(&s, ':', 0xfff, &a))
+		return -EINVAL;
+	s++;
+	if (take_hex(&s, '\0', 0xfffff, &b))
+		return -EINVAL;
+	if (a == 0 || a > 0xfff || b > 0xfffff)
+		return -ERANGE;
+	*major = (unsigned int)a;
+	*minor = (unsigned int)b;
+	return 0;
+}
+
 const char *xbs_state_name(int state)
 {
 	static const char *const names[] = {

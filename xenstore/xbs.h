@@ -33,6 +33,21 @@
 int xbs_parse_uint(const char *s, uint64_t max, uint64_t *out);
 /* A xenbus state number, 0 (Unknown) .. 8 (Reconfigured). */
 int xbs_parse_state(const char *s, enum xenbus_state *out);
+/*
+ * A MAC address as the toolstack writes a vif's `mac` node: six groups of
+ * exactly two hex digits (either case) separated by ':', nothing else
+ * (no sign, space, "0x" or other separator). 0 or -EINVAL.
+ */
+int xbs_parse_mac(const char *s, uint8_t mac[6]);
+/*
+ * A block device number as the block hotplug script writes
+ * `physical-device`: "<major>:<minor>" in hex digits (either case, no
+ * sign, space or "0x"), major 1..0xfff and minor 0..0xfffff (Linux's
+ * 12 and 20 bits; major 0 names no block device). 0, -EINVAL (not that
+ * form) or -ERANGE (a number out of those bounds).
+ */
+int xbs_parse_major_minor(const char *s, unsigned int *major,
+			  unsigned int *minor);
 /* "InitWait" etc.; "Unknown" for out-of-range values. */
 const char *xbs_state_name(int state);
 /* dir + "/" + node into buf: 0, or -ENAMETOOLONG. node may be NULL. */

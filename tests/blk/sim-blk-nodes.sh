@@ -8,6 +8,8 @@
 #   ref of the set (not only the first, which may be a good one).
 #   protocol with a newline: quoted in the log, it starts no line of
 #   its own (control characters are logged as '?').
+#   physical-device not in the hotplug script's exact "%x:%x" form, or
+#   0:0: named as such (the toolstack's node, checked the same way).
 # The frontend is played with xenstore-write as the guest. PASS:/FAIL:.
 set -u
 tmp=$(mktemp -d /tmp/xb-blknd.XXXX)
@@ -82,6 +84,19 @@ add_vbd 51760 && connect_with 51760 ring-ref=8 event-channel=5 \
 if grep -q "^<0>FORGED" "$tmp/daemon.log"; then
 	fail "a newline in a frontend value starts no log line of its own"
 else pass "a newline in a frontend value starts no log line of its own"; fi
+
+# physical-device, as the block hotplug script writes it ("%x:%x"), in
+# exactly that form: a sign, "0x" or a space is refused, not read past,
+# and 0:0 names no block device.
+pd_case() {
+	add_vbd "$1" &&
+	as0 xenstore-write "/local/domain/0/backend/vbd/1/$1/physical-device" \
+		"$2" && connect_with "$1" ring-ref=8 event-channel=5 &&
+	expect "physical-device '$2'" "$1" \
+		"backend node physical-device '$2' is not a block device's hex major:minor$3"
+}
+pd_case 51776 "+7:0" ""
+pd_case 51792 "0:0" " (major 1-fff, minor 0-fffff)"
 
 kill -0 "$dpid" 2>/dev/null && pass "daemon carries on" ||
 	fail "daemon carries on"

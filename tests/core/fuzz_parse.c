@@ -1,9 +1,12 @@
 /*
  * fuzz_parse.c - libFuzzer target for everything the daemon core parses
- * from outside: xenstore values (numbers, states), frontend paths, watch
- * event paths, and the configuration file. The first byte picks the
- * parser; invariants are checked on every accepted input.
+ * from outside: xenstore values (numbers, states, a vif's mac, a vbd's
+ * physical-device), frontend paths, watch event paths, and the
+ * configuration file. The first byte picks the parser; invariants are
+ * checked on every accepted input.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +57,59 @@ static void fuzz_device_path(const char *s)
 	check(node[-1] == '/');
 }
 
+/* Accepted means exactly the toolstack's form, read back unchanged. */
+static void fuzz_mac(const char *s)
+{
+	uint8_t mac[6];
+	char back[18];
+
+	if (xbs_parse_mac(s, mac))
+		return;
+	snprintf(back, sizeof(back), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
+		 mac[1], mac[2], mac[3], mac[4], mac[5]);
+	check(strlen(s) == 17);
+	for (unsigned int i = 0; i < 17; i++)
+		check(tolower((unsigned char)s[i]) == back[i]);
+}
+
+/* The hex digits of s[0..n) without leading zeros, lower case, in out. */
+static void strip_hex(const char *s, size_t n, char *out)
+{
+	while (n > 1 && *s == '0') {
+		s++;
+		n--;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = (char)tolower((unsigned char)s[i]);
+	out[n] = '\0';
+}
+
+static void fuzz_major_minor(const char *s)
+{
+	unsigned int maj, min;
+	char want[64], got[64], a[32], b[32];
+	const char *colon = strchr(s, ':');
+	int rc = xbs_parse_major_minor(s, &maj, &min);
+
+	check(rc == 0 || rc == -EINVAL || rc == -ERANGE);
+	if (rc == -EINVAL)
+		return;
+	/* Well formed: hex digits, one ':', a digit on either side. */
+	check(colon && colon > s && colon[1]);
+	check(strspn(s, "0123456789abcdefABCDEF") == (size_t)(colon - s));
+	check(strspn(colon + 1, "0123456789abcdefABCDEF") == strlen(colon + 1));
+	if (rc)
+		return;
+	check(maj >= 1 && maj <= 0xfff && min <= 0xfffff);
+	if (colon - s >= 32 || strlen(colon + 1) >= 32)
+		return;
+	strip_hex(s, (size_t)(colon - s), a);
+	strip_hex(colon + 1, strlen(colon + 1), b);
+	snprintf(want, sizeof(want), "%s:%s", a, b);
+	snprintf(got, sizeof(got), "%x:%x", maj, min);
+	check(!strcmp(want, got));
+}
+
 static bool fuzz_setting_valid(const char *v)
 {
 	return !strcmp(v, "on") || !strcmp(v, "off");
@@ -101,7 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	if (data[0] % 4 == 3) {
+	if (data[0] % 6 == 3) {
 		fuzz_config((const char *)data + 1, size - 1);
 		return 0;
 	}
@@ -110,7 +166,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data + 1, size - 1);
 	s[size - 1] = '\0';
-	switch (data[0] % 4) {
+	switch (data[0] % 6) {
 	case 0:
 		fuzz_uint(s);
 		break;
@@ -119,6 +175,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 2:
 		fuzz_device_path(s);
+		break;
+	case 4:
+		fuzz_mac(s);
+		break;
+	case 5:
+		fuzz_major_minor(s);
 		break;
 	}
 	free(s);

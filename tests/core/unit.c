@@ -97,6 +97,124 @@ static void test_parse_state(void)
 	result(ok, "parse_state", "wrong state parsing");
 }
 
+/* ---- toolstack values: a vif's mac, a vbd's physical-device ------------- */
+
+static void test_parse_mac(void)
+{
+	static const struct {
+		const char *in;
+		int rc;
+		uint8_t mac[6];
+	} cases[] = {
+		{ "00:16:3e:0a:1b:2c", 0, { 0x00, 0x16, 0x3e, 0x0a, 0x1b, 0x2c } },
+		{ "00:16:3E:0A:1B:2C", 0, { 0x00, 0x16, 0x3e, 0x0a, 0x1b, 0x2c } },
+		{ "Ff:fF:ff:ff:ff:ff", 0, { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } },
+		{ "00:00:00:00:00:00", 0, { 0 } },
+		{ "00-16-3e-0a-1b-2c", -EINVAL, { 0 } },
+		{ "00.16.3e.0a.1b.2c", -EINVAL, { 0 } },
+		{ "0016.3e0a.1b2c", -EINVAL, { 0 } },
+		{ "00163e0a1b2c", -EINVAL, { 0 } },
+		{ "0:16:3e:a:1b:2c", -EINVAL, { 0 } },
+		{ "000:16:3e:0a:1b:2c", -EINVAL, { 0 } },
+		{ "00:16:3e:0a:1b", -EINVAL, { 0 } },
+		{ "00:16:3e:0a:1b:", -EINVAL, { 0 } },
+		{ "00:16:3e:0a:1b:2c:", -EINVAL, { 0 } },
+		{ "00:16:3e:0a:1b:2c:3d", -EINVAL, { 0 } },
+		{ "00:16:3e:0a:1b:2", -EINVAL, { 0 } },
+		{ "00:16:3e:0a:1b:2c ", -EINVAL, { 0 } },
+		{ "00:16:3e:0a:1b:2c\n", -EINVAL, { 0 } },
+		{ " 0:16:3e:0a:1b:2c", -EINVAL, { 0 } },
+		{ "0 :16:3e:0a:1b:2c", -EINVAL, { 0 } },
+		{ "+0:16:3e:0a:1b:2c", -EINVAL, { 0 } },
+		{ "-1:16:3e:0a:1b:2c", -EINVAL, { 0 } },
+		{ "0x:16:3e:0a:1b:2c", -EINVAL, { 0 } },
+		{ "00:16:3e:0a:1b:2g", -EINVAL, { 0 } },
+		{ "00::16:3e:0a:1b:2", -EINVAL, { 0 } },
+		{ "", -EINVAL, { 0 } },
+	};
+	bool ok = true;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t mac[6] = { 1, 2, 3, 4, 5, 6 }, was[6];
+		int rc;
+
+		memcpy(was, mac, sizeof(mac));
+		rc = xbs_parse_mac(cases[i].in, mac);
+		/* Refused leaves the output as it was. */
+		if (rc != cases[i].rc ||
+		    memcmp(mac, rc ? was : cases[i].mac, sizeof(mac))) {
+			printf("  '%s': got rc %d %02x:%02x:%02x:%02x:%02x:%02x, "
+			       "want rc %d\n",
+			       cases[i].in, rc, mac[0], mac[1], mac[2], mac[3],
+			       mac[4], mac[5], cases[i].rc);
+			ok = false;
+		}
+	}
+	result(ok, "parse_mac_table", "see above");
+}
+
+static void test_parse_major_minor(void)
+{
+	static const struct {
+		const char *in;
+		int rc;
+		unsigned int maj, min;
+	} cases[] = {
+		{ "fe:0", 0, 0xfe, 0 },
+		{ "7:0", 0, 7, 0 },
+		{ "8:11", 0, 8, 0x11 },
+		{ "FE:1A", 0, 0xfe, 0x1a },
+		{ "fff:fffff", 0, 0xfff, 0xfffff },
+		{ "007:0000", 0, 7, 0 },
+		{ "000000000000000000007:00000000000000000001", 0, 7, 1 },
+		{ "0:0", -ERANGE, 0, 0 },
+		{ "0:1", -ERANGE, 0, 0 },
+		{ "1000:0", -ERANGE, 0, 0 },
+		{ "7:100000", -ERANGE, 0, 0 },
+		{ "ffffffffffffffffffffffff:0", -ERANGE, 0, 0 },
+		{ "7:ffffffffffffffffffffffffffff", -ERANGE, 0, 0 },
+		{ "1000:x", -EINVAL, 0, 0 },
+		{ "1000x:0", -EINVAL, 0, 0 },
+		{ "-1:0", -EINVAL, 0, 0 },
+		{ "7:-1", -EINVAL, 0, 0 },
+		{ "-0:0", -EINVAL, 0, 0 },
+		{ "+7:0", -EINVAL, 0, 0 },
+		{ "0x7:0", -EINVAL, 0, 0 },
+		{ "7:0x1", -EINVAL, 0, 0 },
+		{ " 7:0", -EINVAL, 0, 0 },
+		{ "7 :0", -EINVAL, 0, 0 },
+		{ "7: 0", -EINVAL, 0, 0 },
+		{ "7:0 ", -EINVAL, 0, 0 },
+		{ "7:0\n", -EINVAL, 0, 0 },
+		{ "7:0:0", -EINVAL, 0, 0 },
+		{ "7.0", -EINVAL, 0, 0 },
+		{ "7,0", -EINVAL, 0, 0 },
+		{ "7", -EINVAL, 0, 0 },
+		{ "7:", -EINVAL, 0, 0 },
+		{ ":0", -EINVAL, 0, 0 },
+		{ ":", -EINVAL, 0, 0 },
+		{ "", -EINVAL, 0, 0 },
+		{ "g:0", -EINVAL, 0, 0 },
+		{ "/dev/loop0", -EINVAL, 0, 0 },
+	};
+	bool ok = true;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned int maj = 12345, min = 12345;
+		int rc = xbs_parse_major_minor(cases[i].in, &maj, &min);
+
+		if (rc != cases[i].rc ||
+		    (rc == 0 && (maj != cases[i].maj || min != cases[i].min)) ||
+		    (rc != 0 && (maj != 12345 || min != 12345))) {
+			printf("  '%s': got rc %d %x:%x, want rc %d %x:%x\n",
+			       cases[i].in, rc, maj, min, cases[i].rc,
+			       cases[i].maj, cases[i].min);
+			ok = false;
+		}
+	}
+	result(ok, "parse_major_minor_table", "see above");
+}
+
 /* ---- frontend paths ----------------------------------------------------- */
 
 static void test_frontend_paths(void)
@@ -684,6 +802,8 @@ int main(void)
 	xb_log_init(XB_LOG_STDERR);
 	test_parse_uint();
 	test_parse_state();
+	test_parse_mac();
+	test_parse_major_minor();
 	test_frontend_paths();
 	test_split_device_path();
 	test_config();
