@@ -141,6 +141,10 @@ struct blk_counters {
 	atomic_uint_fast64_t unsupported; /* answered BLKIF_RSP_EOPNOTSUPP */
 	atomic_uint_fast64_t io_errors;   /* of those, the backing failed */
 	atomic_uint_fast64_t inflight;
+	/* Map mode, requests of more than one segment: their segments, the
+	 * iovecs those made, and the segments on the page just below the
+	 * one before (what a grant reused in reverse order gives). */
+	atomic_uint_fast64_t map_segs, map_iovs, map_rev_segs;
 };
 
 /* ---- guest pages mapped (map mode, pgrant.c) ------------------------------ */

@@ -691,6 +691,11 @@ static void blk_describe(struct xb_device *dev, struct xb_desc *out)
 	CTR(unsupported);
 	CTR(io_errors);
 	CTR(inflight);
+	if (bd->data_map) {
+		CTR(map_segs);
+		CTR(map_iovs);
+		CTR(map_rev_segs);
+	}
 #undef CTR
 }
 

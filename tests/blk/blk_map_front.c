@@ -15,6 +15,9 @@
  *           1056 mapped with persistent grants, none without); after the
  *           disconnect none of ours is mapped
  *   vanish  three 1 MiB requests in flight, then the guest exits at once
+ *   layout  64 new grants written in order, then the same in reverse
+ *           (blkfront's LIFO free list), then in order again: the test
+ *           reads the daemon's counters of how the pages lay
  *
  * Options: -d devid -a 32|64|native -p (persistent) -s seed -n name
  */
@@ -448,6 +451,31 @@ static void scenario_vanish(void)
 	_exit(0);
 }
 
+/*
+ * One batch of 64 grants, then used in reverse and in order again: 192
+ * segments, 1 + 64 + 1 iovecs, 63 segments on the page below the one
+ * before (with persistent grants: the batch is kept).
+ */
+static void scenario_layout(void)
+{
+	struct mseg s[64], r[64];
+	unsigned int i;
+	int16_t st;
+	bool same;
+
+	whole_pages(s, 64, 0);
+	for (i = 0; i < 64; i++)
+		r[i] = s[63 - i];
+	st = write_segs(0, s, 64, 7);
+	REPORT(st == BLKIF_RSP_OKAY, "64 new grants written in order",
+	       "status %d", st);
+	st = write_segs(1024, r, 64, 8);
+	REPORT(st == BLKIF_RSP_OKAY, "the same grants written in reverse",
+	       "status %d", st);
+	st = read_check(0, s, 64, 7, &same);
+	REPORT(same, "read back in order", "status %d", st);
+}
+
 int main(int argc, char **argv)
 {
 	struct blkfront_opts o = { .nr_queues = 1, .timeout_ms = 15000,
@@ -476,6 +504,8 @@ int main(int argc, char **argv)
 		scenario_batch();
 	else if (!strcmp(sc, "vanish"))
 		scenario_vanish();
+	else if (!strcmp(sc, "layout"))
+		scenario_layout();
 	else
 		REPORT(0, sc, "unknown scenario");
 

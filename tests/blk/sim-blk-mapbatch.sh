@@ -78,6 +78,22 @@ run "$FRONT" verify-32-order2-q2-indirect256-persistent 2 -d $devid -a 32 \
 if [ -z "$(held 1)" ]; then pass "guest 1's disks gone: nothing of it held"
 else fail "guest 1's disks gone: nothing of it held" "($(held 1))"; fi
 
+# ---- how a request's pages lay (xenbackctl's map_* counters) --------------
+# What tells on a real guest whether grants come back reversed
+# (docs/perf.md): 64 grants in order, reversed, in order again.
+disk 1
+run "$MAPF" layout 1 -d $devid -p layout
+got=$(timeout 10 "$CTL" -s "$tmp/ctl.sock" list |
+	awk -v v=$devid '$1 == 1 && $3 == v' | tr ' ' '\n' |
+	grep -E '^map_(segs|iovs|rev_segs)=' | tr '\n' ' ')
+if [ "$got" = "map_segs=192 map_iovs=66 map_rev_segs=63 " ]; then
+	pass "layout: segments, iovecs and reversed pages counted"
+else
+	fail "layout: segments, iovecs and reversed pages counted" \
+		"($got; want map_segs=192 map_iovs=66 map_rev_segs=63)"
+fi
+del_vbd 1 $devid
+
 # ---- a guest dying with 1 MiB requests in flight --------------------------
 for p in "" -p; do
 	disk 3

@@ -15,6 +15,8 @@
 #  - blkdiscard goes through: the range reads as zeros, dom0 sees a hole;
 #  - the image grows while the guest runs (`losetup -c`) and does no I/O:
 #    xvda grows; `xenbackctl resize` agrees.
+# With xenbackd it also prints how blkfront's pages lay (the map_*
+# counters, docs/perf.md "Reversed grants"), for reading, not asserted.
 E2E_MODES="xenbackd kernel"
 
 guest() {
@@ -138,6 +140,12 @@ dom0() {
 		esac
 	fi
 	e2e_guest_done bg 120
+	# For docs/perf.md (reversed grants): how blkfront's pages lay.
+	if [ "$E2E_MODE" = xenbackd ]; then
+		echo "xvda layout: $(e2e_ctl list |
+			awk -v d="$d" '$1 == d && $3 == 51712' | tr ' ' '\n' |
+			grep -E '^(data|map_(segs|iovs|rev_segs))=' | tr '\n' ' ')"
+	fi
 	kill $sampler
 	grep -a 'e2fsck\|files intact\|detached' "$glog" | sed 's/^/guest: /'
 	e2e_destroy bg
