@@ -463,6 +463,54 @@ e2e_blk_data() {
 		\"\\(.info.data) \\(.info[\"data-why\"]) \\(.info[\"poll-us\"])\""
 }
 
+# e2e_blk_ctr DOMID DEVID NAME: xenbackd's counter NAME of that disk
+# (xenbackctl --json "stats": rd_req, wr_req, discard_req, inflight, ...).
+e2e_blk_ctr() {
+	e2e_ctl --json | jq -r ".[] | select(.domain == $1 and
+		.kind == \"vbd\" and .devid == $2) | .stats.$3 // 0"
+}
+
+# ---- what the daemon holds in all ----------------------------------------
+
+# "MAPS FDS RING-PAGES GRANTS CHANNELS BACKING-FDS": the daemon's gntdev
+# mappings and open fds (/proc), and its own resource counters in total
+# (xenbackctl resources).
+e2e_daemon_state() {
+	local pid
+	pid=$(e2e_xenbackd_pid)
+	echo "$(grep -c gntdev "/proc/$pid/maps") $(ls "/proc/$pid/fd" | wc -l)" \
+		"$(e2e_ctl --json resources | jq -r '.total |
+			"\(.ring_pages) \(.grants) \(.channels) \(.fds)"')"
+}
+
+# e2e_daemon_within STATE: true when the daemon maps and opens no more than
+# in STATE (e2e_daemon_state) and its counters are those of STATE.
+e2e_daemon_within() {
+	# shellcheck disable=SC2046
+	set -- $1 $(e2e_daemon_state)
+	[ "$7" -le "$1" ] && [ "$8" -le "$2" ] &&
+		[ "$9 ${10} ${11} ${12}" = "$3 $4 $5 $6" ]
+}
+
+# e2e_daemon_as_before STATE: within 10 s the daemon holds no more than in
+# STATE, taken before a guest came and went; else the scenario fails.
+e2e_daemon_as_before() {
+	e2e_wait 10 e2e_daemon_within "$1" ||
+		fail "the daemon holds $(e2e_daemon_state), before the guest $1 (gntdev maps, fds; ring pages, grants, channels, fds it counts)"
+	echo "the daemon holds as before the guest: $(e2e_daemon_state)"
+}
+
+# e2e_daemon_idle: the daemon spends under 0.5 s of CPU in the next 5 s.
+e2e_daemon_idle() {
+	local c0 c1 stat
+	stat=/proc/$(e2e_xenbackd_pid)/stat
+	c0=$(awk '{ print $14 + $15 }' "$stat")
+	sleep 5
+	c1=$(awk '{ print $14 + $15 }' "$stat")
+	echo "daemon CPU ticks in 5 s: $((c1 - c0))"
+	[ $((c1 - c0)) -lt 50 ] || fail "the daemon keeps busy: $((c1 - c0)) ticks in 5 s"
+}
+
 # ---- xenbackd.conf, changed as an operator does -------------------------
 
 E2E_CONF=/etc/xenbackd.conf
