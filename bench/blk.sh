@@ -222,8 +222,10 @@ run_one() {
 		! echo "$name" | grep -Eqx -- "$BENCH_BLK_ONLY"; then
 		return 0
 	fi
-	# A guest of its own per workload: each run's simulated blkfront
-	# takes ~4.1 MiB of the guest's memory (its pool), not given back.
+	# A guest of its own per workload, so workloads do not share one:
+	# each run's simulated blkfront holds ~4.1 MiB of the guest's
+	# memory (its pool) while it runs (given back at close since
+	# session 5; the size below still allows one pool per run).
 	dom=$((dom + 1))
 	narms=$(echo $ARMS | wc -w)
 	timeout 30 $X create "$H" $dom --mem $((8 + 5 * rounds * narms)) >/dev/null
