@@ -74,7 +74,8 @@ bg_layout() {
 	[ "$E2E_MODE" = xenbackd ] || return 0
 	echo "xvda layout $2: $(e2e_ctl list |
 		awk -v d="$1" '$1 == d && $3 == 51712' | tr ' ' '\n' |
-		grep -E '^(data|map_[a-z_]+)=' | tr '\n' ' ')"
+		grep -E '^(data|(rd|wr|indirect)_req|map_[a-z_]+)=' |
+		tr '\n' ' ')"
 }
 
 # The image's 512-byte blocks allocated (tmpfs: a punched hole frees them).
