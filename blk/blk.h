@@ -152,6 +152,9 @@ struct blk_counters {
 	 * frontend cycled through on its busiest queue). */
 	atomic_uint_fast64_t map_hits, map_misses, map_evictions, map_own;
 	atomic_uint_fast64_t map_peak;
+	/* Reversed twins (blk/pgrant.c): mapped, and segments served by
+	 * one (each then joins the iovec of the segment before it). */
+	atomic_uint_fast64_t map_twins, map_twin_segs;
 };
 
 /* ---- guest pages mapped (map mode, pgrant.c) ------------------------------ */
@@ -176,7 +179,21 @@ struct blk_counters {
  * looked up (under a hash keyed per set, so that a guest cannot choose
  * references that share a chain), and a gref given twice in a request is
  * mapped once.
+ *
+ * Linux blkfront reuses its grants last in, first out: each request gets
+ * the previous one's grants in reverse order, every other request on a
+ * quiet queue (docs/perf.md, "Reversed grants"). Segments on descending
+ * pages cannot share an iovec, so a batch whose grants come back reversed
+ * gets a twin: a second mapping of the same grants, last first (Xen lets
+ * a grant be mapped several times). A segment then takes its page from
+ * whichever of the two follows on from its neighbour's. Twins count
+ * against the bound like any page, and are made (one map call per
+ * request at most) only in room the set has spare or can make from
+ * batches unused for BLK_TWIN_COLD requests; they are the first to go
+ * when a batch needs room; a batch goes with its twin, and neither while
+ * a request holds the other.
  */
+#define BLK_TWIN_COLD 1024
 struct blk_pgrant {
 	grant_ref_t gref;
 	uint32_t batch;		/* the mapping its page is in */
@@ -191,6 +208,10 @@ struct blk_pbatch {
 	uint32_t pins;		/* segments in flight on it: kept mapped */
 	uint32_t first;		/* its grants, chained through bnext */
 	uint32_t prev, next;	/* use order, most recent at head; free list */
+	uint32_t twin;		/* its reversed twin (NIL: none); of a twin:
+				 * the batch it reverses */
+	bool reversed;		/* a twin: the batch's grants, last first */
+	uint64_t used;		/* the set's request count at its last use */
 };
 
 /* Deduplication of one request's grants not in the set. */
@@ -211,7 +232,9 @@ struct blk_pgrants {
 	uint32_t head, tail;
 	uint64_t sip[4];	/* secret hash key, as SipHash's first state */
 	uint64_t hits, misses, evictions, own;
-	uint64_t steps;		/* hash entries walked by lookups (tests) */
+	uint64_t twins, twin_segs, twin_drops;	/* made, used, unmapped */
+	uint64_t reqs;		/* requests looked up */
+	uint64_t steps;		/* hash entries and batches walked (tests) */
 	uint32_t domid;		/* whose grants (backend/resources.h) */
 };
 

@@ -255,9 +255,14 @@ static void count_set(struct blk_queue *q, const struct blk_pgrants *before)
 
 	if (c->hits != before->hits)
 		ctr_add(&d->map_hits, c->hits - before->hits);
-	if (c->misses == before->misses)
+	if (c->twin_segs != before->twin_segs)
+		ctr_add(&d->map_twin_segs, c->twin_segs - before->twin_segs);
+	if (c->twins != before->twins)
+		ctr_add(&d->map_twins, c->twins - before->twins);
+	if (c->misses == before->misses && c->twins == before->twins)
 		return;
-	ctr_add(&d->map_misses, c->misses - before->misses);
+	if (c->misses != before->misses)
+		ctr_add(&d->map_misses, c->misses - before->misses);
 	if (c->evictions != before->evictions)
 		ctr_add(&d->map_evictions, c->evictions - before->evictions);
 	if (c->own != before->own)
@@ -298,6 +303,8 @@ static bool map_guest_pages(struct blk_queue *q, struct blk_slot *s)
 	before.misses = q->pgrants.misses;
 	before.evictions = q->pgrants.evictions;
 	before.own = q->pgrants.own;
+	before.twins = q->pgrants.twins;
+	before.twin_segs = q->pgrants.twin_segs;
 	rc = blk_pgrants_map_request(&q->pgrants, q->gt, q->bd->dev->domid,
 				     s->req.seg, n, prot, page, &s->hold);
 	count_set(q, &before);

@@ -700,6 +700,8 @@ static void blk_describe(struct xb_device *dev, struct xb_desc *out)
 		CTR(map_evictions);
 		CTR(map_own);
 		CTR(map_peak);
+		CTR(map_twins);
+		CTR(map_twin_segs);
 	}
 #undef CTR
 }
