@@ -120,6 +120,11 @@ uint64_t blk_discard_pace(uint64_t chunk, uint64_t bytes, uint64_t ns);
  */
 bool blk_backing_is_local(const struct blk_backing *b, char *why,
 			  size_t len);
+/* The same for block device maj:min. */
+bool blk_bdev_is_local(unsigned int maj, unsigned int min, char *why,
+		       size_t len);
+/* Tests: sysfs looked for under root ("" or NULL: the real one). */
+void blk_datapath_sysfs_root(const char *root);
 struct blk_dev;
 /*
  * Map (true) or copy for a device whose backing is open: the operator's
