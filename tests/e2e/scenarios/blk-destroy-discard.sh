@@ -39,8 +39,9 @@ bdd_watch() {
 }
 
 dom0() {
-	local dev d be before watch main t0 worst line at
-	trap e2e_slow_disk_remove EXIT
+	local dev d be before t0 worst line at
+	watch= main=
+	trap 'kill $watch $main 2>/dev/null; e2e_slow_disk_remove' EXIT
 	dev=$(e2e_slow_disk 1 100) || fail "no slow disk: $dev"
 	before=$(e2e_daemon_state)
 	echo "daemon before (gntdev maps, fds, ring pages, grants, channels, fds counted): $before"

@@ -150,6 +150,7 @@ dom0() {
 	: >"$E2E_DIR/bkr.main"
 	e2e_main_watch "$E2E_DIR/bkr.main" &
 	main=$!
+	trap 'kill $main 2>/dev/null' EXIT
 	bkr_kept_line "$d"
 	w0=$(bkr_wr "$d")
 	e2e_wait 60 eval '[ "$(bkr_wr "$d")" -gt "$w0" ]' ||
