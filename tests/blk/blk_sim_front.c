@@ -30,6 +30,8 @@
  *             idle frontend sees the growth, the new end works; the
  *             shrink is published by the operator's command (-C cmd)
  *   vanish    requests in flight, then the guest exits at once
+ *   reuse     10 writes of 32 KiB one at a time, read back (the grants'
+ *             reuse, as Linux's: sim-blk-mapbatch.sh counts the layout)
  *   bench     load for `make bench` (-w randread|randwrite|read|write
  *             -b bytes -Q depth -t seconds)
  *   segs      for each segment count k in -w (e.g. 1,12,255): a write of
@@ -761,6 +763,44 @@ static void scenario_vanish(struct blkfront *bf)
 }
 
 /*
+ * Grants reused as Linux blkfront reuses them: 10 writes of 32 KiB (8
+ * segments, 16 sectors apart) one at a time on queue 0, then 10 reads of
+ * them, compared. With persistent grants each request gets the grants
+ * of the one before in reverse order; the script checks the backend's
+ * layout counters (sim-blk-mapbatch.sh).
+ */
+static void scenario_reuse(struct blkfront *bf)
+{
+	enum { N = 10, BYTES = 32768 };
+	uint8_t *want = malloc((size_t)N * BYTES), *buf = malloc(BYTES);
+	unsigned int i, bad = 0;
+	int st;
+
+	if (!want || !buf) {
+		REPORT(0, "reuse", "no memory");
+		goto out;
+	}
+	for (i = 0; i < N && !bad; i++) {
+		fill_pattern(want + (size_t)i * BYTES, BYTES, 1000 + i);
+		st = blkfront_io(bf, 0, BLKIF_OP_WRITE, (uint64_t)i * 64,
+				 want + (size_t)i * BYTES, BYTES, 0);
+		bad = st != BLKIF_RSP_OKAY;
+	}
+	for (i = 0; i < N && !bad; i++) {
+		memset(buf, 0, BYTES);
+		st = blkfront_io(bf, 0, BLKIF_OP_READ, (uint64_t)i * 64, buf,
+				 BYTES, 0);
+		bad = st != BLKIF_RSP_OKAY ||
+		      memcmp(buf, want + (size_t)i * BYTES, BYTES);
+	}
+	REPORT(!bad, "10 writes of 32 KiB one at a time, read back",
+	       "request %u", i);
+out:
+	free(want);
+	free(buf);
+}
+
+/*
  * Load for `make bench`: qd requests of bs bytes kept in flight on queue
  * 0 for secs seconds, random (rand*) or sequential offsets; prints
  * "BENCH ios=N secs=S".
@@ -769,7 +809,7 @@ static void scenario_vanish(struct blkfront *bf)
  * Requests of given segment counts (list: "1,12,255"): for each count k,
  * one write of k whole pages, then two reads of k segments each (whole
  * pages, then from sector 3 of the first page to 2 sectors before the
- * last one's end), the frontend's pages scribbled before each read, the
+ * last one's end), all the frontend's pages scribbled before each read, the
  * data compared. So the backend sees exactly 2 reads of k segments per
  * count, for tests of which reads it serves which way.
  */
@@ -806,7 +846,9 @@ static void scenario_segs(struct blkfront *bf, const char *list)
 			unsigned int f = j ? 3 : 0;
 			size_t n = j ? bytes - 5 * 512 : bytes;
 
-			for (i = 0; i < k; i++)
+			/* Whichever pages the request gets (the free list
+			 * decides), none holds the data before the read. */
+			for (i = 0; i < BLKFRONT_POOL_PAGES; i++)
 				memset(blkfront_page(bf, i), 0xa5, 4096);
 			memset(buf, 0x5a, n);
 			st = blkfront_io(bf, 0, BLKIF_OP_READ, sector + f, buf,
@@ -1091,6 +1133,8 @@ int main(int argc, char **argv)
 		scenario_bench(bf, workload, bs, qd, secs);
 	else if (!strcmp(sc, "vanish"))
 		scenario_vanish(bf);
+	else if (!strcmp(sc, "reuse"))
+		scenario_reuse(bf);
 	else if (!strcmp(sc, "segs"))
 		scenario_segs(bf, workload);
 	else
