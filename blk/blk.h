@@ -145,6 +145,13 @@ struct blk_counters {
 	 * iovecs those made, and the segments on the page just below the
 	 * one before (what a grant reused in reverse order gives). */
 	atomic_uint_fast64_t map_segs, map_iovs, map_rev_segs;
+	/* Map mode, the queues' sets of mapped grants (blk/pgrant.c):
+	 * segments found mapped, grants mapped, batches unmapped to make
+	 * room, requests whose mapping could not be kept, and the most pages
+	 * one queue's set held (with no eviction: the distinct grants the
+	 * frontend cycled through on its busiest queue). */
+	atomic_uint_fast64_t map_hits, map_misses, map_evictions, map_own;
+	atomic_uint_fast64_t map_peak;
 };
 
 /* ---- guest pages mapped (map mode, pgrant.c) ------------------------------ */

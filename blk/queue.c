@@ -245,6 +245,31 @@ static void count_layout(struct blk_queue *q, const struct blk_slot *s,
 		ctr_add(&c->map_rev_segs, rev);
 }
 
+/* What the set's last lookups did, added to the device's counters. */
+static void count_set(struct blk_queue *q, const struct blk_pgrants *before)
+{
+	const struct blk_pgrants *c = &q->pgrants;
+	struct blk_counters *d = &q->bd->ctr;
+	uint64_t peak = atomic_load_explicit(&d->map_peak,
+					     memory_order_relaxed);
+
+	if (c->hits != before->hits)
+		ctr_add(&d->map_hits, c->hits - before->hits);
+	if (c->misses == before->misses)
+		return;
+	ctr_add(&d->map_misses, c->misses - before->misses);
+	if (c->evictions != before->evictions)
+		ctr_add(&d->map_evictions, c->evictions - before->evictions);
+	if (c->own != before->own)
+		ctr_add(&d->map_own, c->own - before->own);
+	/* Several queues raise it: the largest wins. */
+	while (c->mapped > peak &&
+	       !atomic_compare_exchange_weak_explicit(
+		       &d->map_peak, &peak, c->mapped, memory_order_relaxed,
+		       memory_order_relaxed))
+		;
+}
+
 /*
  * Map mode: the I/O runs on the guest's own pages, as Linux blkback's.
  * blk/pgrant.c maps the request's grants not already mapped in one call,
@@ -266,9 +291,17 @@ static bool map_guest_pages(struct blk_queue *q, struct blk_slot *s)
 	uint8_t *page[BLK_MAX_INDIRECT_SEGS];
 	int prot = q->bd->persistent || !s->write ? PROT_READ | PROT_WRITE :
 						      PROT_READ;
+	struct blk_pgrants before;
+	int rc;
 
-	if (blk_pgrants_map_request(&q->pgrants, q->gt, q->bd->dev->domid,
-				    s->req.seg, n, prot, page, &s->hold) < 0)
+	before.hits = q->pgrants.hits;
+	before.misses = q->pgrants.misses;
+	before.evictions = q->pgrants.evictions;
+	before.own = q->pgrants.own;
+	rc = blk_pgrants_map_request(&q->pgrants, q->gt, q->bd->dev->domid,
+				     s->req.seg, n, prot, page, &s->hold);
+	count_set(q, &before);
+	if (rc < 0)
 		return false;
 	s->direct = true;
 	/* The pool's iovecs (map_to_pool) give way to the guest's. */

@@ -695,6 +695,11 @@ static void blk_describe(struct xb_device *dev, struct xb_desc *out)
 		CTR(map_segs);
 		CTR(map_iovs);
 		CTR(map_rev_segs);
+		CTR(map_hits);
+		CTR(map_misses);
+		CTR(map_evictions);
+		CTR(map_own);
+		CTR(map_peak);
 	}
 #undef CTR
 }

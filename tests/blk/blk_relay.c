@@ -16,7 +16,7 @@
  *
  *   blk_relay -f FILE -m native|relay [-w read|write] [-b BYTES] [-Q DEPTH]
  *             [-t SECONDS] [-p POLL_US] [-F CPUS] [-B CPUS] [-S]
- *             [-L malloc|thp|4k]
+ *             [-L malloc|thp|4k] [-V]
  *
  * -S: sequential offsets (each I/O follows the previous one, wrapping at
  * the end of the file) instead of random ones. -L: how the I/O buffers
@@ -28,6 +28,11 @@
  * per buffer (what the block layer counts as segments, before its
  * max_segment_size limits) is printed as segs= (from /proc/self/pagemap,
  * root only; 0 when unreadable).
+ *
+ * -V: each I/O given as one 4 KiB iovec per page of its buffer, the
+ * pages in descending order (what a backend mapping grants that come
+ * back reversed must submit: docs/perf.md, "Reversed grants"), instead
+ * of one iovec; the same pages, so the difference is the per-iovec cost.
  *
  * -F and -B pin the frontend and the backend (CPU lists as taskset's,
  * e.g. 0 or 0-1). native is fio's loop (io_submit, then io_getevents sleeping) in one
@@ -81,9 +86,11 @@ static struct {
 	unsigned int poll_us;
 	bool seq;
 	const char *layout;
+	bool reversed;
 } o = { .bs = 4096, .qd = 1, .secs = 2 };
 
 static uint64_t seq_off;
+static uint8_t *buf_base;	/* slot i's buffer at buf_base + i * bs */
 static double buf_segs;
 
 static uint64_t blocks;
@@ -216,11 +223,36 @@ static void *buffers(void)
 			runs += phys_runs(b + i * o.bs, o.bs);
 		buf_segs = (double)runs / o.qd;
 	}
+	buf_base = b;
 	return b;
+}
+
+#define VEC_MAX 256
+static struct iovec vec[MAX_QD][VEC_MAX];
+
+/* -V: the buffer's pages as iovecs, last page first. */
+static void prep_reversed(struct iocb *cb, int fd, uint8_t *buf,
+			  uint64_t off, unsigned int slot)
+{
+	unsigned int n = (unsigned int)(o.bs / 4096), i;
+
+	for (i = 0; i < n; i++) {
+		vec[slot][i].iov_base = buf + (size_t)(n - 1 - i) * 4096;
+		vec[slot][i].iov_len = 4096;
+	}
+	if (o.write)
+		io_prep_pwritev(cb, fd, vec[slot], (int)n, (long long)off);
+	else
+		io_prep_preadv(cb, fd, vec[slot], (int)n, (long long)off);
 }
 
 static void prep(struct iocb *cb, int fd, void *buf, uint64_t off)
 {
+	if (o.reversed) {
+		prep_reversed(cb, fd, buf, off, (unsigned int)(((uint8_t *)buf -
+						 buf_base) / o.bs));
+		return;
+	}
 	if (o.write)
 		io_prep_pwrite(cb, fd, buf, o.bs, (long long)off);
 	else
@@ -527,7 +559,7 @@ int main(int argc, char **argv)
 	struct stat st;
 	int c, fd;
 
-	while ((c = getopt(argc, argv, "f:m:w:b:Q:t:p:F:B:SL:")) != -1) {
+	while ((c = getopt(argc, argv, "f:m:w:b:Q:t:p:F:B:SL:V")) != -1) {
 		switch (c) {
 		case 'f': o.file = optarg; break;
 		case 'm': o.relay = !strcmp(optarg, "relay"); break;
@@ -540,12 +572,14 @@ int main(int argc, char **argv)
 		case 'B': back_cpus = optarg; break;
 		case 'S': o.seq = true; break;
 		case 'L': o.layout = optarg; break;
+		case 'V': o.reversed = true; break;
 		default:
 			fprintf(stderr, "usage: see the header of blk_relay.c\n");
 			return 2;
 		}
 	}
-	if (!o.file || !o.qd || o.qd > MAX_QD || o.bs < 512 || o.bs % 512)
+	if (!o.file || !o.qd || o.qd > MAX_QD || o.bs < 512 || o.bs % 512 ||
+	    (o.reversed && (o.bs % 4096 || o.bs / 4096 > VEC_MAX)))
 		return fprintf(stderr, "blk_relay: bad arguments\n"), 2;
 	fd = open(o.file, (o.write ? O_RDWR : O_RDONLY) | O_DIRECT);
 	if (fd < 0 || fstat(fd, &st) < 0)

@@ -94,6 +94,28 @@ else
 fi
 del_vbd 1 $devid
 
+# The usual frontend reuses its persistent grants as Linux blkfront does
+# (a completed request's grants at the head of its free list, one by one
+# in segment order): 20 requests of 8 segments one at a time on one
+# queue; every other one gets its grants reversed. 8 grants mapped once,
+# then found: 152 hits; the 10 forward requests make one iovec each, the
+# 10 reversed ones eight (70 segments on the page below the one before).
+disk 2
+run "$FRONT" reuse-persistent 2 -d $devid -p reuse
+got=$(timeout 10 "$CTL" -s "$tmp/ctl.sock" list |
+	awk -v v=$devid '$1 == 2 && $3 == v' | tr ' ' '\n' |
+	grep -E '^map_(segs|iovs|rev_segs|hits|misses|evictions|own|peak)=' |
+	tr '\n' ' ')
+want="map_segs=160 map_iovs=90 map_rev_segs=70 map_hits=152 map_misses=8 \
+map_evictions=0 map_own=0 map_peak=8 "
+if [ "$got" = "$want" ]; then
+	pass "reuse: grants come back reversed every other request, as Linux's"
+else
+	fail "reuse: grants come back reversed every other request, as Linux's" \
+		"($got; want $want)"
+fi
+del_vbd 2 $devid
+
 # ---- a guest dying with 1 MiB requests in flight --------------------------
 for p in "" -p; do
 	disk 3

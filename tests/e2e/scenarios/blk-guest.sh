@@ -15,8 +15,9 @@
 #  - blkdiscard goes through: the range reads as zeros, dom0 sees a hole;
 #  - the image grows while the guest runs (`losetup -c`) and does no I/O:
 #    xvda grows; `xenbackctl resize` agrees.
-# With xenbackd it also prints how blkfront's pages lay (the map_*
-# counters, docs/perf.md "Reversed grants"), for reading, not asserted.
+# With xenbackd it also prints how blkfront's pages lay and how many grants
+# it cycled through (the map_* counters, docs/perf.md "Reversed grants"),
+# before the detach and at the end, for reading, not asserted.
 E2E_MODES="xenbackd kernel"
 
 guest() {
@@ -66,6 +67,17 @@ guest() {
 		2>/dev/null || g_fail "cannot write in the grown part"
 }
 
+# For docs/perf.md (reversed grants): how blkfront's pages lay, and how
+# many distinct grants it cycled through (map_misses with no eviction;
+# map_peak: the most one queue's set held), since the disk connected.
+bg_layout() {
+	[ "$E2E_MODE" = xenbackd ] || return 0
+	echo "xvda layout $2: $(e2e_ctl list |
+		awk -v d="$1" '$1 == d && $3 == 51712' | tr ' ' '\n' |
+		grep -E '^(data|(rd|wr|indirect)_req|map_[a-z_]+)=' |
+		tr '\n' ' ')"
+}
+
 # The image's 512-byte blocks allocated (tmpfs: a punched hole frees them).
 bg_blocks() { stat -c %b "$1"; }
 
@@ -98,6 +110,7 @@ dom0() {
 
 	e2e_wait 150 grep -q detach-ready "$glog" ||
 		fail "the guest did not get to the detach step"
+	bg_layout "$d" "before detach (pattern, mkfs, files, fsck)"
 	e2e_xl_detach block-detach bg xvda
 	e2e_wait 10 eval "! losetup -a | grep -q '$img'" ||
 		fail "loop device still bound after detach (block remove did not run)"
@@ -140,12 +153,7 @@ dom0() {
 		esac
 	fi
 	e2e_guest_done bg 120
-	# For docs/perf.md (reversed grants): how blkfront's pages lay.
-	if [ "$E2E_MODE" = xenbackd ]; then
-		echo "xvda layout: $(e2e_ctl list |
-			awk -v d="$d" '$1 == d && $3 == 51712' | tr ' ' '\n' |
-			grep -E '^(data|map_(segs|iovs|rev_segs))=' | tr '\n' ' ')"
-	fi
+	bg_layout "$d" "after attach (pattern read, fsck, discard)"
 	kill $sampler
 	grep -a 'e2fsck\|files intact\|detached' "$glog" | sed 's/^/guest: /'
 	e2e_destroy bg

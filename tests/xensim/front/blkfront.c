@@ -228,6 +228,25 @@ static int wait_connected(struct blkfront *bf, int ms)
 	}
 }
 
+/*
+ * Persistent grants: each queue's list over its share of the data pages,
+ * in page order (Linux fills a ring's list at connect). The grants of an
+ * earlier connect are kept (pool_gref).
+ */
+static void grant_lists_reset(struct blkfront *bf)
+{
+	unsigned int per = BLKFRONT_POOL_PAGES / bf->o.nr_queues, i, k;
+
+	for (i = 0; i < bf->o.nr_queues; i++) {
+		struct blkfront_queue *q = &bf->q[i];
+
+		q->gl_size = q->gl_len = per;
+		q->gl_head = 0;
+		for (k = 0; k < per; k++)
+			q->gl[k] = (uint16_t)(i * per + k);
+	}
+}
+
 int blkfront_connect(struct blkfront *bf, const struct blkfront_opts *o)
 {
 	int timeout = o->timeout_ms > 0 ? o->timeout_ms : 10000;
@@ -259,6 +278,7 @@ int blkfront_connect(struct blkfront *bf, const struct blkfront_opts *o)
 		if (rc < 0)
 			return rc;
 	}
+	grant_lists_reset(bf);
 	/* Nodes of an earlier connect with other options go first. */
 	if (bf->o.ring_order)
 		rc = xs_put(bf, "ring-page-order", "%u", bf->o.ring_order);
@@ -494,18 +514,35 @@ void *blkfront_page(struct blkfront *bf, unsigned int i)
 	return bf->pool + (size_t)i * PAGE;
 }
 
-static void release_pages(struct blkfront *bf, unsigned int first,
-			  unsigned int n)
-{
-	unsigned int i;
+/* ---- persistent grants: Linux blkfront's free list ------------------- */
 
-	if (bf->o.persistent)
-		return;
-	for (i = first; i < first + n; i++) {
-		if (bf->pool_gref[i] >= 0)
-			xsg_end_access(bf->g, (uint32_t)bf->pool_gref[i]);
-		bf->pool_gref[i] = -1;
+static unsigned int gl_take(struct blkfront_queue *q)
+{
+	unsigned int pg = q->gl[q->gl_head];
+
+	q->gl_head = (q->gl_head + 1) % q->gl_size;
+	q->gl_len--;
+	return pg;
+}
+
+/*
+ * A grant of a completed request back on its queue's list, as Linux's
+ * blkif_completion(): at the front (reused first) while the backend
+ * still maps it, else ended (a new reference next time) and at the back.
+ */
+static void gl_give_back(struct blkfront *bf, struct blkfront_queue *q,
+			 unsigned int pg)
+{
+	int gref = bf->pool_gref[pg];
+
+	if (gref >= 0 && xsg_end_access(bf->g, (uint32_t)gref) == -EBUSY) {
+		q->gl_head = (q->gl_head + q->gl_size - 1) % q->gl_size;
+		q->gl[q->gl_head] = (uint16_t)pg;
+	} else {
+		bf->pool_gref[pg] = -1;
+		q->gl[(q->gl_head + q->gl_len) % q->gl_size] = (uint16_t)pg;
 	}
+	q->gl_len++;
 }
 
 struct built {
@@ -514,27 +551,24 @@ struct built {
 };
 
 /*
- * Lays bytes out over pool pages [page0, ...): the first segment starts
- * at sector first_sect of its page, later ones at 0. Copies buf in for
+ * Lays bytes out over the pages r->page[] (the first segment starts at
+ * sector first_sect of its page, later ones at 0). Copies wbuf in for
  * writes.
  */
 static int build_segments(struct blkfront *bf, struct built *b,
-			  unsigned int page0, const uint8_t *wbuf,
-			  size_t bytes, unsigned int first_sect, bool ro)
+			  const struct blkfront_req *r, const uint8_t *wbuf,
+			  unsigned int first_sect, bool ro)
 {
 	size_t done = 0;
 	unsigned int f = first_sect;
 
 	b->nseg = 0;
-	while (done < bytes) {
-		unsigned int pg = page0 + b->nseg;
+	while (done < r->bytes) {
+		unsigned int pg = r->page[b->nseg];
 		size_t room = (size_t)(8 - f) * 512;
-		size_t len = bytes - done < room ? bytes - done : room;
+		size_t len = r->bytes - done < room ? r->bytes - done : room;
 		int gref;
 
-		if (b->nseg >= RING_BLKIF_MAX_INDIRECT_SEGS ||
-		    pg >= BLKFRONT_POOL_PAGES)
-			return -E2BIG;
 		if (wbuf)
 			memcpy(bf->pool + (size_t)pg * PAGE + f * 512,
 			       wbuf + done, len);
@@ -639,52 +673,129 @@ static int indirect_limit(const struct blkfront *bf)
 	return (int)m;
 }
 
-/* Puts one request for [page0..) on queue q; returns its id or -errno. */
-static int64_t queue_request(struct blkfront *bf, unsigned int qi, uint8_t op,
-			     uint64_t sector, const uint8_t *wbuf,
-			     size_t bytes, unsigned int first_sect,
-			     unsigned int page0, unsigned int ind_idx,
-			     unsigned int *nseg_out, int *ind_gref_out)
+/*
+ * Pages for a request of nseg segments, and the indirect page's when
+ * indirect: with persistent grants from the queue's list, as Linux (the
+ * indirect grant first), else pool pages page0.. and indirect page
+ * ind_idx.
+ */
+static int take_pages(struct blkfront *bf, unsigned int qi,
+		      struct blkfront_req *r, unsigned int nseg, bool indirect)
 {
-	struct built *b = malloc(sizeof(*b));
-	bool ro = op != BLKIF_OP_READ;
-	int ind_gref = -1, rc;
-	uint64_t id = bf->next_id++;
+	struct blkfront_queue *q = &bf->q[qi];
+	unsigned int i;
 
-	if (!b)
-		return -ENOMEM;
-	rc = build_segments(bf, b, page0, wbuf, bytes, first_sect, ro);
-	if (rc < 0) {
-		free(b);
-		return rc;
+	r->ind_page = -1;
+	if (!bf->o.persistent) {
+		if (r->page0 + nseg > BLKFRONT_POOL_PAGES)
+			return -E2BIG;
+		for (i = 0; i < nseg; i++)
+			r->page[i] = (uint16_t)(r->page0 + i);
+		return 0;
 	}
-	if (b->nseg > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
+	if (nseg + indirect > q->gl_len)
+		return -ENOSPC;
+	if (indirect)
+		r->ind_page = (int)gl_take(q);
+	for (i = 0; i < nseg; i++)
+		r->page[i] = (uint16_t)gl_take(q);
+	return 0;
+}
+
+/* The request's pages and grants given back (it was answered). */
+static void end_request(struct blkfront *bf, struct blkfront_req *r)
+{
+	struct blkfront_queue *q = &bf->q[r->q];
+	unsigned int i;
+
+	if (bf->o.persistent) {
+		for (i = 0; i < r->nseg; i++)
+			gl_give_back(bf, q, r->page[i]);
+		if (r->ind_page >= 0)
+			gl_give_back(bf, q, (unsigned int)r->ind_page);
+	} else {
+		for (i = 0; i < r->nseg; i++) {
+			unsigned int pg = r->page[i];
+
+			if (bf->pool_gref[pg] >= 0)
+				xsg_end_access(bf->g,
+					       (uint32_t)bf->pool_gref[pg]);
+			bf->pool_gref[pg] = -1;
+		}
+		if (r->ind_gref >= 0)
+			xsg_end_access(bf->g, (uint32_t)r->ind_gref);
+	}
+	r->ind_gref = -1;
+	r->ind_page = -1;
+	r->nseg = 0;
+}
+
+/* Puts request r on queue qi; returns its id or -errno. */
+static int64_t queue_request(struct blkfront *bf, unsigned int qi,
+			     struct blkfront_req *r, const uint8_t *wbuf,
+			     unsigned int first_sect)
+{
+	struct built *b;
+	bool ro = r->op != BLKIF_OP_READ;
+	unsigned int nseg = (unsigned int)((first_sect * 512u + r->bytes +
+					    PAGE - 1) / PAGE);
+	bool indirect = nseg > BLKIF_MAX_SEGMENTS_PER_REQUEST;
+	int ind_gref = -1, rc;
+	uint64_t id;
+
+	r->q = qi;
+	r->nseg = 0;
+	r->ind_gref = -1;
+	r->ind_page = -1;
+	if (nseg > RING_BLKIF_MAX_INDIRECT_SEGS ||
+	    (indirect && ((int)nseg > indirect_limit(bf) ||
+			  (r->op != BLKIF_OP_READ && r->op != BLKIF_OP_WRITE))))
+		return -E2BIG;
+	rc = take_pages(bf, qi, r, nseg, indirect);
+	if (rc < 0)
+		return rc;
+	r->nseg = nseg;
+	b = malloc(sizeof(*b));
+	if (!b) {
+		end_request(bf, r);
+		return -ENOMEM;
+	}
+	rc = build_segments(bf, b, r, wbuf, first_sect, ro);
+	if (rc == 0 && indirect) {
+		uint8_t *ind;
 		unsigned int i;
 
-		if ((int)b->nseg > indirect_limit(bf) ||
-		    (op != BLKIF_OP_READ && op != BLKIF_OP_WRITE)) {
-			free(b);
-			return -E2BIG;
+		if (r->ind_page >= 0) {
+			/* Linux: a free grant's page, granted as the others. */
+			ind = bf->pool + (size_t)r->ind_page * PAGE;
+			ind_gref = grant_page(bf, (unsigned int)r->ind_page,
+					      false);
+		} else {
+			/* One indirect page per request in flight. */
+			unsigned int k = r->ind_idx % BLKFRONT_IND_PAGES;
+
+			ind = bf->ind + (size_t)k * PAGE;
+			ind_gref = xsg_grant_access(bf->g, bf->backend_id,
+						    bf->ind_frame + k, true);
+			r->ind_gref = ind_gref;
 		}
-		/* Indirect page: one per request in flight (ind_idx). */
-		ind_idx %= BLKFRONT_IND_PAGES;
 		for (i = 0; i < b->nseg; i++) {
 			struct blkif_request_segment s = {
 				b->seg[i].gref, b->seg[i].first_sect,
 				b->seg[i].last_sect
 			};
-			memcpy(bf->ind + (size_t)ind_idx * PAGE + i * 8, &s, 8);
+			memcpy(ind + i * 8, &s, 8);
 		}
-		ind_gref = xsg_grant_access(bf->g, bf->backend_id,
-					    bf->ind_frame + ind_idx, true);
-		if (ind_gref < 0) {
-			free(b);
-			return ind_gref;
-		}
+		if (ind_gref < 0)
+			rc = ind_gref;
 	}
-	put_rw(bf, qi, op, id, sector, b, ind_gref);
-	*nseg_out = b->nseg;
-	*ind_gref_out = ind_gref;
+	if (rc < 0) {
+		free(b);
+		end_request(bf, r);
+		return rc;
+	}
+	id = bf->next_id++;
+	put_rw(bf, qi, r->op, id, r->sector, b, ind_gref);
 	free(b);
 	return (int64_t)id;
 }
@@ -702,39 +813,42 @@ static int await(struct blkfront *bf, unsigned int qi, uint64_t want,
 	return id == want ? 0 : -EPROTO;
 }
 
+/* A read's data out of the request's pages into buf. */
+static void copy_out(const struct blkfront *bf, const struct blkfront_req *r,
+		     uint8_t *buf, unsigned int first_sect)
+{
+	size_t done = 0;
+	unsigned int i, f = first_sect;
+
+	for (i = 0; done < r->bytes; i++) {
+		size_t room = (size_t)(8 - f) * 512;
+		size_t len = r->bytes - done < room ? r->bytes - done : room;
+
+		memcpy(buf + done, bf->pool + (size_t)r->page[i] * PAGE + f * 512,
+		       len);
+		done += len;
+		f = 0;
+	}
+}
+
 int blkfront_io(struct blkfront *bf, unsigned int qi, uint8_t op,
 		uint64_t sector, void *buf, size_t bytes,
 		unsigned int first_sect)
 {
-	unsigned int nseg = 0;
-	int ind_gref = -1, rc;
+	struct blkfront_req r = { .op = op, .sector = sector, .bytes = bytes };
 	int16_t st;
 	int64_t id;
+	int rc;
 
-	id = queue_request(bf, qi, op, sector,
-			   op == BLKIF_OP_READ ? NULL : buf, bytes, first_sect,
-			   0, 0, &nseg, &ind_gref);
+	id = queue_request(bf, qi, &r, op == BLKIF_OP_READ ? NULL : buf,
+			   first_sect);
 	if (id < 0)
 		return (int)id;
 	blkfront_push_check(bf, qi);
 	rc = await(bf, qi, (uint64_t)id, &st);
-	if (ind_gref >= 0)
-		xsg_end_access(bf->g, (uint32_t)ind_gref);
-	if (rc == 0 && op == BLKIF_OP_READ && st == BLKIF_RSP_OKAY) {
-		size_t done = 0;
-		unsigned int i, f = first_sect;
-
-		for (i = 0; done < bytes; i++) {
-			size_t room = (size_t)(8 - f) * 512;
-			size_t len = bytes - done < room ? bytes - done : room;
-
-			memcpy((uint8_t *)buf + done,
-			       bf->pool + (size_t)i * PAGE + f * 512, len);
-			done += len;
-			f = 0;
-		}
-	}
-	release_pages(bf, 0, nseg);
+	if (rc == 0 && op == BLKIF_OP_READ && st == BLKIF_RSP_OKAY)
+		copy_out(bf, &r, buf, first_sect);
+	end_request(bf, &r);
 	return rc < 0 ? rc : st;
 }
 
@@ -761,24 +875,36 @@ int blkfront_io_batch(struct blkfront *bf, unsigned int qi, uint8_t op,
 		      size_t bytes_each, unsigned int n, int16_t *st)
 {
 	unsigned int per = (unsigned int)((bytes_each + PAGE - 1) / PAGE);
+	struct blkfront_req *r = calloc(n, sizeof(*r));
 	uint64_t *ids = calloc(n, sizeof(*ids));
-	unsigned int i, got = 0, nseg, f;
-	int ind, rc = 0;
+	bool *done = calloc(n, sizeof(*done));
+	unsigned int i, got = 0;
+	int rc = 0;
 
-	if (!ids)
-		return -ENOMEM;
+	if (!r || !ids || !done) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	if (bytes_each % PAGE || per > BLKIF_MAX_SEGMENTS_PER_REQUEST ||
 	    (size_t)per * n > BLKFRONT_POOL_PAGES || n > bf->q[qi].nr_ents) {
-		free(ids);
-		return -E2BIG;
+		rc = -E2BIG;
+		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		int64_t id = queue_request(bf, qi, op, sector[i],
-					   op == BLKIF_OP_READ ? NULL : buf[i],
-					   bytes_each, 0, i * per, i, &nseg, &ind);
+		int64_t id;
+
+		r[i] = (struct blkfront_req){ .op = op, .sector = sector[i],
+					      .bytes = bytes_each,
+					      .page0 = i * per, .ind_idx = i };
+		id = queue_request(bf, qi, &r[i],
+				   op == BLKIF_OP_READ ? NULL : buf[i], 0);
 		if (id < 0) {
-			free(ids);
-			return (int)id;
+			/* Never pushed: nothing of them reached the backend. */
+			bf->q[qi].req_prod_pvt -= i;
+			while (i--)
+				end_request(bf, &r[i]);
+			rc = (int)id;
+			goto out;
 		}
 		ids[i] = (uint64_t)id;
 	}
@@ -792,7 +918,7 @@ int blkfront_io_batch(struct blkfront *bf, unsigned int qi, uint8_t op,
 		if (rc < 0)
 			break;
 		for (i = 0; i < n; i++)
-			if (ids[i] == id)
+			if (ids[i] == id && !done[i])
 				break;
 		if (i == n) {
 			rc = -EPROTO;
@@ -800,31 +926,31 @@ int blkfront_io_batch(struct blkfront *bf, unsigned int qi, uint8_t op,
 		}
 		st[i] = s;
 		got++;
+		done[i] = true;
 		if (op == BLKIF_OP_READ && s == BLKIF_RSP_OKAY)
-			for (f = 0; f < per; f++)
-				memcpy(buf[i] + (size_t)f * PAGE,
-				       bf->pool + (size_t)(i * per + f) * PAGE,
-				       PAGE);
+			copy_out(bf, &r[i], buf[i], 0);
+		/* As Linux: each request's grants back as it completes. */
+		end_request(bf, &r[i]);
 	}
-	release_pages(bf, 0, per * n);
+	for (i = 0; i < n; i++)
+		if (!done[i])
+			end_request(bf, &r[i]);
+out:
+	free(r);
 	free(ids);
+	free(done);
 	return rc;
 }
 
 int64_t blkfront_submit(struct blkfront *bf, unsigned int qi,
 			struct blkfront_req *r)
 {
-	return queue_request(bf, qi, r->op, r->sector, r->wbuf, r->bytes, 0,
-			     r->page0, r->ind_idx, &r->nseg, &r->ind_gref);
+	return queue_request(bf, qi, r, r->wbuf, 0);
 }
 
 void blkfront_complete(struct blkfront *bf, struct blkfront_req *r)
 {
-	if (r->ind_gref >= 0)
-		xsg_end_access(bf->g, (uint32_t)r->ind_gref);
-	r->ind_gref = -1;
-	release_pages(bf, r->page0, r->nseg);
-	r->nseg = 0;
+	end_request(bf, r);
 }
 
 /* ------------------------------------------------------------------ */

@@ -24,7 +24,10 @@
 #include "tests/xensim/guest/xsg.h"
 
 #define BLKFRONT_MAX_QUEUES 16
-#define BLKFRONT_POOL_PAGES 1024
+/* Data pages: as many as Linux blkfront's grants per ring (32 requests
+ * of 32 segments and their indirect page), enough for 4 requests of
+ * 1 MiB with theirs. */
+#define BLKFRONT_POOL_PAGES 1056
 #define BLKFRONT_IND_PAGES 64
 /* A grant reference within the table that this frontend never grants. */
 #define BLKFRONT_NEVER_GRANTED 0x7f00
@@ -50,6 +53,17 @@ struct blkfront_queue {
 	uint32_t req_prod_pvt;
 	uint32_t rsp_cons;
 	unsigned int nr_ents;
+	/*
+	 * Persistent grants, as Linux blkfront's per-ring list: this
+	 * queue's share of the data pages (each with its grant, kept),
+	 * free ones in gl[] from gl_head on (gl_len of them, circular).
+	 * A request takes them from the front; its completion puts each
+	 * back in segment order, at the front while the backend keeps it
+	 * mapped, else ended and at the back. So the next request gets the
+	 * last one's grants in reverse order, as from Linux.
+	 */
+	uint16_t gl[BLKFRONT_POOL_PAGES];
+	unsigned int gl_size, gl_head, gl_len;
 };
 
 struct blkfront {
@@ -124,10 +138,13 @@ int blkfront_io_batch(struct blkfront *bf, unsigned int q, uint8_t op,
 		      size_t bytes_each, unsigned int n, int16_t *st);
 
 /*
- * Asynchronous requests (benchmarks): data in pool pages page0.., the
- * indirect page ind_idx when more than 11 segments; wbuf NULL leaves the
- * pages as they are. submit() queues (push with blkfront_push()), returns
- * the id; complete() ends the request's grants once it was answered.
+ * Asynchronous requests (benchmarks): data in pool pages page0.. (with
+ * persistent grants: the queue's free grants, as Linux, in page[]), the
+ * indirect page ind_idx when more than 11 segments (with persistent
+ * grants: a free grant's page, ind_page); wbuf NULL leaves the pages as
+ * they are. submit() queues (push with blkfront_push()), returns the id
+ * or -errno (-ENOSPC: too few free grants); complete() ends or gives
+ * back the request's grants once it was answered.
  */
 struct blkfront_req {
 	uint8_t op;
@@ -137,6 +154,9 @@ struct blkfront_req {
 	unsigned int page0, ind_idx;
 	unsigned int nseg;
 	int ind_gref;
+	unsigned int q;		/* set by submit() */
+	int ind_page;		/* persistent: page of the indirect grant */
+	uint16_t page[RING_BLKIF_MAX_INDIRECT_SEGS];
 };
 int64_t blkfront_submit(struct blkfront *bf, unsigned int q,
 			struct blkfront_req *r);
