@@ -30,6 +30,8 @@
  *             idle frontend sees the growth, the new end works; the
  *             shrink is published by the operator's command (-C cmd)
  *   vanish    requests in flight, then the guest exits at once
+ *   reconnects  closes and connects again 40 times with I/O on every
+ *             queue: the guest's pages, grants and channels stay bounded
  *   reuse     10 writes of 32 KiB one at a time, read back (the grants'
  *             reuse, as Linux's: sim-blk-mapbatch.sh counts the layout)
  *   bench     load for `make bench` (-w randread|randwrite|read|write
@@ -289,21 +291,30 @@ static void scenario_discard(struct blkfront *bf)
 	free(zero);
 }
 
-/* A pattern written at sector `at` reads back: the device carries on. */
-static bool io_carries_on(struct blkfront *bf, uint64_t at, uint64_t tag)
+/* A pattern written at sector `at` through queue q reads back. */
+static bool io_carries_on_queue(struct blkfront *bf, unsigned int q,
+				uint64_t at, uint64_t tag)
 {
 	uint8_t *buf = malloc(32768), *back = malloc(32768);
-	int st;
+	int st = -ENOMEM;
 	bool ok;
 
-	fill_pattern(buf, 32768, tag);
-	st = blkfront_io(bf, 0, BLKIF_OP_WRITE, at, buf, 32768, 0);
+	if (buf && back) {
+		fill_pattern(buf, 32768, tag);
+		st = blkfront_io(bf, q, BLKIF_OP_WRITE, at, buf, 32768, 0);
+	}
 	if (st == BLKIF_RSP_OKAY)
-		st = blkfront_io(bf, 0, BLKIF_OP_READ, at, back, 32768, 0);
+		st = blkfront_io(bf, q, BLKIF_OP_READ, at, back, 32768, 0);
 	ok = st == BLKIF_RSP_OKAY && !memcmp(buf, back, 32768);
 	free(buf);
 	free(back);
 	return ok;
+}
+
+/* The same through queue 0: the device carries on. */
+static bool io_carries_on(struct blkfront *bf, uint64_t at, uint64_t tag)
+{
+	return io_carries_on_queue(bf, 0, at, tag);
 }
 
 /*
@@ -763,6 +774,50 @@ static void scenario_vanish(struct blkfront *bf)
 }
 
 /*
+ * A guest whose frontend closes and connects again, ROUNDS times, with
+ * I/O on every queue each time (a kexec'd or suspended guest, or a driver
+ * reloaded): what the guest holds of its memory, grants and event
+ * channels after the last round is what it held after the first.
+ */
+static void scenario_reconnects(struct blkfront *bf)
+{
+	enum { ROUNDS = 40 };
+	struct xsg_usage first = { 0 }, last;
+	unsigned int round, q, bad = 0;
+	int rc;
+
+	for (round = 1; round <= ROUNDS && !bad; round++) {
+		rc = blkfront_disconnect(bf);
+		if (rc == 0)
+			rc = blkfront_connect(bf, &bf->o);
+		for (q = 0; q < bf->o.nr_queues && rc == 0; q++)
+			if (!io_carries_on_queue(bf, q, (round % 16) * 64,
+						 round))
+				rc = -EIO;
+		if (rc) {
+			printf("# round %u: %d, backend state %d\n", round, rc,
+			       blkfront_backend_state(bf));
+			bad = round;
+		}
+		if (round == 1)
+			xsg_usage(bf->g, &first);
+	}
+	xsg_usage(bf->g, &last);
+	printf("# after round 1: %u pages, %u grants, %u ports; after %u: "
+	       "%u, %u, %u\n", first.pages, first.grants, first.ports,
+	       round - 1, last.pages, last.grants, last.ports);
+	REPORT(!bad, "closed and connected again 40 times, I/O each time",
+	       "round %u failed", bad);
+	REPORT(last.pages == first.pages && last.grants == first.grants &&
+		       last.ports == first.ports,
+	       "40 reconnects: the guest's pages, grants and channels stay "
+	       "as after the first",
+	       "pages %u -> %u, grants %u -> %u, ports %u -> %u", first.pages,
+	       last.pages, first.grants, last.grants, first.ports,
+	       last.ports);
+}
+
+/*
  * Grants reused as Linux blkfront reuses them: 10 writes of 32 KiB (8
  * segments, 16 sectors apart) one at a time on queue 0, then 10 reads of
  * them, compared. With persistent grants each request gets the grants
@@ -1133,6 +1188,8 @@ int main(int argc, char **argv)
 		scenario_bench(bf, workload, bs, qd, secs);
 	else if (!strcmp(sc, "vanish"))
 		scenario_vanish(bf);
+	else if (!strcmp(sc, "reconnects"))
+		scenario_reconnects(bf);
 	else if (!strcmp(sc, "reuse"))
 		scenario_reuse(bf);
 	else if (!strcmp(sc, "segs"))
