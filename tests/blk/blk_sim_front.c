@@ -30,10 +30,14 @@
  *             idle frontend sees the growth, the new end works; the
  *             shrink is published by the operator's command (-C cmd)
  *   vanish    requests in flight, then the guest exits at once
+ *   reconnects  closes and connects again 40 times with I/O on every
+ *             queue: the guest's pages, grants and channels stay bounded
  *   reuse     10 writes of 32 KiB one at a time, read back (the grants'
  *             reuse, as Linux's: sim-blk-mapbatch.sh counts the layout)
  *   bench     load for `make bench` (-w randread|randwrite|read|write
  *             -b bytes -Q depth -t seconds)
+ *   segs      for each segment count k in -w (e.g. 1,12,255): a write of
+ *             k pages, two reads of k segments read back and compared
  *
  * Options: -d devid -q queues -o ring-order -a 32|64|native -i max-indirect
  *          -p (persistent) -S expected-sectors -s seed -n name
@@ -287,21 +291,30 @@ static void scenario_discard(struct blkfront *bf)
 	free(zero);
 }
 
-/* A pattern written at sector `at` reads back: the device carries on. */
-static bool io_carries_on(struct blkfront *bf, uint64_t at, uint64_t tag)
+/* A pattern written at sector `at` through queue q reads back. */
+static bool io_carries_on_queue(struct blkfront *bf, unsigned int q,
+				uint64_t at, uint64_t tag)
 {
 	uint8_t *buf = malloc(32768), *back = malloc(32768);
-	int st;
+	int st = -ENOMEM;
 	bool ok;
 
-	fill_pattern(buf, 32768, tag);
-	st = blkfront_io(bf, 0, BLKIF_OP_WRITE, at, buf, 32768, 0);
+	if (buf && back) {
+		fill_pattern(buf, 32768, tag);
+		st = blkfront_io(bf, q, BLKIF_OP_WRITE, at, buf, 32768, 0);
+	}
 	if (st == BLKIF_RSP_OKAY)
-		st = blkfront_io(bf, 0, BLKIF_OP_READ, at, back, 32768, 0);
+		st = blkfront_io(bf, q, BLKIF_OP_READ, at, back, 32768, 0);
 	ok = st == BLKIF_RSP_OKAY && !memcmp(buf, back, 32768);
 	free(buf);
 	free(back);
 	return ok;
+}
+
+/* The same through queue 0: the device carries on. */
+static bool io_carries_on(struct blkfront *bf, uint64_t at, uint64_t tag)
+{
+	return io_carries_on_queue(bf, 0, at, tag);
 }
 
 /*
@@ -761,6 +774,50 @@ static void scenario_vanish(struct blkfront *bf)
 }
 
 /*
+ * A guest whose frontend closes and connects again, ROUNDS times, with
+ * I/O on every queue each time (a kexec'd or suspended guest, or a driver
+ * reloaded): what the guest holds of its memory, grants and event
+ * channels after the last round is what it held after the first.
+ */
+static void scenario_reconnects(struct blkfront *bf)
+{
+	enum { ROUNDS = 40 };
+	struct xsg_usage first = { 0 }, last;
+	unsigned int round, q, bad = 0;
+	int rc;
+
+	for (round = 1; round <= ROUNDS && !bad; round++) {
+		rc = blkfront_disconnect(bf);
+		if (rc == 0)
+			rc = blkfront_connect(bf, &bf->o);
+		for (q = 0; q < bf->o.nr_queues && rc == 0; q++)
+			if (!io_carries_on_queue(bf, q, (round % 16) * 64,
+						 round))
+				rc = -EIO;
+		if (rc) {
+			printf("# round %u: %d, backend state %d\n", round, rc,
+			       blkfront_backend_state(bf));
+			bad = round;
+		}
+		if (round == 1)
+			xsg_usage(bf->g, &first);
+	}
+	xsg_usage(bf->g, &last);
+	printf("# after round 1: %u pages, %u grants, %u ports; after %u: "
+	       "%u, %u, %u\n", first.pages, first.grants, first.ports,
+	       round - 1, last.pages, last.grants, last.ports);
+	REPORT(!bad, "closed and connected again 40 times, I/O each time",
+	       "round %u failed", bad);
+	REPORT(last.pages == first.pages && last.grants == first.grants &&
+		       last.ports == first.ports,
+	       "40 reconnects: the guest's pages, grants and channels stay "
+	       "as after the first",
+	       "pages %u -> %u, grants %u -> %u, ports %u -> %u", first.pages,
+	       last.pages, first.grants, last.grants, first.ports,
+	       last.ports);
+}
+
+/*
  * Grants reused as Linux blkfront reuses them: 10 writes of 32 KiB (8
  * segments, 16 sectors apart) one at a time on queue 0, then 10 reads of
  * them, compared. With persistent grants each request gets the grants
@@ -803,6 +860,78 @@ out:
  * 0 for secs seconds, random (rand*) or sequential offsets; prints
  * "BENCH ios=N secs=S".
  */
+/*
+ * Requests of given segment counts (list: "1,12,255"): for each count k,
+ * one write of k whole pages, then two reads of k segments each (whole
+ * pages, then from sector 3 of the first page to 2 sectors before the
+ * last one's end), all the frontend's pages scribbled before each read, the
+ * data compared. So the backend sees exactly 2 reads of k segments per
+ * count, for tests of which reads it serves which way.
+ */
+static void scenario_segs(struct blkfront *bf, const char *list)
+{
+	uint8_t *shadow = malloc((size_t)RING_BLKIF_MAX_INDIRECT_SEGS * 4096);
+	uint8_t *buf = malloc((size_t)RING_BLKIF_MAX_INDIRECT_SEGS * 4096);
+	uint64_t sector = 0;
+	const char *p = list;
+	unsigned int reads = 0;
+	int bad = 0;
+
+	if (!shadow || !buf) {
+		REPORT(0, "segment counts", "no memory");
+		goto out;
+	}
+	while (*p && !bad) {
+		char *end;
+		unsigned int k = (unsigned int)strtoul(p, &end, 10), j, i;
+		size_t bytes = (size_t)k * 4096;
+		int st;
+
+		p = *end ? end + 1 : end;
+		if (!k || k > max_sectors(bf) / 8 + 1 ||
+		    sector + k * 8 > bf->sectors) {
+			REPORT(0, "segment counts", "%u segments do not fit", k);
+			bad = 1;
+			break;
+		}
+		fill_pattern(shadow, bytes, sector + k);
+		st = blkfront_io(bf, 0, BLKIF_OP_WRITE, sector, shadow, bytes,
+				 0);
+		for (j = 0; j < 2 && st == BLKIF_RSP_OKAY; j++) {
+			unsigned int f = j ? 3 : 0;
+			size_t n = j ? bytes - 5 * 512 : bytes;
+
+			/* Whichever pages the request gets (the free list
+			 * decides), none holds the data before the read. */
+			for (i = 0; i < BLKFRONT_POOL_PAGES; i++)
+				memset(blkfront_page(bf, i), 0xa5, 4096);
+			memset(buf, 0x5a, n);
+			st = blkfront_io(bf, 0, BLKIF_OP_READ, sector + f, buf,
+					 n, f);
+			reads++;
+			if (st == BLKIF_RSP_OKAY &&
+			    memcmp(buf, shadow + f * 512, n)) {
+				REPORT(0, "segment counts",
+				       "read of %u segments%s: data differs", k,
+				       j ? " (partial pages)" : "");
+				bad = 1;
+			}
+		}
+		if (st != BLKIF_RSP_OKAY && !bad) {
+			REPORT(0, "segment counts", "%u segments: status %d", k,
+			       st);
+			bad = 1;
+		}
+		sector += (uint64_t)k * 8;
+	}
+	if (!bad)
+		REPORT(1, "segment counts", "-");
+	printf("SEGS reads=%u\n", reads);
+out:
+	free(shadow);
+	free(buf);
+}
+
 static void scenario_bench(struct blkfront *bf, const char *w, size_t bs,
 			   unsigned int qd, double secs)
 {
@@ -1059,8 +1188,12 @@ int main(int argc, char **argv)
 		scenario_bench(bf, workload, bs, qd, secs);
 	else if (!strcmp(sc, "vanish"))
 		scenario_vanish(bf);
+	else if (!strcmp(sc, "reconnects"))
+		scenario_reconnects(bf);
 	else if (!strcmp(sc, "reuse"))
 		scenario_reuse(bf);
+	else if (!strcmp(sc, "segs"))
+		scenario_segs(bf, workload);
 	else
 		REPORT(0, sc, "unknown scenario");
 

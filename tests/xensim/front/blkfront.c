@@ -270,6 +270,9 @@ int blkfront_connect(struct blkfront *bf, const struct blkfront_opts *o)
 					    "feature-max-indirect-segments", 0);
 	if (bf->o.nr_queues > BLKFRONT_MAX_QUEUES)
 		return -EINVAL;
+	/* A reconnect: the rings of the last connect go first, as
+	 * xen-blkfront frees them before it makes new ones. */
+	blkfront_release_rings(bf);
 	for (i = 0; i < bf->o.nr_queues; i++) {
 		rc = setup_queue(bf, &bf->q[i]);
 		if (rc < 0)
@@ -342,27 +345,47 @@ static void free_ungranted(struct blkfront *bf, void *va, uint32_t frame,
 		xsg_free_pages(bf->g, va, n);
 }
 
+/*
+ * One queue's ring as a frontend leaving it does: grants ended, channel
+ * closed, pages given back unless the backend still maps one. Returns how
+ * many ring grants were still mapped (they stay, with their pages).
+ */
+static unsigned int release_ring(struct blkfront *bf,
+				 struct blkfront_queue *q)
+{
+	unsigned int busy = 0, j;
+
+	for (j = 0; j < q->nr_pages; j++)
+		if (q->grefs[j] > 0 &&
+		    xsg_end_access(bf->g, (uint32_t)q->grefs[j]) == -EBUSY)
+			busy++;
+	if (q->port)
+		xsg_evtchn_close(bf->g, q->port);
+	free_ungranted(bf, q->sring, q->first_frame, q->nr_pages);
+	memset(q, 0, sizeof(*q));
+	return busy;
+}
+
+unsigned int blkfront_release_rings(struct blkfront *bf)
+{
+	unsigned int busy = 0, i;
+
+	for (i = 0; i < BLKFRONT_MAX_QUEUES; i++)
+		if (bf->q[i].sring)
+			busy += release_ring(bf, &bf->q[i]);
+	return busy;
+}
+
 void blkfront_free(struct blkfront *bf)
 {
-	unsigned int i, j;
+	unsigned int i;
 
 	if (!bf)
 		return;
 	for (i = 0; i < BLKFRONT_POOL_PAGES; i++)
 		if (bf->pool_gref[i] >= 0)
 			xsg_end_access(bf->g, (uint32_t)bf->pool_gref[i]);
-	for (i = 0; i < BLKFRONT_MAX_QUEUES; i++) {
-		struct blkfront_queue *q = &bf->q[i];
-
-		if (!q->sring)
-			continue;
-		for (j = 0; j < q->nr_pages; j++)
-			if (q->grefs[j] > 0)
-				xsg_end_access(bf->g, (uint32_t)q->grefs[j]);
-		if (q->port)
-			xsg_evtchn_close(bf->g, q->port);
-		free_ungranted(bf, q->sring, q->first_frame, q->nr_pages);
-	}
+	blkfront_release_rings(bf);
 	free_ungranted(bf, bf->pool, bf->pool_frame, BLKFRONT_POOL_PAGES);
 	free_ungranted(bf, bf->ind, bf->ind_frame, BLKFRONT_IND_PAGES);
 	if (bf->xs)

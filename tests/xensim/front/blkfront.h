@@ -100,6 +100,12 @@ int blkfront_connect(struct blkfront *bf, const struct blkfront_opts *o);
 /* Closing, wait for the backend's Closed, Closed; ends grants. */
 int blkfront_disconnect(struct blkfront *bf);
 void blkfront_free(struct blkfront *bf);
+/*
+ * The rings of every queue released (grants ended, channels closed,
+ * pages given back); blkfront_connect() does it before it makes new ones.
+ * Returns how many ring grants the backend still mapped (XSA-371 tests).
+ */
+unsigned int blkfront_release_rings(struct blkfront *bf);
 
 /* Backend's xenbus state, or -errno. */
 int blkfront_backend_state(struct blkfront *bf);

@@ -117,22 +117,6 @@ static unsigned int take_back(struct xsg *g, unsigned int mark)
 	return busy;
 }
 
-/* Ends the grants of old rings (after a reconnect), same answer. */
-static unsigned int take_back_rings(struct xsg *g,
-				    const struct blkfront_queue *q,
-				    unsigned int nq)
-{
-	unsigned int busy = 0, i, j;
-
-	for (i = 0; i < nq; i++)
-		for (j = 0; j < q[i].nr_pages; j++)
-			if (q[i].grefs[j] > 0 &&
-			    xsg_end_access(g, (uint32_t)q[i].grefs[j]) ==
-				    -EBUSY)
-				busy++;
-	return busy;
-}
-
 static int16_t await_id(struct blkfront *bf, uint64_t id)
 {
 	uint64_t got;
@@ -585,15 +569,13 @@ static void scenario_ring_unwind(struct blkfront *bf,
 				 const struct blkfront_opts *base)
 {
 	struct blkfront_opts o = *base;
-	struct blkfront_queue old[3];
 	unsigned int busy;
 	char *err;
 	int rc;
 
 	/* The connect of main() is undone: this scenario makes its own. */
 	blkfront_disconnect(bf);
-	take_back_rings(bf->g, bf->q, bf->o.nr_queues);
-	memset(bf->q, 0, sizeof(bf->q));
+	blkfront_release_rings(bf);
 	o.nr_queues = 3;
 	o.ring_order = 1;
 	o.bad_ring_queue = 2;
@@ -608,12 +590,10 @@ static void scenario_ring_unwind(struct blkfront *bf,
 		printf("# error node: %s\n", err);
 	free(err);
 	pause_point();
-	memcpy(old, bf->q, sizeof(old));
-	busy = take_back_rings(bf->g, old, 3);
+	busy = blkfront_release_rings(bf);
 	REPORT(busy == 0,
 	       "the rings of the queues mapped before are unmapped",
 	       "%u ring pages still mapped", busy);
-	memset(bf->q, 0, sizeof(bf->q));
 	o.bad_ring_queue = 0;
 	rc = blkfront_connect(bf, &o);
 	REPORT(rc == 0 && still_works(bf),
@@ -696,8 +676,7 @@ static void scenario_state_race(struct blkfront *bf,
 
 	snprintf(path, sizeof(path), "%s/state", bf->fe);
 	for (round = 0; round < ROUNDS; round++) {
-		struct blkfront_queue old[BLKFRONT_MAX_QUEUES];
-		unsigned int mark = nr_own, nq = bf->o.nr_queues;
+		unsigned int mark = nr_own;
 		bool restart = round % 2;
 		int rc;
 
@@ -727,10 +706,8 @@ static void scenario_state_race(struct blkfront *bf,
 			       blkfront_backend_state(bf));
 			failed++;
 		}
-		memcpy(old, bf->q, sizeof(old));
 		busy_total += take_back(bf->g, mark) +
-			      take_back_rings(bf->g, old, nq);
-		memset(bf->q, 0, sizeof(bf->q));
+			      blkfront_release_rings(bf);
 		rc = blkfront_connect(bf, o);
 		if (rc < 0) {
 			printf("# round %u: reconnect %d, backend state %d\n",
@@ -786,9 +763,8 @@ static void scenario_state_storm(struct blkfront *bf,
 				 const struct blkfront_opts *o, double secs)
 {
 	struct state_flipper f = { .bf = bf };
-	struct blkfront_queue old[BLKFRONT_MAX_QUEUES];
 	char *err;
-	unsigned int mark = nr_own, nq = bf->o.nr_queues, k;
+	unsigned int mark = nr_own, k;
 	uint32_t gref[8];
 	double end = now_s() + secs;
 	unsigned long pushed = 0;
@@ -841,13 +817,11 @@ static void scenario_state_storm(struct blkfront *bf,
 	if (rc < 0)
 		printf("# after the storm: disconnect %d, backend state %d\n",
 		       rc, blkfront_backend_state(bf));
-	memcpy(old, bf->q, sizeof(old));
-	k = take_back(bf->g, mark) + take_back_rings(bf->g, old, nq);
+	k = take_back(bf->g, mark) + blkfront_release_rings(bf);
 	REPORT(k == 0,
 	       "random state changes under I/O: afterwards nothing of it stays "
 	       "mapped (XSA-350)",
 	       "%u grants still mapped", k);
-	memset(bf->q, 0, sizeof(bf->q));
 	rc = blkfront_connect(bf, o);
 	err = rc < 0 ? backend_node(bf, "error") : NULL;
 	REPORT(rc == 0 && still_works(bf),
@@ -986,9 +960,7 @@ static void final_check(struct blkfront *bf)
 			busy++;
 		bf->pool_gref[i] = -1;
 	}
-	busy += take_back_rings(bf->g, bf->q, bf->o.nr_queues);
-	for (i = 0; i < BLKFRONT_MAX_QUEUES; i++)
-		memset(bf->q[i].grefs, 0, sizeof(bf->q[i].grefs));
+	busy += blkfront_release_rings(bf);
 	REPORT(busy == 0,
 	       "after Closed every grant ends: nothing left mapped (XSA-371)",
 	       "%u grants still mapped", busy);

@@ -132,6 +132,33 @@ bool xsg_frames_granted(struct xsg *g, uint32_t first, unsigned int n)
 	return false;
 }
 
+static unsigned int count_bits(const uint64_t *w, unsigned int nbits)
+{
+	unsigned int n = 0, i;
+
+	for (i = 0; i < nbits / 64; i++)
+		n += (unsigned int)__builtin_popcountll(
+			__atomic_load_n(&w[i], __ATOMIC_RELAXED));
+	return n;
+}
+
+void xsg_usage(struct xsg *g, struct xsg_usage *u)
+{
+	struct xsim_dom *d = xsim_dom(g->host, g->slot);
+	unsigned int i;
+
+	xsim_lock(g->host);
+	u->pages = count_bits(d->page_used, d->nr_pages + 63);
+	xsim_unlock(g->host);
+	/* The allocator's atomics: readable without the host lock. */
+	u->grants = count_bits((const uint64_t *)d->gref_used,
+			       XSIM_NR_GRANTS);
+	u->ports = 0;
+	for (i = 1; i < XSIM_NR_PORTS; i++)
+		if (atomic_load(&d->ports[i].state) != XSIM_PORT_FREE)
+			u->ports++;
+}
+
 int xsg_grant_access(struct xsg *g, uint32_t to_domid, uint32_t frame,
 		     bool readonly)
 {

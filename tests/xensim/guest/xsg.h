@@ -33,6 +33,13 @@ void xsg_free_pages(struct xsg *g, void *va, unsigned int n);
 /* Whether a grant of this domain still gives access to one of the n
  * frames from first (its pages must not be freed then). */
 bool xsg_frames_granted(struct xsg *g, uint32_t first, unsigned int n);
+/* What this domain holds: pages of its memory allocated, grant refs
+ * allocated, event-channel ports not free (a test of a frontend that
+ * comes and goes asserts these stay bounded). */
+struct xsg_usage {
+	unsigned int pages, grants, ports;
+};
+void xsg_usage(struct xsg *g, struct xsg_usage *u);
 /* Any frame of this domain's memory, mapped here (NULL if out of range). */
 void *xsg_frame_ptr(struct xsg *g, uint32_t frame);
 uint32_t xsg_nr_frames(const struct xsg *g);
