@@ -131,6 +131,39 @@ bool blk_data_choose(struct blk_dev *bd, char *why, size_t len);
 /* The setting vbd-data: auto, copy or map. */
 bool blk_data_valid(const char *value);
 
+/*
+ * Large reads in map mode (docs/blk.md, "Large reads through the pool").
+ * A read of more segments than the backing's disk takes in one request
+ * is served through the queue's pool (grant copy), whose physically
+ * contiguous runs the disk takes as one request, where the guest's
+ * scattered pages would be split; everything else stays mapped. Chosen
+ * at connect when the data path was chosen by itself (vbd-data auto),
+ * outside a Xen PV domain (no huge pages there, and merging follows
+ * machine frames), on a backing whose data ends on disks.
+ */
+#define BLK_GUEST_TYPE_PATH "/sys/hypervisor/guest_type"
+/*
+ * The fewest segments (queue/max_segments) a device under the backing
+ * takes in one request, following files, loop devices, dm and md down,
+ * its name in dev; 0 when the data ends in memory (tmpfs, ramfs, zram,
+ * brd, a loop device over those) or where sysfs cannot say.
+ */
+unsigned int blk_backing_max_segments(const struct blk_backing *b, char *dev,
+				      size_t len);
+/* Whether the file guest_type (BLK_GUEST_TYPE_PATH) says "PV". */
+bool blk_xen_pv_domain(const char *guest_type);
+/*
+ * The rule: reads of more than the returned number of segments go
+ * through the pool (0: none), why gets a space-free phrase. limit is
+ * blk_backing_max_segments()'s answer for the disk dev.
+ */
+unsigned int blk_large_reads_rule(bool chosen_auto, bool pv,
+				  unsigned int limit, const char *dev,
+				  char *why, size_t len);
+/* The rule for a device in map mode whose backing is open. Main thread. */
+unsigned int blk_large_reads_choose(struct blk_dev *bd, char *why,
+				    size_t len);
+
 /* ---- counters (xenbackctl), updated by workers ------------------------- */
 
 struct blk_counters {
@@ -152,6 +185,8 @@ struct blk_counters {
 	 * frontend cycled through on its busiest queue). */
 	atomic_uint_fast64_t map_hits, map_misses, map_evictions, map_own;
 	atomic_uint_fast64_t map_peak;
+	/* Map mode: large reads served through the pool (grant copy). */
+	atomic_uint_fast64_t copy_reads;
 };
 
 /* ---- guest pages mapped (map mode, pgrant.c) ------------------------------ */
@@ -259,6 +294,13 @@ struct blk_pool {
 
 /* Reserves nr_pages pages (a multiple of 64); -errno. */
 int blk_pool_init(struct blk_pool *p, unsigned int nr_pages);
+/*
+ * Faults the whole pool in and asks the kernel (/proc/self/pagemap)
+ * whether each of its 2 MiB parts is one physically contiguous range:
+ * true when the pool really got huge pages. Needs CAP_SYS_ADMIN (the
+ * kernel hides frame numbers otherwise: false). Main thread, at connect.
+ */
+bool blk_pool_contiguous(struct blk_pool *p);
 /* NULL-safe on a zeroed pool, idempotent. */
 void blk_pool_destroy(struct blk_pool *p);
 /*
@@ -361,6 +403,9 @@ struct blk_queue {
 
 	struct blk_poll poll;
 	uint64_t discard_chunk;		/* bytes per discard call now */
+	/* Map mode: reads of more segments go through the pool (large
+	 * reads, datapath.c); UINT_MAX: none. */
+	unsigned int copy_reads_over;
 };
 
 /* ---- one device -------------------------------------------------------- */
@@ -379,6 +424,11 @@ struct blk_dev {
 	bool persistent;	/* both ends use persistent grants */
 	bool data_map;		/* map grants (else grant copy) */
 	char data_why[BLK_DATA_WHY_MAX];	/* why (xenbackctl, log) */
+	/* Map mode: reads over this many segments through the pool (0:
+	 * none), why, and the queues whose pool is not contiguous. */
+	unsigned int large_reads_over;
+	char large_why[BLK_DATA_WHY_MAX];
+	unsigned int large_pools_scattered;
 	unsigned int poll_us;	/* vbd-poll-us at connect */
 	struct blk_queue *queues;
 	bool connected;

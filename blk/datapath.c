@@ -126,57 +126,80 @@ static int read_line(const char *path, char *buf, size_t len)
 }
 
 /*
- * Whether every block device named in the sysfs folder dir (btrfs's
- * devices, dm's or md's slaves) is local; an empty folder is not.
- * -1 when the folder cannot be read.
+ * Whether each(maj, min, ctx) holds for every block device named in the
+ * sysfs folder dir (btrfs's devices, dm's or md's slaves); an empty
+ * folder does not. -1 when the folder cannot be read.
  */
-static int listed_bdevs_local(const char *dir, int depth)
+static int listed_bdevs_all(const char *dir,
+			    bool (*each)(unsigned int, unsigned int, void *),
+			    void *ctx)
 {
 	char p[PATH_MAX + 32], dev[32];
 	unsigned int maj, min, n = 0;
 	struct dirent *e;
-	bool local = true;
+	bool all = true;
 	DIR *d = opendir(dir);
 
 	if (!d)
 		return -1;
-	while (local && (e = readdir(d))) {
+	while (all && (e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(p, sizeof(p), "/sys/class/block/%s/dev", e->d_name);
 		if (read_line(p, dev, sizeof(dev)) < 0 ||
 		    sscanf(dev, "%u:%u", &maj, &min) != 2 ||
-		    !bdev_is_local(maj, min, depth + 1, NULL, 0))
-			local = false;
+		    !each(maj, min, ctx))
+			all = false;
 		n++;
 	}
 	closedir(d);
-	return local && n;
+	return all && n;
+}
+
+static bool listed_one_local(unsigned int maj, unsigned int min, void *ctx)
+{
+	return bdev_is_local(maj, min, *(int *)ctx + 1, NULL, 0);
+}
+
+/* Every block device listed in dir is local (listed_bdevs_all()). */
+static int listed_bdevs_local(const char *dir, int depth)
+{
+	return listed_bdevs_all(dir, listed_one_local, &depth);
 }
 
 /*
  * btrfs gives its files an anonymous st_dev: its devices are those listed
  * in /sys/fs/btrfs/<fsid>/devices/ (links named after the block devices),
- * the fsid asked of the filesystem (BTRFS_IOC_FS_INFO on fd).
+ * the fsid asked of the filesystem (BTRFS_IOC_FS_INFO on fd). false when
+ * the filesystem does not say.
  */
-static bool btrfs_devices_local(int fd, int depth, char *why, size_t len)
+static bool btrfs_devices_dir(int fd, char *p, size_t len)
 {
 	struct btrfs_ioctl_fs_info_args fi;
-	char p[PATH_MAX + 32], uuid[40];
+	char uuid[40];
 	const uint8_t *u = fi.fsid;
 	unsigned int i;
-	int local;
 
 	memset(&fi, 0, sizeof(fi));
-	if (ioctl(fd, BTRFS_IOC_FS_INFO, &fi) < 0) {
-		why_add(why, len, "-devices-unknown");
+	if (ioctl(fd, BTRFS_IOC_FS_INFO, &fi) < 0)
 		return false;
-	}
 	for (i = 0; i < 16; i++)
 		snprintf(uuid + 2 * i + (i > 3) + (i > 5) + (i > 7) + (i > 9),
 			 3, "%02x", u[i]);
 	uuid[8] = uuid[13] = uuid[18] = uuid[23] = '-';
-	snprintf(p, sizeof(p), "/sys/fs/btrfs/%s/devices", uuid);
+	snprintf(p, len, "/sys/fs/btrfs/%s/devices", uuid);
+	return true;
+}
+
+static bool btrfs_devices_local(int fd, int depth, char *why, size_t len)
+{
+	char p[PATH_MAX + 32];
+	int local;
+
+	if (!btrfs_devices_dir(fd, p, sizeof(p))) {
+		why_add(why, len, "-devices-unknown");
+		return false;
+	}
 	local = listed_bdevs_local(p, depth);
 	if (local < 0) {
 		why_add(why, len, "-devices-unknown");
@@ -395,4 +418,198 @@ bool blk_data_choose(struct blk_dev *bd, char *why, size_t len)
 	}
 	local = blk_backing_is_local(&bd->backing, why, len);
 	return local;
+}
+
+/* ------------------------------------------------------------------ */
+/* Large reads through the pool in map mode                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The fewest segments a device under the backing takes in one request,
+ * and which device that is. The block layer counts a request's segments
+ * by physical contiguity; a request on more scattered pages than its
+ * queue's max_segments is split in two, and each part costs the device
+ * more than one contiguous request would (docs/perf.md, "1 MiB reads").
+ */
+struct seg_limit {
+	unsigned int segs;	/* 0: none found yet */
+	char dev[32];
+	int depth;
+};
+
+static bool disk_limit(unsigned int maj, unsigned int min, int depth,
+		       struct seg_limit *l);
+
+/* The queue of the whole disk in sysfs folder dir lowers l; false if
+ * it has none to read. */
+static bool queue_limits(const char *dir, struct seg_limit *l)
+{
+	char p[PATH_MAX + 32], v[32];
+	unsigned int segs;
+
+	snprintf(p, sizeof(p), "%s/queue/max_segments", dir);
+	if (read_line(p, v, sizeof(v)) < 0 || sscanf(v, "%u", &segs) != 1 ||
+	    !segs)
+		return false;
+	if (!l->segs || segs < l->segs) {
+		l->segs = segs;
+		snprintf(l->dev, sizeof(l->dev), "%s", strrchr(dir, '/') + 1);
+	}
+	return true;
+}
+
+static bool listed_one_limit(unsigned int maj, unsigned int min, void *ctx)
+{
+	struct seg_limit *l = ctx;
+
+	return disk_limit(maj, min, l->depth + 1, l);
+}
+
+/*
+ * A file (fd open on it): the disks under its filesystem. tmpfs, ramfs
+ * and other filesystems without a device of their own have none.
+ */
+static bool file_limit(int fd, const struct stat *st, int depth,
+		       struct seg_limit *l)
+{
+	char p[PATH_MAX + 32];
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) < 0)
+		return false;
+	if ((sf.f_type & 0xFFFFFFFFul) == BTRFS_SUPER_MAGIC) {
+		l->depth = depth;
+		return btrfs_devices_dir(fd, p, sizeof(p)) &&
+		       listed_bdevs_all(p, listed_one_limit, l) > 0;
+	}
+	if (major(st->st_dev) == 0)
+		return false;
+	return disk_limit(major(st->st_dev), minor(st->st_dev), depth + 1, l);
+}
+
+static bool path_limit(const char *path, int depth, struct seg_limit *l)
+{
+	struct stat st;
+	bool found;
+	int fd;
+
+	if (stat(path, &st) < 0)
+		return false;
+	if (S_ISBLK(st.st_mode))
+		return disk_limit(major(st.st_rdev), minor(st.st_rdev),
+				  depth + 1, l);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	found = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		file_limit(fd, &st, depth, l);
+	close(fd);
+	return found;
+}
+
+/*
+ * A block device: its own queue's limit and, for a loop device, dm or
+ * md, those of what it is made of. true only when the data ends on
+ * disks: a loop device over a file on tmpfs, zram, brd, or any virtual
+ * device sysfs does not place is memory or unknown (false).
+ */
+static bool disk_limit(unsigned int maj, unsigned int min, int depth,
+		       struct seg_limit *l)
+{
+	char link[64], real[PATH_MAX], dir[PATH_MAX], p[PATH_MAX + 32];
+	char file[PATH_MAX];
+	const char *disk;
+	char *slash;
+
+	if (depth > STACK_MAX)
+		return false;
+	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", maj, min);
+	if (!realpath(link, real))
+		return false;
+	/* A partition has no queue of its own: its whole disk's counts. */
+	snprintf(dir, sizeof(dir), "%s", real);
+	snprintf(p, sizeof(p), "%s/partition", real);
+	if (access(p, F_OK) == 0 && (slash = strrchr(dir, '/')))
+		*slash = '\0';
+	disk = strrchr(dir, '/') + 1;
+	snprintf(p, sizeof(p), "%s/loop/backing_file", dir);
+	if (access(p, F_OK) == 0)
+		return read_line(p, file, sizeof(file)) == 0 &&
+		       file[0] == '/' && queue_limits(dir, l) &&
+		       path_limit(file, depth, l);
+	if (!strncmp(disk, "dm-", 3) || !strncmp(disk, "md", 2)) {
+		snprintf(p, sizeof(p), "%s/slaves", dir);
+		l->depth = depth;
+		return queue_limits(dir, l) &&
+		       listed_bdevs_all(p, listed_one_limit, l) > 0;
+	}
+	if (!strncmp(real, "/sys/devices/virtual/", 21))
+		return false;
+	return queue_limits(dir, l);
+}
+
+unsigned int blk_backing_max_segments(const struct blk_backing *b, char *dev,
+				      size_t len)
+{
+	struct seg_limit l = { 0 };
+	struct stat st;
+	bool disks;
+
+	dev[0] = '\0';
+	if (fstat(b->fd, &st) < 0)
+		return 0;
+	if (S_ISBLK(st.st_mode))
+		disks = disk_limit(major(st.st_rdev), minor(st.st_rdev), 0, &l);
+	else
+		disks = S_ISREG(st.st_mode) && file_limit(b->fd, &st, 0, &l);
+	if (!disks)
+		return 0;
+	snprintf(dev, len, "%s", l.dev);
+	return l.segs;
+}
+
+bool blk_xen_pv_domain(const char *guest_type)
+{
+	char v[16];
+
+	return read_line(guest_type, v, sizeof(v)) == 0 && !strcmp(v, "PV");
+}
+
+unsigned int blk_large_reads_rule(bool chosen_auto, bool pv,
+				  unsigned int limit, const char *dev,
+				  char *why, size_t len)
+{
+	why[0] = '\0';
+	if (!chosen_auto) {
+		why_add(why, len, "vbd-data=map");
+		return 0;
+	}
+	if (pv) {
+		why_add(why, len, "xen-pv-domain");
+		return 0;
+	}
+	if (!limit) {
+		why_add(why, len, "no-disk-under-the-backing");
+		return 0;
+	}
+	if (limit >= BLK_MAX_INDIRECT_SEGS) {
+		why_add(why, len, "%s-takes-%u-segments", dev, limit);
+		return 0;
+	}
+	why_add(why, len, "reads-over-%u-segments-of-%s", limit, dev);
+	return limit;
+}
+
+unsigned int blk_large_reads_choose(struct blk_dev *bd, char *why, size_t len)
+{
+	char dev[32];
+	const char *choice = xb_setting_get(&blk_kind, "data", NULL);
+	bool chosen_auto = !strcmp(choice, "auto");
+	bool pv = chosen_auto && blk_xen_pv_domain(BLK_GUEST_TYPE_PATH);
+	unsigned int limit = 0;
+
+	dev[0] = '\0';
+	if (chosen_auto && !pv)
+		limit = blk_backing_max_segments(&bd->backing, dev, sizeof(dev));
+	return blk_large_reads_rule(chosen_auto, pv, limit, dev, why, len);
 }

@@ -28,8 +28,10 @@
 #include "blk/blk.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #define POOL_HUGE (2u << 20)
 #define POOL_MAX_ALIGN 256u
@@ -60,6 +62,48 @@ int blk_pool_init(struct blk_pool *p, unsigned int nr_pages)
 	for (i = 0; i < nr_pages / 64; i++)
 		p->free[i] = ~0ull;
 	return 0;
+}
+
+/* /proc/self/pagemap: one 64-bit entry per page (Documentation/admin-guide/
+ * mm/pagemap.rst): bit 63 present, bits 0-54 the frame number. */
+#define PAGEMAP_PRESENT (1ull << 63)
+#define PAGEMAP_PFN ((1ull << 55) - 1)
+#define POOL_HUGE_PAGES (POOL_HUGE / RING_BLKIF_PAGE_SIZE)
+
+bool blk_pool_contiguous(struct blk_pool *p)
+{
+	uint64_t e[BLK_POOL_MAX_PAGES];
+	size_t len = (size_t)p->nr_pages * sizeof(e[0]), off;
+	unsigned int i;
+	ssize_t n;
+	int fd;
+
+	if (!p->huge || !p->nr_pages)
+		return false;
+	/* A write fault in a MADV_HUGEPAGE range takes a huge page when the
+	 * kernel has one (a read would map the zero page). */
+	for (off = 0; off < (size_t)p->nr_pages * RING_BLKIF_PAGE_SIZE;
+	     off += POOL_HUGE)
+		((volatile uint8_t *)p->base)[off] = 0;
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = pread(fd, e, len,
+		  (off_t)((uintptr_t)p->base / RING_BLKIF_PAGE_SIZE *
+			  sizeof(e[0])));
+	close(fd);
+	if (n != (ssize_t)len)
+		return false;
+	for (i = 0; i < p->nr_pages; i++) {
+		uint64_t pfn = e[i] & PAGEMAP_PFN;
+
+		if (!(e[i] & PAGEMAP_PRESENT) || !pfn)
+			return false;
+		if (i % POOL_HUGE_PAGES &&
+		    pfn != (e[i - 1] & PAGEMAP_PFN) + 1)
+			return false;
+	}
+	return true;
 }
 
 void blk_pool_destroy(struct blk_pool *p)

@@ -36,6 +36,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -446,11 +447,26 @@ static void queue_submit(struct blk_queue *q, struct blk_slot *s)
 	q->submit[q->nr_submit++] = &s->iocb;
 }
 
+/*
+ * Map mode: a read of more segments than the backing's disk takes in one
+ * request goes through the pool, whose run (map_to_pool) the disk takes
+ * as one request where the guest's scattered pages would be split
+ * (blk/datapath.c, docs/blk.md "Large reads through the pool").
+ */
+static bool copy_large_read(struct blk_queue *q, const struct blk_slot *s)
+{
+	if (s->write || s->req.nr_segments <= q->copy_reads_over)
+		return false;
+	ctr_add(&q->bd->ctr.copy_reads, 1);
+	return true;
+}
+
 /* Data request: reads go straight to I/O, writes copy in first. */
 static void start_data(struct blk_queue *q, struct blk_slot *s)
 {
 	map_to_pool(q, s);
-	if (q->bd->data_map && map_guest_pages(q, s)) {
+	if (q->bd->data_map && !copy_large_read(q, s) &&
+	    map_guest_pages(q, s)) {
 		prep_data_iocb(q, s);
 		queue_submit(q, s);
 		return;
@@ -1164,6 +1180,14 @@ static int queue_alloc(struct blk_queue *q)
 
 		if (rc < 0)
 			return rc;
+	}
+	q->copy_reads_over = UINT_MAX;
+	if (q->bd->data_map && q->bd->large_reads_over) {
+		/* Large reads only where the pool's runs are contiguous. */
+		if (blk_pool_contiguous(&q->pool))
+			q->copy_reads_over = q->bd->large_reads_over;
+		else
+			q->bd->large_pools_scattered++;
 	}
 	if (q->bd->data_map) {
 		/* The persistent set, or the requests in flight (bounded

@@ -438,9 +438,32 @@ static int write_connect_nodes(struct blk_dev *bd)
 	return rc;
 }
 
+/*
+ * Large reads (map mode) go through a queue's pool only where it got
+ * physically contiguous runs (each queue checked its own at start): the
+ * reason says when none did, or how many did not.
+ */
+static void large_reads_settle(struct blk_dev *bd)
+{
+	size_t used = strlen(bd->large_why);
+
+	if (!bd->large_reads_over || !bd->large_pools_scattered)
+		return;
+	if (bd->large_pools_scattered == bd->nr_queues) {
+		bd->large_reads_over = 0;
+		snprintf(bd->large_why, sizeof(bd->large_why),
+			 "pool-not-on-huge-pages");
+		return;
+	}
+	snprintf(bd->large_why + used, sizeof(bd->large_why) - used,
+		 "-but-%u-pools-not-on-huge-pages",
+		 bd->large_pools_scattered);
+}
+
 static int blk_connect(struct xb_device *dev)
 {
 	struct blk_dev *bd = dev->priv;
+	char large[BLK_DATA_WHY_MAX + 32];
 	unsigned int i;
 	int rc;
 
@@ -456,6 +479,12 @@ static int blk_connect(struct xb_device *dev)
 		return rc;
 	/* Before the queues: they set up for one path or the other. */
 	bd->data_map = blk_data_choose(bd, bd->data_why, sizeof(bd->data_why));
+	bd->large_reads_over = 0;
+	bd->large_why[0] = '\0';
+	bd->large_pools_scattered = 0;
+	if (bd->data_map)
+		bd->large_reads_over = blk_large_reads_choose(
+			bd, bd->large_why, sizeof(bd->large_why));
 	bd->poll_us = blk_poll_max_us();
 	bd->queues = calloc(bd->nr_queues, sizeof(*bd->queues));
 	if (!bd->queues)
@@ -475,11 +504,17 @@ static int blk_connect(struct xb_device *dev)
 		return rc;
 	}
 	bd->connected = true;
-	xb_dev_info(dev, "connected: %u queue(s), ring order %u, %s, %s (%s)%s",
+	large_reads_settle(bd);
+	large[0] = '\0';
+	if (bd->data_map)
+		snprintf(large, sizeof(large), ", large reads by %s (%s)",
+			 bd->large_reads_over ? "grant copy" : "grant map",
+			 bd->large_why);
+	xb_dev_info(dev, "connected: %u queue(s), ring order %u, %s, %s (%s)%s%s",
 		    bd->nr_queues, bd->ring_order,
 		    ring_blkif_abi_name(bd->abi),
 		    bd->data_map ? "grant map" : "grant copy", bd->data_why,
-		    bd->persistent ? ", persistent grants" : "");
+		    bd->persistent ? ", persistent grants" : "", large);
 	return 0;
 }
 
@@ -665,6 +700,11 @@ static void blk_describe(struct xb_device *dev, struct xb_desc *out)
 		xb_desc_info(out, "data-why", "%s", bd->data_why);
 		xb_desc_info(out, "poll-us", "%u", bd->poll_us);
 	}
+	if (bd->data_map && bd->large_why[0]) {
+		xb_desc_info(out, "large-reads", "%s",
+			     bd->large_reads_over ? "grant-copy" : "grant-map");
+		xb_desc_info(out, "large-reads-why", "%s", bd->large_why);
+	}
 	if (bd->connected) {
 		xb_desc_info(out, "queues", "%u", bd->nr_queues);
 		xb_desc_info(out, "ring-page-order", "%u", bd->ring_order);
@@ -705,6 +745,7 @@ static void blk_describe(struct xb_device *dev, struct xb_desc *out)
 		CTR(map_evictions);
 		CTR(map_own);
 		CTR(map_peak);
+		CTR(copy_reads);
 	}
 #undef CTR
 }

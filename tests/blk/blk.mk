@@ -57,6 +57,7 @@ check-build: $(B)/tests/blk/blk_sim_front $(B)/tests/blk/refusefs \
 	$(B)/tests/blk/blk_map_front
 CHECK_SUITES += tests/blk/sim-blk.sh tests/blk/sim-blk-map.sh \
 	tests/blk/sim-blk-mapbatch.sh \
-	tests/blk/sim-blk-datapath.sh tests/blk/sim-blk-refuse.sh \
+	tests/blk/sim-blk-datapath.sh tests/blk/sim-blk-largereads.sh \
+	tests/blk/sim-blk-refuse.sh \
 	tests/blk/sim-blk-sweep.sh tests/blk/sim-blk-nodes.sh
 endif

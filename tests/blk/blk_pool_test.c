@@ -194,8 +194,57 @@ static void t_random(void)
 	blk_pool_destroy(&p);
 }
 
+/*
+ * blk_pool_contiguous() against the kernel's own count of huge pages in
+ * the pool (smaps' AnonHugePages of its mapping): it says yes exactly
+ * when all of the pool is in huge pages (THP is madvise or always here;
+ * with never, both say no).
+ */
+static unsigned long anon_huge_kb(const void *addr)
+{
+	unsigned long lo, hi, kb = 0;
+	bool in = false;
+	char line[256];
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
+		    strchr(line, '-') < strchr(line, ' '))
+			in = lo <= (unsigned long)addr && (unsigned long)addr < hi;
+		else if (in && sscanf(line, "AnonHugePages: %lu kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+static void t_contiguous(void)
+{
+	struct blk_pool p;
+	unsigned long kb;
+	bool c;
+	char why[96];
+
+	if (blk_pool_init(&p, NPAGES) < 0) {
+		check(false, "contiguous: pool set up", "init failed");
+		return;
+	}
+	c = blk_pool_contiguous(&p);
+	kb = anon_huge_kb(p.base);
+	snprintf(why, sizeof(why), "(contiguous %d, AnonHugePages %lu kB)", c,
+		 kb);
+	check(c == (kb >= NPAGES * 4ul), "contiguous: says yes exactly when "
+	      "the whole pool is in huge pages", why);
+	blk_pool_destroy(&p);
+	memset(&p, 0, sizeof(p));
+	check(!blk_pool_contiguous(&p), "contiguous: not an empty pool", "");
+}
+
 int main(void)
 {
+	t_contiguous();
 	t_init();
 	t_runs();
 	t_fragmented();

@@ -38,6 +38,8 @@
  *             pushed, then Closing at once, then connected again
  *   bench     load for `make bench` (-w randread|randwrite|read|write
  *             -b bytes -Q depth -t seconds)
+ *   segs      for each segment count k in -w (e.g. 1,12,255): a write of
+ *             k pages, two reads of k segments read back and compared
  *
  * Options: -d devid -q queues -o ring-order -a 32|64|native -i max-indirect
  *          -p (persistent) -S expected-sectors -s seed -n name
@@ -937,6 +939,78 @@ out:
  * 0 for secs seconds, random (rand*) or sequential offsets; prints
  * "BENCH ios=N secs=S".
  */
+/*
+ * Requests of given segment counts (list: "1,12,255"): for each count k,
+ * one write of k whole pages, then two reads of k segments each (whole
+ * pages, then from sector 3 of the first page to 2 sectors before the
+ * last one's end), all the frontend's pages scribbled before each read, the
+ * data compared. So the backend sees exactly 2 reads of k segments per
+ * count, for tests of which reads it serves which way.
+ */
+static void scenario_segs(struct blkfront *bf, const char *list)
+{
+	uint8_t *shadow = malloc((size_t)RING_BLKIF_MAX_INDIRECT_SEGS * 4096);
+	uint8_t *buf = malloc((size_t)RING_BLKIF_MAX_INDIRECT_SEGS * 4096);
+	uint64_t sector = 0;
+	const char *p = list;
+	unsigned int reads = 0;
+	int bad = 0;
+
+	if (!shadow || !buf) {
+		REPORT(0, "segment counts", "no memory");
+		goto out;
+	}
+	while (*p && !bad) {
+		char *end;
+		unsigned int k = (unsigned int)strtoul(p, &end, 10), j, i;
+		size_t bytes = (size_t)k * 4096;
+		int st;
+
+		p = *end ? end + 1 : end;
+		if (!k || k > max_sectors(bf) / 8 + 1 ||
+		    sector + k * 8 > bf->sectors) {
+			REPORT(0, "segment counts", "%u segments do not fit", k);
+			bad = 1;
+			break;
+		}
+		fill_pattern(shadow, bytes, sector + k);
+		st = blkfront_io(bf, 0, BLKIF_OP_WRITE, sector, shadow, bytes,
+				 0);
+		for (j = 0; j < 2 && st == BLKIF_RSP_OKAY; j++) {
+			unsigned int f = j ? 3 : 0;
+			size_t n = j ? bytes - 5 * 512 : bytes;
+
+			/* Whichever pages the request gets (the free list
+			 * decides), none holds the data before the read. */
+			for (i = 0; i < BLKFRONT_POOL_PAGES; i++)
+				memset(blkfront_page(bf, i), 0xa5, 4096);
+			memset(buf, 0x5a, n);
+			st = blkfront_io(bf, 0, BLKIF_OP_READ, sector + f, buf,
+					 n, f);
+			reads++;
+			if (st == BLKIF_RSP_OKAY &&
+			    memcmp(buf, shadow + f * 512, n)) {
+				REPORT(0, "segment counts",
+				       "read of %u segments%s: data differs", k,
+				       j ? " (partial pages)" : "");
+				bad = 1;
+			}
+		}
+		if (st != BLKIF_RSP_OKAY && !bad) {
+			REPORT(0, "segment counts", "%u segments: status %d", k,
+			       st);
+			bad = 1;
+		}
+		sector += (uint64_t)k * 8;
+	}
+	if (!bad)
+		REPORT(1, "segment counts", "-");
+	printf("SEGS reads=%u\n", reads);
+out:
+	free(shadow);
+	free(buf);
+}
+
 static void scenario_bench(struct blkfront *bf, const char *w, size_t bs,
 			   unsigned int qd, double secs)
 {
@@ -1199,6 +1273,8 @@ int main(int argc, char **argv)
 		scenario_reuse(bf);
 	else if (!strcmp(sc, "busy-close"))
 		scenario_busy_close(bf, bs, qd, secs);
+	else if (!strcmp(sc, "segs"))
+		scenario_segs(bf, workload);
 	else
 		REPORT(0, sc, "unknown scenario");
 

@@ -4,9 +4,14 @@
  * kernel's BLKSECDISCARD can be probed without erasing (Linux 5.19 and
  * later check the device's support before the range); how a discard is
  * cut into calls (granule boundaries, the chunk adapting to the time a
- * call takes). PASS/FAIL lines.
+ * call takes); which reads go through the pool in map mode (large reads:
+ * the rule, and a Xen PV domain told by /sys/hypervisor/guest_type, here
+ * files standing in for it). PASS/FAIL lines.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "blk/blk.h"
 
@@ -95,8 +100,73 @@ static void pace_cases(void)
 	check(c == BLK_DISCARD_CHUNK_MAX, "discard pace: never above 1 GiB", c);
 }
 
+/* guest_type holding content (NULL: no such file) says PV or not. */
+static void pv_case(const char *label, const char *content, bool want)
+{
+	char path[] = "/tmp/xb-blkunit.XXXXXX";
+	int fd = mkstemp(path);
+	bool got;
+
+	if (fd < 0 || (content && write(fd, content, strlen(content)) < 0)) {
+		failures++;
+		printf("FAIL: guest_type %s: cannot write a file\n", label);
+		return;
+	}
+	close(fd);
+	if (!content)
+		unlink(path);
+	got = blk_xen_pv_domain(path);
+	unlink(path);
+	if (got == want) {
+		printf("PASS: guest_type %s: %s\n", label,
+		       want ? "a PV domain" : "not PV");
+		return;
+	}
+	failures++;
+	printf("FAIL: guest_type %s: %s (got %s)\n", label,
+	       want ? "PV" : "not PV", got ? "PV" : "not PV");
+}
+
+static void rule_case(const char *name, bool chosen_auto, bool pv,
+		      unsigned int limit, unsigned int want,
+		      const char *want_why)
+{
+	char why[BLK_DATA_WHY_MAX];
+	unsigned int got = blk_large_reads_rule(chosen_auto, pv, limit, "vda",
+						why, sizeof(why));
+
+	if (got == want && !strcmp(why, want_why)) {
+		printf("PASS: large reads: %s: over %u (%s)\n", name, want, why);
+		return;
+	}
+	failures++;
+	printf("FAIL: large reads: %s: over %u (%s), got %u (%s)\n", name,
+	       want, want_why, got, why);
+}
+
+static void large_reads_cases(void)
+{
+	pv_case("PV", "PV\n", true);
+	pv_case("PV without a newline", "PV", true);
+	pv_case("PVH", "PVH\n", false);
+	pv_case("HVM", "HVM\n", false);
+	pv_case("empty", "", false);
+	pv_case("absent (not Xen)", NULL, false);
+	rule_case("auto, a disk of 254", true, false, 254, 254,
+		  "reads-over-254-segments-of-vda");
+	rule_case("auto, a loop device's 128", true, false, 128, 128,
+		  "reads-over-128-segments-of-vda");
+	rule_case("auto in a PV domain", true, true, 254, 0, "xen-pv-domain");
+	rule_case("vbd-data = map", false, false, 254, 0, "vbd-data=map");
+	rule_case("data in memory", true, false, 0, 0,
+		  "no-disk-under-the-backing");
+	rule_case("a disk taking every request whole", true, false,
+		  BLK_MAX_INDIRECT_SEGS, 0, "vda-takes-256-segments");
+}
+
 int main(void)
 {
+	large_reads_cases();
 	chunk_cases();
 	pace_cases();
 	secdiscard_case("6.1.0-27-amd64", true);	/* Debian 12 */

@@ -222,6 +222,10 @@ build_dom0_base() {
 	stage_modules "$d" order xen-evtchn xen-gntdev xen-gntalloc \
 		xen-privcmd xenfs loop bridge tun
 	stage_modules "$d" kernel-backends xen-blkback xen-netback
+	# Slow storage for scenarios that need a disk slower than tmpfs:
+	# null_blk (memory-backed, discard, a completion delay), loaded by
+	# the scenario (lib.sh e2e_slow_disk).
+	stage_modules "$d" slow-disk null_blk
 	mkdir -p "$d"/{dev,proc,sys,tmp,run,mnt,root,var/log/xen/console} \
 		"$d"/var/lib/xen "$d"/e2e/guest
 	ln -sfn /run "$d/var/run"

@@ -253,11 +253,40 @@ e2e_fe() { echo "/local/domain/$1/device/$2/$3"; }
 
 # e2e_destroy NAME: xl destroy, bounded.
 e2e_destroy() {
+	local t0
+	t0=$(e2e_cs)
 	timeout "$E2E_XL_TIMEOUT" xl destroy "$1" || fail "xl destroy $1 failed"
+	echo "xl destroy $1: $((($(e2e_cs) - t0) * 10)) ms"
 }
 
-# xenbackctl, bounded in time.
-e2e_ctl() { timeout 30 xenbackctl "$@"; }
+# Centiseconds since boot, without starting a process (for timing what
+# is called often).
+e2e_cs() {
+	local up
+	read -r up _ </proc/uptime
+	echo "${up%.*}${up#*.}"
+}
+
+# xenbackctl, bounded in time. Each call's time (ms, 10 ms resolution,
+# the process's start included: what an operator waits) is appended to
+# $E2E_DIR/ctl.ms; the harness prints the slowest after each scenario.
+e2e_ctl() {
+	local t0 rc
+	t0=$(e2e_cs)
+	timeout 30 xenbackctl "$@"
+	rc=$?
+	echo "$((($(e2e_cs) - t0) * 10)) $t0 $*" >>"$E2E_DIR/ctl.ms"
+	return $rc
+}
+
+# e2e_ctl_slowest: "N xenbackctl calls, slowest MS ms (at UPTIME s: ARGS)"
+# of this scenario's e2e_ctl calls.
+e2e_ctl_slowest() {
+	[ -s "$E2E_DIR/ctl.ms" ] || { echo "no xenbackctl call"; return; }
+	sort -n "$E2E_DIR/ctl.ms" | awk '{ n++; m = $1; t = $2; $1 = $2 = "";
+		a = $0 } END { sub(/^ */, "", a); printf "%d xenbackctl calls, " \
+		"slowest %d ms (at %.2f s: %s)\n", n, m, t / 100, a }'
+}
 
 # True when xenbackd lists a device of domain $1.
 e2e_daemon_has_domain() {
@@ -410,6 +439,8 @@ e2e_domain_listed() {
 # every grant, channel and fd the daemon held of it, the domain itself
 # in the hypervisor, the loop device of IMAGE, the vif netdev.
 e2e_released() {
+	local t0
+	t0=$(e2e_cs)
 	e2e_wait 10 eval "! e2e_has_backends $1" ||
 		fail "backend directories of domain $1 remain"
 	e2e_wait 10 eval "! e2e_backend_holds $1" ||
@@ -424,6 +455,7 @@ e2e_released() {
 		fail "a loop device is still bound to $2 (block remove did not run)"
 	e2e_wait 10 test ! -e "/sys/class/net/vif$1.0" ||
 		fail "vif$1.0 still exists"
+	echo "domain $1 released (checked in $((($(e2e_cs) - t0) * 10)) ms)"
 }
 
 # ---- disks: what the guest wrote, what xenbackd serves it with ----------
@@ -442,6 +474,32 @@ e2e_md5() {
 	else
 		cat "$1"
 	fi | md5sum | cut -d' ' -f1
+}
+
+# e2e_slow_disk GB MS: slow storage in dom0, a block device that takes MS
+# ms to complete each request (reads, writes, discards alike): Linux's
+# null_blk, memory-backed (pages allocated when written, freed when
+# discarded), GB GiB, with discard; prints its path (/dev/nullb0). One at
+# a time; e2e_slow_disk_remove takes it away.
+e2e_slow_disk() {
+	local m
+	for m in $(cat /lib/modules/e2e/slow-disk); do
+		case "$m" in
+		null_blk.ko*)
+			insmod "/lib/modules/e2e/$m" nr_devices=1 gb="$1" \
+				memory_backed=1 discard=1 irqmode=2 \
+				completion_nsec=$(($2 * 1000000)) ;;
+		*)
+			grep -q "^$(echo "${m%%.ko*}" | tr - _) " /proc/modules ||
+				insmod "/lib/modules/e2e/$m" ;;
+		esac || { echo "insmod $m failed"; return 1; }
+	done
+	e2e_wait 10 test -b /dev/nullb0 || { echo "no /dev/nullb0"; return 1; }
+	echo /dev/nullb0
+}
+e2e_slow_disk_remove() {
+	grep -q '^null_blk ' /proc/modules || return 0
+	rmmod null_blk
 }
 
 # e2e_fsck_image IMAGE: dom0's e2fsck (forced, read-only) finds the
@@ -509,6 +567,67 @@ e2e_daemon_idle() {
 	c1=$(awk '{ print $14 + $15 }' "$stat")
 	echo "daemon CPU ticks in 5 s: $((c1 - c0))"
 	[ $((c1 - c0)) -lt 50 ] || fail "the daemon keeps busy: $((c1 - c0)) ticks in 5 s"
+}
+
+# e2e_main_watch FILE: until killed, where xenbackd's main thread is,
+# every 0.1 s: "CENTISECONDS STATE WCHAN" lines into FILE (builtins only,
+# so the sampling barely loads dom0). Its event loop waits in
+# do_epoll_wait; anywhere else it is running (R, wchan 0) or blocked
+# (e.g. futex_wait_queue: joining a worker that drains its I/O), and the
+# line then goes on with every other thread's "NAME:STATE:WCHAN".
+e2e_main_watch() {
+	local pid up st w t line name
+	pid=$(e2e_xenbackd_pid)
+	while :; do
+		read -r up _ </proc/uptime
+		read -r _ _ st _ <"/proc/$pid/stat" || return 0
+		w=
+		read -r w <"/proc/$pid/wchan"
+		line="${up%.*}${up#*.} $st $w"
+		[ "$w" = do_epoll_wait ] || for t in /proc/$pid/task/*; do
+			[ "$t" != "/proc/$pid/task/$pid" ] || continue
+			read -r _ name st _ <"$t/stat" || continue
+			w=
+			read -r w <"$t/wchan"
+			name=${name#(}
+			line="$line ${name%)}:$st:$w"
+		done
+		echo "$line" >>"$1"
+		sleep 0.1
+	done
+}
+
+# e2e_main_away FILE: from e2e_main_watch's samples, "AWAY GAP N (LINE)":
+# the longest time in ms the main thread was seen away from its event
+# loop's wait, from the first to the last of consecutive samples away
+# (so a stall of dom0 after one sample does not count; a block shorter
+# than a sample's period shows as 0), and the first sample of that
+# time; the longest gap
+# in ms between two samples (dom0 gave the sampler no CPU meanwhile: a
+# long one means dom0 as a whole stalled, not the daemon), the number of
+# samples.
+e2e_main_away() {
+	awk '{ if (p && $1 - p > g) g = $1 - p; p = $1; n++ }
+		$3 != "do_epoll_wait" { if (!s) { s = $1; w = $0 }; l = $1; next }
+		s { if (l - s > m) { m = l - s; mw = w }; s = 0 }
+		END { if (s && l - s > m) { m = l - s; mw = w }
+			printf "%d %d %d %s\n", m * 10, g * 10, n,
+				m ? "(" mw ")" : "" }' "$1"
+}
+
+# e2e_main_report FILE: e2e_main_away said in words; fails the scenario
+# if the main thread was away for 5 s or more.
+e2e_main_report() {
+	local away
+	# shellcheck disable=SC2046
+	set -- $(e2e_main_away "$1")
+	away=$1
+	echo "xenbackd's main thread away from its event loop at most $away ms" \
+		"(samples: $3, at most $2 ms apart)"
+	shift 3
+	[ $# = 0 ] || echo "  first sample then (cs state wchan, other threads): $*"
+	[ "$away" -lt 5000 ] ||
+		fail "xenbackd's main thread was away from its event loop for $away ms"
 }
 
 # ---- xenbackd.conf, changed as an operator does -------------------------
@@ -631,6 +750,7 @@ e2e_run_one() {
 	local n=$1 log=$E2E_DIR/$1.log pid rc=0 t0 why deadline
 	: >"$E2E_DIR/guests"
 	: >"$E2E_DIR/domids"
+	: >"$E2E_DIR/ctl.ms"
 	e2e_mark BEGIN "$n"
 	t0=$(e2e_ms)
 	(
@@ -655,9 +775,10 @@ e2e_run_one() {
 		echo "E2E-WHY: $E2E_CONF could not be restored" >>"$log"
 		rc=1
 	fi
+	[ "$E2E_MODE" = kernel ] || e2e_ctl_slowest >>"$log"
 	sed 's/^/| /' "$log" >/dev/console
 	if [ $rc -eq 0 ]; then
-		e2e_mark PASS "$n" "($(($(e2e_ms) - t0)) ms)"
+		e2e_mark PASS "$n" "($(($(e2e_ms) - t0)) ms; $(e2e_ctl_slowest))"
 		e2e_cleanup_guests
 		return 0
 	fi

@@ -27,4 +27,14 @@ dom0() {
 	"grant-map loop"*"-over-file-on-tmpfs "*) ;;
 	*) fail "data path '$dp', want grant-map (loop device over a file on tmpfs)" ;;
 	esac
+	# Large reads stay mapped in a PV dom0 (docs/blk.md "Large reads
+	# through the pool": no huge pages, merging by machine frames).
+	lr=$(e2e_ctl --json | jq -r ".[] | select(.domain == $d and
+		.kind == \"vbd\" and .devid == 51712) |
+		\"\\(.info[\"large-reads\"]) \\(.info[\"large-reads-why\"]) \\(.stats.copy_reads)\"")
+	echo "blkrw large reads: $lr"
+	case "$lr" in
+	"grant-map "*" 0") ;;
+	*) fail "large reads '$lr', want grant-map and 0 copy_reads in dom0" ;;
+	esac
 }
