@@ -488,5 +488,7 @@ int blk_resize_check(struct blk_dev *bd, uint64_t *old_sectors,
 int blk_queue_start(struct blk_queue *q);
 /* Stops its worker (I/O in flight drained) and frees what start made. */
 void blk_queue_stop(struct blk_queue *q);
+/* The first half of blk_queue_stop(): the worker starts draining. */
+void blk_queue_stop_begin(struct blk_queue *q);
 
 #endif

@@ -381,6 +381,11 @@ static void stop_queues(struct blk_dev *bd)
 
 	if (!bd->queues)
 		return;
+	/* All drain at once: the main thread waits for the slowest queue's
+	 * I/O (a flush can take seconds), not for each queue in turn. */
+	for (i = 0; i < bd->nr_queues; i++)
+		if (bd->queues[i].bd)
+			blk_queue_stop_begin(&bd->queues[i]);
 	for (i = 0; i < bd->nr_queues; i++)
 		if (bd->queues[i].bd)
 			blk_queue_stop(&bd->queues[i]);
