@@ -1093,8 +1093,8 @@ static unsigned int queue_drain(void *arg)
 /*
  * io_destroy() waits for an RCU grace period and the mmap lock, which
  * other queues' I/O holds (30-150 ms seen on the main thread under load,
- * tests/core/responsive.sh); nothing is in flight any more when a queue
- * frees its context, so nothing needs to wait for it.
+ * tests/core/responsive.sh); when nothing is in flight any more nothing
+ * needs to wait for it.
  */
 static void destroy_aio(void *ctx)
 {
@@ -1103,7 +1103,15 @@ static void destroy_aio(void *ctx)
 
 static void queue_free_resources(struct blk_queue *q)
 {
-	if (q->aio) {
+	if (q->aio && q->in_use) {
+		/* A drain cut short (its loop failed): io_destroy() waits for
+		 * the I/O still in flight, which must not outlive the pool and
+		 * the guest's pages freed below. */
+		xb_dev_err(q->bd->dev, "queue %u: %u requests still in flight at close; waiting for them",
+			   q->index, q->in_use);
+		io_destroy(q->aio);
+		q->aio = 0;
+	} else if (q->aio) {
 		xb_defer(destroy_aio, q->aio);
 		q->aio = 0;
 	}
