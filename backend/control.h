@@ -17,8 +17,13 @@
 #include "backend/loop.h"
 
 #define XB_CONTROL_CMD_MAX 64
-/* A client has this long to send its command and take the answer. */
+/*
+ * A client has this long to send its command and take the answer; the
+ * main loop serves it as its bytes come and never waits on it. More than
+ * XB_CONTROL_MAX_CLIENTS at once: the newest is refused (closed).
+ */
 #define XB_CONTROL_TIMEOUT_MS 1000
+#define XB_CONTROL_MAX_CLIENTS 16
 
 struct xb_control;
 

@@ -21,6 +21,7 @@
 #include "backend/config.h"
 #include "backend/journal.h"
 #include "backend/control.h"
+#include "backend/defer.h"
 #include "backend/log.h"
 #include "backend/loop.h"
 #include "xenstore/xbs.h"
@@ -708,6 +709,8 @@ static void cleanup(struct service *s)
 {
 	xb_control_close(s->control);
 	xb_backend_free(s->be);
+	/* What the devices deferred (backend/defer.h) is done before exit. */
+	xb_defer_flush();
 	xbs_close(&s->xs);
 	if (s->watchdog_fd >= 0)
 		close(s->watchdog_fd);

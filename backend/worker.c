@@ -218,16 +218,23 @@ int xb_worker_start(struct xb_worker *w)
 	return 0;
 }
 
-void xb_worker_stop(struct xb_worker *w)
+void xb_worker_stop_begin(struct xb_worker *w)
 {
 	uint64_t one = 1;
 
-	if (!w || !w->started || w->joined)
+	if (!w || !w->started || w->joined || xb_worker_stopping(w))
 		return;
 	__atomic_store_n(&w->stopping, true, __ATOMIC_RELEASE);
 	if (write(w->stop_fd, &one, sizeof(one)) < 0)
 		xb_dev_err(w->dev, "worker %s: cannot wake: %s", w->name,
 			   strerror(errno));
+}
+
+void xb_worker_stop(struct xb_worker *w)
+{
+	if (!w || !w->started || w->joined)
+		return;
+	xb_worker_stop_begin(w);
 	pthread_join(w->thread, NULL);
 	w->joined = true;
 }

@@ -74,6 +74,12 @@ void xb_worker_set_idle(struct xb_worker *w, xb_worker_idle_fn *idle,
 /* CLOCK_MONOTONIC in ns (vDSO: no system call). */
 uint64_t xb_worker_now_ns(void);
 
+/*
+ * Asks the worker to drain and end, without waiting: a kind stopping
+ * several queues asks them all first, so that they drain together and
+ * the main thread waits for the slowest, not for their sum. Idempotent.
+ */
+void xb_worker_stop_begin(struct xb_worker *w);
 /* Asks the worker to drain and end, and joins it. Idempotent. */
 void xb_worker_stop(struct xb_worker *w);
 /* Stops it if needed and frees it; NULL-safe. */

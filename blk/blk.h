@@ -120,6 +120,11 @@ uint64_t blk_discard_pace(uint64_t chunk, uint64_t bytes, uint64_t ns);
  */
 bool blk_backing_is_local(const struct blk_backing *b, char *why,
 			  size_t len);
+/* The same for block device maj:min. */
+bool blk_bdev_is_local(unsigned int maj, unsigned int min, char *why,
+		       size_t len);
+/* Tests: sysfs looked for under root ("" or NULL: the real one). */
+void blk_datapath_sysfs_root(const char *root);
 struct blk_dev;
 /*
  * Map (true) or copy for a device whose backing is open: the operator's
@@ -185,6 +190,9 @@ struct blk_counters {
 	 * frontend cycled through on its busiest queue). */
 	atomic_uint_fast64_t map_hits, map_misses, map_evictions, map_own;
 	atomic_uint_fast64_t map_peak;
+	/* Reversed twins (blk/pgrant.c): mapped, and segments served by
+	 * one (each then joins the iovec of the segment before it). */
+	atomic_uint_fast64_t map_twins, map_twin_segs;
 	/* Map mode: large reads served through the pool (grant copy). */
 	atomic_uint_fast64_t copy_reads;
 };
@@ -211,7 +219,21 @@ struct blk_counters {
  * looked up (under a hash keyed per set, so that a guest cannot choose
  * references that share a chain), and a gref given twice in a request is
  * mapped once.
+ *
+ * Linux blkfront reuses its grants last in, first out: each request gets
+ * the previous one's grants in reverse order, every other request on a
+ * quiet queue (docs/perf.md, "Reversed grants"). Segments on descending
+ * pages cannot share an iovec, so a batch whose grants come back reversed
+ * gets a twin: a second mapping of the same grants, last first (Xen lets
+ * a grant be mapped several times). A segment then takes its page from
+ * whichever of the two follows on from its neighbour's. Twins count
+ * against the bound like any page, and are made (one map call per
+ * request at most) only in room the set has spare or can make from
+ * batches unused for BLK_TWIN_COLD requests; they are the first to go
+ * when a batch needs room; a batch goes with its twin, and neither while
+ * a request holds the other.
  */
+#define BLK_TWIN_COLD 1024
 struct blk_pgrant {
 	grant_ref_t gref;
 	uint32_t batch;		/* the mapping its page is in */
@@ -226,6 +248,10 @@ struct blk_pbatch {
 	uint32_t pins;		/* segments in flight on it: kept mapped */
 	uint32_t first;		/* its grants, chained through bnext */
 	uint32_t prev, next;	/* use order, most recent at head; free list */
+	uint32_t twin;		/* its reversed twin (NIL: none); of a twin:
+				 * the batch it reverses */
+	bool reversed;		/* a twin: the batch's grants, last first */
+	uint64_t used;		/* the set's request count at its last use */
 };
 
 /* Deduplication of one request's grants not in the set. */
@@ -246,7 +272,9 @@ struct blk_pgrants {
 	uint32_t head, tail;
 	uint64_t sip[4];	/* secret hash key, as SipHash's first state */
 	uint64_t hits, misses, evictions, own;
-	uint64_t steps;		/* hash entries walked by lookups (tests) */
+	uint64_t twins, twin_segs, twin_drops;	/* made, used, unmapped */
+	uint64_t reqs;		/* requests looked up */
+	uint64_t steps;		/* hash entries and batches walked (tests) */
 	uint32_t domid;		/* whose grants (backend/resources.h) */
 };
 
@@ -460,5 +488,7 @@ int blk_resize_check(struct blk_dev *bd, uint64_t *old_sectors,
 int blk_queue_start(struct blk_queue *q);
 /* Stops its worker (I/O in flight drained) and frees what start made. */
 void blk_queue_stop(struct blk_queue *q);
+/* The first half of blk_queue_stop(): the worker starts draining. */
+void blk_queue_stop_begin(struct blk_queue *q);
 
 #endif

@@ -23,11 +23,18 @@
  *   a loop device       whose backing file (or device) is local: what
  *                       xl's block hotplug script makes of a file
  *   a disk              on a PCI bus (SATA, SAS, NVMe, virtio, USB),
- *                       not an iSCSI session, from its sysfs path; a
- *                       partition of one; zram and brd RAM disks
+ *                       not an iSCSI session, from its sysfs path; an
+ *                       MMC/SD/eMMC card (on the mmc bus, wherever its
+ *                       host sits); a partition of one; zram and brd
+ *                       RAM disks
+ *   NVMe multipath      every controller of its subsystem on PCIe
  *   dm, md              every device under it (slaves/) local
  * Anything else (nfs, cifs, fuse, ceph, 9p, overlay..., nbd, rbd, iSCSI,
  * NVMe over fabrics, a device sysfs cannot place) is served by copy.
+ * So is a Xen virtual disk (xvd, when this domain is itself a guest):
+ * its blkfront grants the I/O's own pages to its backend unless it
+ * uses persistent grants (QEMU's backend has none), and those pages
+ * would be a guest's, mapped here, which Xen does not let us grant on.
  */
 #include "blk/blk.h"
 
@@ -50,6 +57,14 @@
 
 /* Loop over loop over dm...: deeper stacks are not judged. */
 #define STACK_MAX 6
+
+/* Where sysfs is: "" (the real one), or a test's fake tree. */
+static char sysfs_root[256];
+
+void blk_datapath_sysfs_root(const char *root)
+{
+	snprintf(sysfs_root, sizeof(sysfs_root), "%s", root ? root : "");
+}
 
 struct fs_type {
 	unsigned long magic;
@@ -145,7 +160,8 @@ static int listed_bdevs_all(const char *dir,
 	while (all && (e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
-		snprintf(p, sizeof(p), "/sys/class/block/%s/dev", e->d_name);
+		snprintf(p, sizeof(p), "%s/sys/class/block/%s/dev", sysfs_root,
+			 e->d_name);
 		if (read_line(p, dev, sizeof(dev)) < 0 ||
 		    sscanf(dev, "%u:%u", &maj, &min) != 2 ||
 		    !each(maj, min, ctx))
@@ -187,7 +203,7 @@ static bool btrfs_devices_dir(int fd, char *p, size_t len)
 		snprintf(uuid + 2 * i + (i > 3) + (i > 5) + (i > 7) + (i > 9),
 			 3, "%02x", u[i]);
 	uuid[8] = uuid[13] = uuid[18] = uuid[23] = '-';
-	snprintf(p, len, "/sys/fs/btrfs/%s/devices", uuid);
+	snprintf(p, len, "%s/sys/fs/btrfs/%s/devices", sysfs_root, uuid);
 	return true;
 }
 
@@ -308,22 +324,78 @@ static bool slaves_are_local(const char *dir, const char *name, int depth,
 	return local > 0;
 }
 
+/* The bus a disk's device is on ("mmc", "xen", "pci"...), or "". */
+static void bus_of(const char *dir, char *bus, size_t len)
+{
+	char p[PATH_MAX + 32], real[PATH_MAX];
+
+	bus[0] = '\0';
+	snprintf(p, sizeof(p), "%s/device/subsystem", dir);
+	if (realpath(p, real))
+		snprintf(bus, len, "%s", strrchr(real, '/') + 1);
+}
+
+/*
+ * An NVMe multipath disk (its sysfs dir in the subsystem's, dir): local
+ * when every controller of the subsystem (the nvme<N> links there) has
+ * the transport pcie; one over tcp, rdma or fc is a network path.
+ */
+static bool nvme_paths_local(const char *dir, const char *name, char *why,
+			     size_t len)
+{
+	char subsys[PATH_MAX], p[PATH_MAX + 300], transport[32] = "";
+	unsigned int n = 0, k;
+	bool local = true;
+	struct dirent *e;
+	char *slash;
+	DIR *d;
+
+	snprintf(subsys, sizeof(subsys), "%s", dir);
+	if ((slash = strrchr(subsys, '/')))
+		*slash = '\0';
+	d = opendir(subsys);
+	while (d && local && (e = readdir(d))) {
+		char c;
+
+		if (sscanf(e->d_name, "nvme%u%c", &k, &c) != 1)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s/transport", subsys, e->d_name);
+		if (read_line(p, transport, sizeof(transport)) < 0 ||
+		    strcmp(transport, "pcie"))
+			local = false;
+		n++;
+	}
+	if (d)
+		closedir(d);
+	if (local && n) {
+		why_add(why, len, "nvme-multipath-%s-over-pcie", name);
+		return true;
+	}
+	why_add(why, len, "nvme-multipath-%s-over-%s-not-known-local", name,
+		n && transport[0] ? transport : "unknown");
+	return false;
+}
+
 static bool bdev_is_local_fd(unsigned int maj, unsigned int min, int fd,
 			     int depth, char *why, size_t len)
 {
-	char link[64], real[PATH_MAX], dir[PATH_MAX], p[PATH_MAX + 32];
-	const char *name, *disk;
+	char link[PATH_MAX], real[PATH_MAX], dir[PATH_MAX], p[PATH_MAX + 32];
+	char bus[32];
+	size_t root = strlen(sysfs_root);
+	const char *name, *disk, *rel;
 	char *slash;
 
 	if (depth > STACK_MAX) {
 		why_add(why, len, "stack-too-deep");
 		return false;
 	}
-	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", maj, min);
-	if (!realpath(link, real)) {
+	snprintf(link, sizeof(link), "%s/sys/dev/block/%u:%u", sysfs_root,
+		 maj, min);
+	if (!realpath(link, real) || strncmp(real, sysfs_root, root)) {
 		why_add(why, len, "device-%u:%u-not-in-sysfs", maj, min);
 		return false;
 	}
+	rel = real + root;	/* the path as under /sys */
 	name = strrchr(real, '/') + 1;
 	/* A partition: the loop/ and slaves/ of its whole disk count. */
 	snprintf(dir, sizeof(dir), "%s", real);
@@ -334,19 +406,37 @@ static bool bdev_is_local_fd(unsigned int maj, unsigned int min, int fd,
 	snprintf(p, sizeof(p), "%s/loop", dir);
 	if (access(p, F_OK) == 0)
 		return loop_is_local(dir, name, fd, depth, why, len);
-	if (!strncmp(real, "/sys/devices/pci", 16) && !strstr(real, "/session")) {
+	if (!strncmp(rel, "/sys/devices/pci", 16) && !strstr(rel, "/session")) {
 		why_add(why, len, "local-disk-%s", name);
 		return true;
 	}
-	if (!strncmp(real, "/sys/devices/virtual/block/", 27) &&
+	if (!strncmp(rel, "/sys/devices/virtual/block/", 27) &&
 	    (!strncmp(disk, "zram", 4) || !strncmp(disk, "ram", 3))) {
 		why_add(why, len, "ram-disk-%s", name);
 		return true;
 	}
 	if (!strncmp(disk, "dm-", 3) || !strncmp(disk, "md", 2))
 		return slaves_are_local(dir, name, depth, why, len);
+	if (!strncmp(rel, "/sys/devices/virtual/nvme-subsystem/", 36))
+		return nvme_paths_local(dir, name, why, len);
+	bus_of(dir, bus, sizeof(bus));
+	if (!strcmp(bus, "mmc")) {
+		why_add(why, len, "mmc-card-%s", name);
+		return true;
+	}
+	if (!strcmp(bus, "xen")) {
+		why_add(why, len, "xen-virtual-disk-%s-not-known-local", name);
+		return false;
+	}
 	why_add(why, len, "disk-%s-not-known-local", name);
 	return false;
+}
+
+bool blk_bdev_is_local(unsigned int maj, unsigned int min, char *why,
+		       size_t len)
+{
+	why[0] = '\0';
+	return bdev_is_local_fd(maj, min, -1, 0, why, len);
 }
 
 /* why may be NULL: only the answer is wanted. */

@@ -204,13 +204,33 @@ static void hash_unlink(struct blk_pgrants *c, uint32_t i)
 		*p = c->e[i].hnext;
 }
 
-/* Unmaps a batch of the set with all its grants (it is idle). */
+/*
+ * Whether a batch may be unmapped now: no request holds it, nor, for a
+ * batch with a twin, the twin (which goes with it). A twin may go alone.
+ */
+static bool batch_idle(const struct blk_pgrants *c, uint32_t bi)
+{
+	const struct blk_pbatch *b = &c->b[bi];
+
+	if (b->pins)
+		return false;
+	return b->reversed || b->twin == NIL || !c->b[b->twin].pins;
+}
+
+/* Unmaps a batch of the set with all its grants and its twin (idle); or a
+ * twin alone. */
 static void drop_batch(struct blk_pgrants *c, xengnttab_handle *gt,
 		       uint32_t bi)
 {
 	struct blk_pbatch *b = &c->b[bi];
 	uint32_t i, next;
 
+	if (b->reversed) {
+		c->b[b->twin].twin = NIL;
+		c->twin_drops++;
+	} else if (b->twin != NIL) {
+		drop_batch(c, gt, b->twin);
+	}
 	for (i = b->first; i != NIL; i = next) {
 		next = c->e[i].bnext;
 		hash_unlink(c, i);
@@ -227,13 +247,17 @@ static void drop_batch(struct blk_pgrants *c, xengnttab_handle *gt,
 }
 
 /*
- * Room in the set for want more pages: the least recently used idle
- * batches unmapped, but only if enough of them can go (else none does).
+ * Room in the set for want more pages: idle twins unmapped first, then
+ * the least recently used idle batches (with their twins), only those
+ * last used before request number before, and only if enough of them can
+ * go (else none does). Each page is counted once: a batch is idle only
+ * with its twin, which counts its own pages. The list is in use order,
+ * so the walk from its tail stops at the first batch used since.
  */
 static bool make_room(struct blk_pgrants *c, xengnttab_handle *gt,
-		      unsigned int want)
+		      unsigned int want, uint64_t before)
 {
-	unsigned int need, idle = 0;
+	unsigned int need, idle = 0, pass;
 	uint32_t bi, prev;
 
 	if (!c->e || want > c->max)
@@ -241,16 +265,30 @@ static bool make_room(struct blk_pgrants *c, xengnttab_handle *gt,
 	if (c->mapped + want <= c->max)
 		return true;
 	need = c->mapped + want - c->max;
-	for (bi = c->tail; bi != NIL && idle < need; bi = c->b[bi].prev)
-		if (!c->b[bi].pins)
+	for (bi = c->tail; bi != NIL && idle < need && c->b[bi].used < before;
+	     bi = c->b[bi].prev) {
+		c->steps++;
+		if (batch_idle(c, bi))
 			idle += c->b[bi].count;
+	}
 	if (idle < need)
 		return false;
-	for (bi = c->tail; bi != NIL && c->mapped + want > c->max; bi = prev) {
-		prev = c->b[bi].prev;
-		if (!c->b[bi].pins) {
+	for (pass = 0; pass < 2; pass++) {
+		for (bi = c->tail; bi != NIL && c->mapped + want > c->max &&
+				   c->b[bi].used < before;
+		     bi = prev) {
+			bool twin = c->b[bi].reversed;
+
+			c->steps++;
+			prev = c->b[bi].prev;
+			if (!batch_idle(c, bi) || (pass == 0 && !twin))
+				continue;
+			/* A batch's twin goes with it: step over it. */
+			if (!twin && prev != NIL && c->b[bi].twin == prev)
+				prev = c->b[prev].prev;
 			drop_batch(c, gt, bi);
-			c->evictions++;
+			if (!twin)
+				c->evictions++;
 		}
 	}
 	return true;
@@ -268,6 +306,9 @@ static uint32_t add_batch(struct blk_pgrants *c, uint8_t *base,
 	b->count = count;
 	b->pins = 0;
 	b->first = NIL;
+	b->twin = NIL;
+	b->reversed = false;
+	b->used = c->reqs;
 	for (k = count; k-- > 0;) {
 		uint32_t h = bucket_of(c, hash_gref(c, refs[k]));
 
@@ -286,16 +327,134 @@ static uint32_t add_batch(struct blk_pgrants *c, uint8_t *base,
 	return bi;
 }
 
+/* ---- reversed twins ---------------------------------------------------- */
+
+/* Entry e's page in the twin tw of its batch (the batch's last page is
+ * the twin's first). */
+static uint8_t *twin_addr(const struct blk_pgrants *c, uint32_t e,
+			  uint32_t tw)
+{
+	const struct blk_pbatch *b = &c->b[c->e[e].batch];
+	size_t k = (size_t)(c->e[e].addr - b->base) / RING_BLKIF_PAGE_SIZE;
+
+	return c->b[tw].base + (b->count - 1 - k) * RING_BLKIF_PAGE_SIZE;
+}
+
+/*
+ * A twin for batch bi, in one map call: its grants last first. Only in
+ * room beyond the nr pages the request's new grants will take, spare or
+ * made from idle batches unused for BLK_TWIN_COLD requests (a twin never
+ * pushes out a batch in use). The request's batches were touched, so
+ * none of them goes. A map call refused leaves the batch as it is.
+ */
+static void make_twin(struct blk_pgrants *c, xengnttab_handle *gt,
+		      uint32_t domid, uint32_t bi, unsigned int nr, int prot)
+{
+	grant_ref_t refs[BLK_MAX_INDIRECT_SEGS];
+	uint32_t count = c->b[bi].count, i, k = count, ti;
+	uint64_t cold = c->reqs > BLK_TWIN_COLD ? c->reqs - BLK_TWIN_COLD : 0;
+	uint8_t *base;
+
+	if (!make_room(c, gt, count + nr, cold) || c->free_b == NIL)
+		return;
+	for (i = c->b[bi].first; i != NIL; i = c->e[i].bnext)
+		refs[--k] = c->e[i].gref;
+	base = xb_grant_map(gt, domid, count, refs, prot);
+	if (!base)
+		return;
+	c->domid = domid;
+	ti = c->free_b;
+	c->free_b = c->b[ti].next;
+	c->b[ti] = (struct blk_pbatch){ .base = base, .count = count,
+					.first = NIL, .twin = bi,
+					.reversed = true, .used = c->reqs };
+	c->b[bi].twin = ti;
+	c->mapped += count;
+	c->twins++;
+	lru_push_head(c, ti);
+}
+
 /* ---- one request --------------------------------------------------------- */
+
+/* Batch bi used by this request: to the head of the use order (once a
+ * request: the batches it touched are the head's, in some order). */
+static void touch(struct blk_pgrants *c, uint32_t bi)
+{
+	if (c->b[bi].used == c->reqs)
+		return;
+	c->b[bi].used = c->reqs;
+	if (c->head != bi) {
+		lru_unlink(c, bi);
+		lru_push_head(c, bi);
+	}
+}
 
 static void pin(struct blk_pgrants *c, struct blk_pgrant_hold *h,
 		uint32_t bi)
 {
 	c->b[bi].pins++;
 	h->pin[h->nr_pins++] = bi;
-	if (c->head != bi) {
-		lru_unlink(c, bi);
-		lru_push_head(c, bi);
+	touch(c, bi);
+}
+
+/* Whether segment i + 1's grant is on the page just before segment i's
+ * in the same batch (a pair reused in reverse). */
+static bool reversed_pair(const struct blk_pgrants *c, const uint32_t *ent,
+			  unsigned int i)
+{
+	uint32_t a = ent[i], b = ent[i + 1];
+
+	return a != NIL && b != NIL && c->e[a].batch == c->e[b].batch &&
+	       c->e[b].addr + RING_BLKIF_PAGE_SIZE == c->e[a].addr;
+}
+
+/*
+ * Pages of the segments found in the set (ent[i], NIL for new grants):
+ * a segment in a reversed pair takes its page in the batch's twin (made
+ * now if there is room, one map call per request at most), where it
+ * follows on; every other one its batch's page. Each batch used is
+ * pinned (a twin's batch is touched: it is in use too).
+ */
+static void pick_pages(struct blk_pgrants *c, xengnttab_handle *gt,
+		       uint32_t domid, const uint32_t *ent, unsigned int n,
+		       unsigned int nr, int prot, uint8_t **page,
+		       struct blk_pgrant_hold *h)
+{
+	bool rev[BLK_MAX_INDIRECT_SEGS];
+	bool tried = false;
+	unsigned int i;
+
+	/* In use from now: a twin's room is not made from them. */
+	for (i = 0; i < n; i++)
+		if (ent[i] != NIL)
+			touch(c, c->e[ent[i]].batch);
+	for (i = 0; i + 1 < n; i++) {
+		rev[i] = reversed_pair(c, ent, i);
+		/* One try a request (its walk for room included), whatever
+		 * the guest's references. */
+		if (rev[i] && !tried &&
+		    c->b[c->e[ent[i]].batch].twin == NIL) {
+			make_twin(c, gt, domid, c->e[ent[i]].batch, nr, prot);
+			tried = true;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		uint32_t e = ent[i], bi, tw;
+
+		if (e == NIL)
+			continue;
+		bi = c->e[e].batch;
+		tw = c->b[bi].twin;
+		if (tw != NIL &&
+		    ((i > 0 && rev[i - 1]) || (i + 1 < n && rev[i]))) {
+			page[i] = twin_addr(c, e, tw);
+			pin(c, h, tw);
+			touch(c, bi);
+			c->twin_segs++;
+		} else {
+			page[i] = c->e[e].addr;
+			pin(c, h, bi);
+		}
 	}
 }
 
@@ -330,7 +489,7 @@ int blk_pgrants_map_request(struct blk_pgrants *c, xengnttab_handle *gt,
 			    struct blk_pgrant_hold *h)
 {
 	grant_ref_t refs[BLK_MAX_INDIRECT_SEGS];
-	uint32_t slot[BLK_MAX_INDIRECT_SEGS];
+	uint32_t slot[BLK_MAX_INDIRECT_SEGS], ent[BLK_MAX_INDIRECT_SEGS];
 	unsigned int i, nr = 0;
 	uint8_t *base;
 
@@ -339,6 +498,7 @@ int blk_pgrants_map_request(struct blk_pgrants *c, xengnttab_handle *gt,
 	h->nr_pins = 0;
 	if (!c->seen || !n || n > BLK_MAX_INDIRECT_SEGS)
 		return -EINVAL;
+	c->reqs++;
 	if (++c->gen == 0) {
 		memset(c->seen, 0, SEEN_SLOTS * sizeof(*c->seen));
 		c->gen = 1;
@@ -347,16 +507,17 @@ int blk_pgrants_map_request(struct blk_pgrants *c, xengnttab_handle *gt,
 		uint64_t hash = hash_gref(c, seg[i].gref);
 		uint32_t e = c->e ? lookup(c, seg[i].gref, hash) : NIL;
 
+		ent[i] = e;
+		page[i] = NULL;
 		if (e != NIL) {
 			c->hits++;
-			page[i] = c->e[e].addr;
-			pin(c, h, c->e[e].batch);
 			slot[i] = NIL;
 		} else {
 			slot[i] = new_grant(c, seg[i].gref, hash, refs, &nr);
-			page[i] = NULL;
 		}
 	}
+	if (c->e)
+		pick_pages(c, gt, domid, ent, n, nr, prot, page, h);
 	if (!nr)
 		return 0;
 	base = xb_grant_map(gt, domid, nr, refs, prot);
@@ -368,7 +529,7 @@ int blk_pgrants_map_request(struct blk_pgrants *c, xengnttab_handle *gt,
 	}
 	c->misses += nr;
 	c->domid = domid;
-	if (make_room(c, gt, nr)) {
+	if (make_room(c, gt, nr, UINT64_MAX)) {
 		pin(c, h, add_batch(c, base, refs, nr));
 	} else {
 		c->own++;

@@ -32,6 +32,7 @@
  * pass resumes when completions free room.
  */
 #include "blk/blk.h"
+#include "backend/defer.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -256,9 +257,14 @@ static void count_set(struct blk_queue *q, const struct blk_pgrants *before)
 
 	if (c->hits != before->hits)
 		ctr_add(&d->map_hits, c->hits - before->hits);
-	if (c->misses == before->misses)
+	if (c->twin_segs != before->twin_segs)
+		ctr_add(&d->map_twin_segs, c->twin_segs - before->twin_segs);
+	if (c->twins != before->twins)
+		ctr_add(&d->map_twins, c->twins - before->twins);
+	if (c->misses == before->misses && c->twins == before->twins)
 		return;
-	ctr_add(&d->map_misses, c->misses - before->misses);
+	if (c->misses != before->misses)
+		ctr_add(&d->map_misses, c->misses - before->misses);
 	if (c->evictions != before->evictions)
 		ctr_add(&d->map_evictions, c->evictions - before->evictions);
 	if (c->own != before->own)
@@ -299,6 +305,8 @@ static bool map_guest_pages(struct blk_queue *q, struct blk_slot *s)
 	before.misses = q->pgrants.misses;
 	before.evictions = q->pgrants.evictions;
 	before.own = q->pgrants.own;
+	before.twins = q->pgrants.twins;
+	before.twin_segs = q->pgrants.twin_segs;
 	rc = blk_pgrants_map_request(&q->pgrants, q->gt, q->bd->dev->domid,
 				     s->req.seg, n, prot, page, &s->hold);
 	count_set(q, &before);
@@ -1082,10 +1090,21 @@ static unsigned int queue_drain(void *arg)
 /* Set-up and tear-down (main thread)                                  */
 /* ------------------------------------------------------------------ */
 
+/*
+ * io_destroy() waits for an RCU grace period and the mmap lock, which
+ * other queues' I/O holds (30-150 ms seen on the main thread under load,
+ * tests/core/responsive.sh); nothing is in flight any more when a queue
+ * frees its context, so nothing needs to wait for it.
+ */
+static void destroy_aio(void *ctx)
+{
+	io_destroy((io_context_t)ctx);
+}
+
 static void queue_free_resources(struct blk_queue *q)
 {
 	if (q->aio) {
-		io_destroy(q->aio);
+		xb_defer(destroy_aio, q->aio);
 		q->aio = 0;
 	}
 	if (q->efd >= 0)
@@ -1267,6 +1286,11 @@ fail:
 	q->worker = NULL;
 	queue_free_resources(q);
 	return rc;
+}
+
+void blk_queue_stop_begin(struct blk_queue *q)
+{
+	xb_worker_stop_begin(q->worker);
 }
 
 void blk_queue_stop(struct blk_queue *q)

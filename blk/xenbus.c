@@ -381,6 +381,11 @@ static void stop_queues(struct blk_dev *bd)
 
 	if (!bd->queues)
 		return;
+	/* All drain at once: the main thread waits for the slowest queue's
+	 * I/O (a flush can take seconds), not for each queue in turn. */
+	for (i = 0; i < bd->nr_queues; i++)
+		if (bd->queues[i].bd)
+			blk_queue_stop_begin(&bd->queues[i]);
 	for (i = 0; i < bd->nr_queues; i++)
 		if (bd->queues[i].bd)
 			blk_queue_stop(&bd->queues[i]);
@@ -740,6 +745,8 @@ static void blk_describe(struct xb_device *dev, struct xb_desc *out)
 		CTR(map_evictions);
 		CTR(map_own);
 		CTR(map_peak);
+		CTR(map_twins);
+		CTR(map_twin_segs);
 		CTR(copy_reads);
 	}
 #undef CTR

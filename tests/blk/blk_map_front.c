@@ -16,8 +16,10 @@
  *           disconnect none of ours is mapped
  *   vanish  three 1 MiB requests in flight, then the guest exits at once
  *   layout  64 new grants written in order, then the same in reverse
- *           (blkfront's LIFO free list), then in order again: the test
- *           reads the daemon's counters of how the pages lay
+ *           (blkfront's LIFO free list), then in order again; two more
+ *           batches of 64, then the reversed halves of both in one
+ *           request, each half read back: the test reads the daemon's
+ *           counters of how the pages lay
  *
  * Options: -d devid -a 32|64|native -p (persistent) -s seed -n name
  */
@@ -458,7 +460,7 @@ static void scenario_vanish(void)
  */
 static void scenario_layout(void)
 {
-	struct mseg s[64], r[64];
+	struct mseg s[64], r[64], t[64], u[64], m[64];
 	unsigned int i;
 	int16_t st;
 	bool same;
@@ -474,6 +476,26 @@ static void scenario_layout(void)
 	       "status %d", st);
 	st = read_check(0, s, 64, 7, &same);
 	REPORT(same, "read back in order", "status %d", st);
+
+	/* Two more batches in order, then both halves reversed in one
+	 * request: the first one's twin is made, the second one's waits
+	 * (one per request); read back, each gets its own. */
+	whole_pages(t, 64, 64);
+	whole_pages(u, 64, 128);
+	st = write_segs(2048, t, 64, 9);
+	st |= write_segs(3072, u, 64, 10);
+	for (i = 0; i < 32; i++) {
+		m[i] = t[63 - i];
+		m[32 + i] = u[63 - i];
+	}
+	st |= write_segs(4096, m, 64, 11);
+	REPORT(st == BLKIF_RSP_OKAY,
+	       "two batches, then both reversed in one request",
+	       "status %d", st);
+	st = read_check(4096, m, 32, 11, &same);
+	REPORT(same, "the first reversed half read back", "status %d", st);
+	st = read_check(4096 + 256, m + 32, 32, 11, &same);
+	REPORT(same, "the second reversed half read back", "status %d", st);
 }
 
 int main(int argc, char **argv)

@@ -23,16 +23,18 @@
 #define BAD_REF 0xf0000000u
 
 static int failures;
+/* The ASan/UBSan build says so in its lines. */
+static const char *suite = "blk pgrant";
 
 static void check(bool ok, const char *name, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (ok) {
-		printf("PASS: blk pgrant: %s\n", name);
+		printf("PASS: %s: %s\n", suite, name);
 		return;
 	}
-	printf("FAIL: blk pgrant: %s: ", name);
+	printf("FAIL: %s: %s: ", suite, name);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
@@ -127,6 +129,15 @@ static bool page_is(const uint8_t *page, uint32_t gref)
 /* ---- helpers -------------------------------------------------------------- */
 
 static xengnttab_handle *const gt = (xengnttab_handle *)&maps;
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint64_t blkrand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
 static struct ring_blkif_seg seg[BLK_MAX_INDIRECT_SEGS];
 static uint8_t *page[BLK_MAX_INDIRECT_SEGS];
 
@@ -250,13 +261,41 @@ static void test_persistent(void)
 	      "rc %d, %u calls", rc, map_calls);
 	blk_pgrants_release(&c, gt, DOMID, &h[0]);
 
-	/* Reused in other positions (Linux blkfront's free list is LIFO). */
+	/* Reused in reverse (Linux blkfront's free list is LIFO): the
+	 * batch's twin, mapped once, in one range. */
 	segs(256, 256, -1);
 	map_calls = 0;
 	rc = map_req(&c, 256, &h[0]);
 	for (i = 0; i < 256; i++)
-		same &= page[i] == first[255 - i];
-	check(rc == 0 && map_calls == 0 && same && all_right(256),
+		same &= page[i] != first[255 - i];
+	check(rc == 0 && map_calls == 1 && last_map_count == 256 && same &&
+		      all_adjacent(256) && all_right(256) && c.twins == 1 &&
+		      c.twin_segs == 256,
+	      "persistent: grants reused in reverse: a twin, one range",
+	      "rc %d, %u calls, %llu twins", rc, map_calls,
+	      (unsigned long long)c.twins);
+	blk_pgrants_release(&c, gt, DOMID, &h[0]);
+	map_calls = 0;
+	rc = map_req(&c, 256, &h[0]);
+	check(rc == 0 && map_calls == 0 && all_adjacent(256) &&
+		      all_right(256),
+	      "persistent: reversed again: the twin, no map call",
+	      "rc %d, %u calls", rc, map_calls);
+	blk_pgrants_release(&c, gt, DOMID, &h[0]);
+	segs(256, 1, 1);
+	map_calls = 0;
+	rc = map_req(&c, 256, &h[0]);
+	check(rc == 0 && map_calls == 0 && page[0] == first[0] &&
+		      all_adjacent(256),
+	      "persistent: in order again: the batch itself",
+	      "rc %d, %u calls", rc, map_calls);
+	blk_pgrants_release(&c, gt, DOMID, &h[0]);
+	/* Grants reused in other positions, not reversed: their pages. */
+	for (i = 0; i < 256; i++)
+		seg[i].gref = 1 + (i * 37) % 256;
+	map_calls = 0;
+	rc = map_req(&c, 256, &h[0]);
+	check(rc == 0 && map_calls == 0 && all_right(256),
 	      "persistent: grants reused in other positions: their pages",
 	      "rc %d, %u calls", rc, map_calls);
 	blk_pgrants_release(&c, gt, DOMID, &h[0]);
@@ -276,7 +315,8 @@ static void test_persistent(void)
 	segs(16, 1, 1);
 	seg[8].gref = BAD_REF;
 	rc = map_req(&c, 16, &h[0]);
-	check(rc < 0 && !h[0].nr_pins && live_pages == 384,
+	check(rc < 0 && !h[0].nr_pins && live_pages == 640 &&
+		      c.mapped == 640,
 	      "persistent: a bad reference among known ones: refused",
 	      "rc %d, %u pins, %ld live", rc, h[0].nr_pins, live_pages);
 	blk_pgrants_destroy(&c, gt);
@@ -379,6 +419,207 @@ static void test_duplicates(void)
 	blk_pgrants_destroy(&c, gt);
 	check(live_pages == 0 && !bad_unmaps, "duplicates: nothing left",
 	      "%ld live", live_pages);
+}
+
+/* n grants from first, in order, mapped and answered: one batch. */
+static void batch_of(struct blk_pgrants *c, unsigned int n, uint32_t first)
+{
+	segs(n, first, 1);
+	map_req(c, n, &h[7]);
+	blk_pgrants_release(c, gt, DOMID, &h[7]);
+}
+
+/* Twins: only in spare room, first to go, never under I/O. */
+static void test_twins(void)
+{
+	struct blk_pgrants c;
+	unsigned int i;
+	int rc;
+
+	/* A full set: no room for a twin, and none is made by evicting. */
+	blk_pgrants_init(&c, BLK_MAX_PGRANTS);
+	batch_of(&c, 256, 1);
+	batch_of(&c, 256, 1001);
+	batch_of(&c, 256, 2001);
+	batch_of(&c, 256, 3001);
+	batch_of(&c, 32, 4001);
+	segs(32, 4032, -1);
+	map_calls = 0;
+	rc = map_req(&c, 32, &h[0]);
+	check(rc == 0 && map_calls == 0 && all_right(32) && !c.twins &&
+		      !c.evictions && c.mapped == BLK_MAX_PGRANTS,
+	      "twins: a full set makes none (nothing evicted for one)",
+	      "rc %d, %u calls, %llu twins, %llu evictions", rc, map_calls,
+	      (unsigned long long)c.twins,
+	      (unsigned long long)c.evictions);
+	blk_pgrants_release(&c, gt, DOMID, &h[0]);
+	blk_pgrants_destroy(&c, gt);
+
+	/* Room for the twin, but not for it and the request's new grants:
+	 * the new grants have it, no twin. */
+	blk_pgrants_init(&c, BLK_MAX_PGRANTS);
+	batch_of(&c, 256, 1);
+	batch_of(&c, 256, 1001);
+	batch_of(&c, 256, 2001);
+	segs(256, 10001, 1);		/* 128 reversed, then 128 new */
+	for (i = 0; i < 128; i++)
+		seg[i].gref = 128 - i;
+	map_calls = 0;
+	rc = map_req(&c, 256, &h[0]);
+	check(rc == 0 && map_calls == 1 && last_map_count == 128 &&
+		      all_right(256) && !c.twins && !c.evictions,
+	      "twins: none when the request's new grants need the room",
+	      "rc %d, %u calls, %llu twins, %llu evictions", rc, map_calls,
+	      (unsigned long long)c.twins,
+	      (unsigned long long)c.evictions);
+	blk_pgrants_release(&c, gt, DOMID, &h[0]);
+	blk_pgrants_destroy(&c, gt);
+
+	/* Twins are the first to go when a batch needs room. */
+	blk_pgrants_init(&c, BLK_MAX_PGRANTS);
+	batch_of(&c, 256, 1);
+	segs(256, 256, -1);
+	map_req(&c, 256, &h[0]);	/* the twin of 1..256 */
+	blk_pgrants_release(&c, gt, DOMID, &h[0]);
+	batch_of(&c, 256, 1001);
+	batch_of(&c, 256, 2001);	/* 1024 mapped, 1..256 oldest */
+	batch_of(&c, 256, 3001);	/* needs 224: the idle twin goes */
+	segs(256, 1, 1);
+	map_calls = 0;
+	rc = map_req(&c, 256, &h[0]);
+	check(rc == 0 && map_calls == 0 && c.twin_drops == 1 &&
+		      !c.evictions && all_right(256) &&
+		      c.mapped == 1024 && live_pages == 1024,
+	      "twins: the first to go; the oldest batch stays",
+	      "rc %d, %u calls, %llu dropped, %llu evictions, %u mapped",
+	      rc, map_calls, (unsigned long long)c.twin_drops,
+	      (unsigned long long)c.evictions, c.mapped);
+	blk_pgrants_release(&c, gt, DOMID, &h[0]);
+	blk_pgrants_destroy(&c, gt);
+
+	/* A twin in use keeps itself and its batch mapped. */
+	blk_pgrants_init(&c, BLK_MAX_PGRANTS);
+	batch_of(&c, 256, 1);
+	segs(256, 256, -1);
+	rc = map_req(&c, 256, &h[0]);	/* the twin of 1..256, held */
+	batch_of(&c, 256, 1001);
+	batch_of(&c, 256, 2001);	/* 1024 mapped */
+	segs(256, 5001, 1);	/* needs 224: 1001.. goes, 1..256 not */
+	rc |= map_req(&c, 256, &h[1]);
+	check(rc == 0 && c.mapped <= BLK_MAX_PGRANTS && all_right(256),
+	      "twins: room made around a twin in use",
+	      "rc %d, %u mapped", rc, c.mapped);
+	segs(256, 256, -1);
+	map_calls = 0;
+	rc = map_req(&c, 256, &h[2]);
+	check(rc == 0 && map_calls == 0 && all_adjacent(256) &&
+		      all_right(256),
+	      "twins: the twin in use and its batch were not unmapped",
+	      "rc %d, %u calls", rc, map_calls);
+	blk_pgrants_release(&c, gt, DOMID, &h[0]);
+	blk_pgrants_release(&c, gt, DOMID, &h[1]);
+	blk_pgrants_release(&c, gt, DOMID, &h[2]);
+	blk_pgrants_destroy(&c, gt);
+	check(live_pages == 0 && !bad_unmaps && counted() == 0,
+	      "twins: nothing left mapped, every unmap whole",
+	      "%ld live, %u bad unmaps, %ld counted", live_pages, bad_unmaps,
+	      counted());
+}
+
+/* Pages the holds keep outside the set (their own mappings). */
+static long own_pages(unsigned int nr)
+{
+	long n = 0;
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		n += h[i].own ? (long)h[i].own_count : 0;
+	return n;
+}
+
+/*
+ * A guest choosing references to defeat the twins: reversed pairs out
+ * of many batches at once (each wanting a twin), grants given twice
+ * around a reversed pair, in-order runs to reverse, over references
+ * that move on (old batches go cold, new ones push twins out), up to 6
+ * requests in flight. After every request: the set within its bound
+ * (twins counted), at most two map calls, every page the right grant;
+ * at the end nothing left.
+ */
+static void test_twins_hostile(void)
+{
+	struct blk_pgrants c;
+	unsigned int r, i, n, held = 0, worst_calls = 0;
+	unsigned long long worst_steps = 0, steps;
+	long worst = 0;
+	bool right = true;
+	int rc = 0;
+
+	blk_pgrants_init(&c, BLK_MAX_PGRANTS);
+	for (r = 0; r < 30000; r++) {
+		unsigned int kind = (unsigned int)(blkrand() % 4);
+
+		n = 1 + (unsigned int)(blkrand() % 256);
+		for (i = 0; i < n; i++) {
+			/* 800 references, moving on by 500 every 3000
+			 * requests: old batches go cold, new ones push
+			 * twins out. */
+			uint32_t base = 1 + (r / 3000) * 500 +
+					(uint32_t)(blkrand() % 800);
+
+			switch (kind) {
+			case 0: /* pairs reversed, each from elsewhere */
+				seg[i].gref = i % 2 ? seg[i - 1].gref - 1 :
+						      base + 1;
+				break;
+			case 1: /* one long reversed run */
+				seg[i].gref = (i ? seg[0].gref : base + 300) - i;
+				break;
+			case 2: /* a grant twice around a reversed pair */
+				seg[i].gref = i % 3 == 2 ? seg[i - 2].gref :
+					      i % 3 == 1 ? seg[i - 1].gref - 1 :
+							   base + 1;
+				break;
+			default: /* in order: batches to reverse */
+				seg[i].gref = (i ? seg[0].gref : base) + i;
+			}
+		}
+		map_calls = 0;
+		if (held == 6 || (held && blkrand() % 2))
+			blk_pgrants_release(&c, gt, DOMID, &h[--held]);
+		steps = c.steps;
+		rc |= map_req(&c, n, &h[held]);
+		if (c.steps - steps > worst_steps)
+			worst_steps = c.steps - steps;
+		right &= all_right(n);
+		held++;
+		if (map_calls > worst_calls)
+			worst_calls = map_calls;
+		if ((long)c.mapped > worst)
+			worst = c.mapped;
+		if (live_pages != (long)c.mapped + own_pages(held))
+			rc |= 1;
+	}
+	while (held)
+		blk_pgrants_release(&c, gt, DOMID, &h[--held]);
+	check(rc == 0 && right && worst <= BLK_MAX_PGRANTS && worst_calls <= 2,
+	      "twins, hostile refs: within the bound, <= 2 map calls, data right",
+	      "rc %d, right %d, at most %ld mapped, %u calls", rc, right,
+	      worst, worst_calls);
+	/* Lookups (a few steps a segment) and two walks for room (one for
+	 * a twin, one for new grants), each at most 3 x 1056 batches. */
+	check(worst_steps <= 8 * 256 + 6 * BLK_MAX_PGRANTS,
+	      "twins, hostile refs: a request's work stays bounded",
+	      "%llu steps in one request", worst_steps);
+	check(c.twins > 0 && c.twin_drops > 0,
+	      "twins, hostile refs: twins made and pushed out",
+	      "%llu made, %llu dropped", (unsigned long long)c.twins,
+	      (unsigned long long)c.twin_drops);
+	blk_pgrants_destroy(&c, gt);
+	check(live_pages == 0 && !bad_unmaps && counted() == 0,
+	      "twins, hostile refs: nothing left mapped, every unmap whole",
+	      "%ld live, %u bad unmaps, %ld counted", live_pages, bad_unmaps,
+	      counted());
 }
 
 /* The longest hash chain of the set. */
@@ -501,6 +742,8 @@ static void bench(bool hostile)
 
 int main(int argc, char **argv)
 {
+	if (strstr(argv[0], "_asan"))
+		suite = "blk pgrant asan";
 	if (argc > 1 && !strcmp(argv[1], "--bench")) {
 		bench(false);
 		bench(true);
@@ -510,6 +753,8 @@ int main(int argc, char **argv)
 	test_persistent();
 	test_bound();
 	test_duplicates();
+	test_twins();
+	test_twins_hostile();
 	test_hostile_refs();
 	return failures ? 1 : 0;
 }

@@ -34,6 +34,8 @@
  *             queue: the guest's pages, grants and channels stay bounded
  *   reuse     10 writes of 32 KiB one at a time, read back (the grants'
  *             reuse, as Linux's: sim-blk-mapbatch.sh counts the layout)
+ *   busy-close  for -t seconds: -Q writes of -b bytes and a flush
+ *             pushed, then Closing at once, then connected again
  *   bench     load for `make bench` (-w randread|randwrite|read|write
  *             -b bytes -Q depth -t seconds)
  *   segs      for each segment count k in -w (e.g. 1,12,255): a write of
@@ -817,6 +819,83 @@ static void scenario_reconnects(struct blkfront *bf)
 	       last.ports);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* qd writes of bs bytes at random places and a flush, pushed at once. */
+static void push_writes_and_flush(struct blkfront *bf, struct blkfront_req *r,
+				  size_t bs, unsigned int qd)
+{
+	unsigned int per = (unsigned int)((bs + 4095) / 4096), k;
+	uint64_t blocks = bf->sectors / (bs / 512);
+	struct blkfront_rawreq f = {
+		.operation = BLKIF_OP_FLUSH_DISKCACHE, .id = bf->next_id++,
+	};
+
+	for (k = 0; k < qd; k++) {
+		r[k] = (struct blkfront_req){
+			.op = BLKIF_OP_WRITE, .bytes = bs, .page0 = k * per,
+			.ind_idx = k, .ind_gref = -1,
+			.sector = blkfront_rand() % blocks * (bs / 512),
+		};
+		blkfront_submit(bf, 0, &r[k]);
+	}
+	if (bf->feat_flush)
+		blkfront_put_req(bf, 0, &f);
+	blkfront_push(bf, 0);
+}
+
+/*
+ * Connect/disconnect churn under load: for secs seconds, qd writes of bs
+ * bytes and a flush pushed, then at once Closing (the backend finishes or
+ * fails them before it is Closed), then connected again. Each close must
+ * end within 10 s (the daemon's own bound is the test's xenbackctl probe).
+ */
+static void scenario_busy_close(struct blkfront *bf, size_t bs,
+				unsigned int qd, double secs)
+{
+	unsigned int per = (unsigned int)((bs + 4095) / 4096), k, rounds = 0;
+	struct blkfront_req *r = calloc(qd, sizeof(*r));
+	double t0 = now_s(), worst = 0;
+	int rc = 0;
+
+	if (!r || (size_t)per * qd > BLKFRONT_POOL_PAGES ||
+	    bf->sectors < bs / 512) {
+		REPORT(0, "busy close", "bad parameters");
+		free(r);
+		return;
+	}
+	while (rc == 0 && now_s() - t0 < secs) {
+		double c0;
+
+		push_writes_and_flush(bf, r, bs, qd);
+		usleep(2000); /* the backend has taken them */
+		c0 = now_s();
+		rc = blkfront_disconnect(bf);
+		c0 = now_s() - c0;
+		worst = c0 > worst ? c0 : worst;
+		/* Closed: the backend let go of every page. */
+		for (k = 0; k < qd; k++)
+			blkfront_complete(bf, &r[k]);
+		if (rc == 0)
+			rc = blkfront_connect(bf, &bf->o);
+		rounds++;
+	}
+	printf("# busy close: %u rounds, longest close %.2f s\n", rounds,
+	       worst);
+	REPORT(rc == 0 && rounds > 0,
+	       "closed with writes and a flush in flight, connected again, "
+	       "for the whole run",
+	       "round %u: %d, backend state %d", rounds, rc,
+	       blkfront_backend_state(bf));
+	free(r);
+}
+
 /*
  * Grants reused as Linux blkfront reuses them: 10 writes of 32 KiB (8
  * segments, 16 sectors apart) one at a time on queue 0, then 10 reads of
@@ -1192,6 +1271,8 @@ int main(int argc, char **argv)
 		scenario_reconnects(bf);
 	else if (!strcmp(sc, "reuse"))
 		scenario_reuse(bf);
+	else if (!strcmp(sc, "busy-close"))
+		scenario_busy_close(bf, bs, qd, secs);
 	else if (!strcmp(sc, "segs"))
 		scenario_segs(bf, workload);
 	else

@@ -6,11 +6,16 @@
  * cut into calls (granule boundaries, the chunk adapting to the time a
  * call takes); which reads go through the pool in map mode (large reads:
  * the rule, and a Xen PV domain told by /sys/hypervisor/guest_type, here
- * files standing in for it). PASS/FAIL lines.
+ * files standing in for it); which block devices map mode's "known
+ * local" accepts, on fake sysfs trees (NVMe multipath, MMC cards, Xen
+ * virtual disks, PCI disks, iSCSI). PASS/FAIL lines.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "blk/blk.h"
@@ -164,8 +169,176 @@ static void large_reads_cases(void)
 		  BLK_MAX_INDIRECT_SEGS, 0, "vda-takes-256-segments");
 }
 
+/* ---- fake sysfs trees ------------------------------------------------ */
+
+static char root[128];
+
+/* root + rel, each missing folder made. */
+static const char *at(const char *rel, bool make_parent)
+{
+	static char p[PATH_MAX];
+	char *s;
+
+	snprintf(p, sizeof(p), "%s%s", root, rel);
+	if (make_parent)
+		for (s = p + strlen(root) + 1; (s = strchr(s, '/')); s++) {
+			*s = '\0';
+			mkdir(p, 0755);
+			*s = '/';
+		}
+	return p;
+}
+
+static void mkdirs(const char *rel)
+{
+	mkdir(at(rel, true), 0755);
+}
+
+static void put(const char *rel, const char *text)
+{
+	FILE *f = fopen(at(rel, true), "w");
+
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void ln(const char *target, const char *rel)
+{
+	if (symlink(target, at(rel, true)) < 0 && errno != EEXIST)
+		perror(rel);
+}
+
+/* A block device's dir (under /sys), its dev file and /sys/dev/block
+ * link; a partition when part. */
+static void bdev(const char *dir, unsigned int maj, unsigned int min,
+		 bool part)
+{
+	char rel[512], dev[32], link[600];
+
+	mkdirs(dir);
+	snprintf(rel, sizeof(rel), "%s/dev", dir);
+	snprintf(dev, sizeof(dev), "%u:%u\n", maj, min);
+	put(rel, dev);
+	if (part) {
+		snprintf(rel, sizeof(rel), "%s/partition", dir);
+		put(rel, "1\n");
+	}
+	snprintf(rel, sizeof(rel), "/sys/dev/block/%u:%u", maj, min);
+	snprintf(link, sizeof(link), "../../..%s", dir);
+	ln(link, rel);
+}
+
+static void local_case(unsigned int maj, unsigned int min, bool want,
+		       const char *want_why, const char *what)
+{
+	char why[BLK_DATA_WHY_MAX];
+	bool got = blk_bdev_is_local(maj, min, why, sizeof(why));
+
+	if (got == want && !strcmp(why, want_why)) {
+		printf("PASS: known local: %s: %s (%s)\n", what,
+		       want ? "map" : "copy", why);
+		return;
+	}
+	failures++;
+	printf("FAIL: known local: %s: want %s (%s), got %s (%s)\n", what,
+	       want ? "map" : "copy", want_why, got ? "map" : "copy", why);
+}
+
+static void sysfs_cases(void)
+{
+	const char *ss0 = "/sys/devices/virtual/nvme-subsystem/nvme-subsys0";
+	const char *ss1 = "/sys/devices/virtual/nvme-subsystem/nvme-subsys1";
+	const char *mmc = "/sys/devices/platform/soc/fe340000.mmc/mmc_host/"
+			  "mmc0/mmc0:0001";
+	char cmd[200], p[512];
+
+	snprintf(root, sizeof(root), "/tmp/xb-blk-sysfs.XXXXXX");
+	if (!mkdtemp(root)) {
+		failures++;
+		printf("FAIL: known local: a fake sysfs tree (%s)\n",
+		       strerror(errno));
+		return;
+	}
+	blk_datapath_sysfs_root(root);
+
+	/* NVMe multipath: the head disk in its subsystem, the controllers
+	 * linked there, each with its transport. */
+	put("/sys/devices/pci0000:00/0000:00:04.0/nvme/nvme0/transport",
+	    "pcie\n");
+	put("/sys/devices/pci0000:00/0000:00:05.0/nvme/nvme1/transport",
+	    "pcie\n");
+	put("/sys/devices/virtual/nvme-fabrics/ctl/nvme3/transport", "tcp\n");
+	snprintf(p, sizeof(p), "%s/nvme0", ss0);
+	ln("../../../pci0000:00/0000:00:04.0/nvme/nvme0", p);
+	snprintf(p, sizeof(p), "%s/nvme1", ss0);
+	ln("../../../pci0000:00/0000:00:05.0/nvme/nvme1", p);
+	snprintf(p, sizeof(p), "%s/nvme0n1", ss0);
+	bdev(p, 259, 0, false);
+	snprintf(p, sizeof(p), "%s/nvme0n1/nvme0n1p1", ss0);
+	bdev(p, 259, 1, true);
+	snprintf(p, sizeof(p), "%s/nvme1", ss1);
+	ln("../../../pci0000:00/0000:00:05.0/nvme/nvme1", p);
+	snprintf(p, sizeof(p), "%s/nvme3", ss1);
+	ln("../../nvme-fabrics/ctl/nvme3", p);
+	snprintf(p, sizeof(p), "%s/nvme1n1", ss1);
+	bdev(p, 259, 2, false);
+	local_case(259, 0, true, "nvme-multipath-nvme0n1-over-pcie",
+		   "NVMe multipath, two PCIe paths");
+	local_case(259, 1, true, "nvme-multipath-nvme0n1p1-over-pcie",
+		   "a partition of it");
+	local_case(259, 2, false,
+		   "nvme-multipath-nvme1n1-over-tcp-not-known-local",
+		   "NVMe multipath, one path over TCP");
+
+	/* An SD card on an SoC's MMC host (platform bus, not PCI). */
+	mkdirs("/sys/bus/mmc");
+	snprintf(p, sizeof(p), "%s/subsystem", mmc);
+	ln("../../../../../../../bus/mmc", p);
+	snprintf(p, sizeof(p), "%s/block/mmcblk0", mmc);
+	bdev(p, 179, 0, false);
+	snprintf(p, sizeof(p), "%s/block/mmcblk0/device", mmc);
+	ln("../../../mmc0:0001", p);
+	snprintf(p, sizeof(p), "%s/block/mmcblk0/mmcblk0p2", mmc);
+	bdev(p, 179, 2, true);
+	local_case(179, 0, true, "mmc-card-mmcblk0", "MMC card");
+	local_case(179, 2, true, "mmc-card-mmcblk0p2", "a partition of it");
+
+	/* This domain a Xen guest itself: its xen-blkfront disk. */
+	mkdirs("/sys/bus/xen");
+	ln("../../bus/xen", "/sys/devices/vbd-51712/subsystem");
+	bdev("/sys/devices/vbd-51712/block/xvda", 202, 0, false);
+	ln("../../../vbd-51712", "/sys/devices/vbd-51712/block/xvda/device");
+	local_case(202, 0, false, "xen-virtual-disk-xvda-not-known-local",
+		   "Xen virtual disk (xvd)");
+
+	/* As before: a PCI disk, an iSCSI one, a platform disk of no
+	 * known bus, a device sysfs does not list. */
+	bdev("/sys/devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/"
+	     "0:0:0:0/block/sda", 8, 0, false);
+	local_case(8, 0, true, "local-disk-sda", "SATA disk on PCI");
+	bdev("/sys/devices/platform/host3/session1/target3:0:0/3:0:0:0/"
+	     "block/sdb", 8, 16, false);
+	local_case(8, 16, false, "disk-sdb-not-known-local", "iSCSI disk");
+	mkdirs("/sys/bus/virtio");
+	ln("../../../bus/virtio", "/sys/devices/platform/virtio0/subsystem");
+	bdev("/sys/devices/platform/virtio0/block/vdb", 254, 16, false);
+	ln("../../../virtio0", "/sys/devices/platform/virtio0/block/vdb/device");
+	local_case(254, 16, false, "disk-vdb-not-known-local",
+		   "a platform disk of no known bus");
+	local_case(7, 99, false, "device-7:99-not-in-sysfs",
+		   "a device sysfs does not list");
+
+	blk_datapath_sysfs_root(NULL);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	if (system(cmd) != 0)
+		perror(cmd);
+}
+
 int main(void)
 {
+	sysfs_cases();
 	large_reads_cases();
 	chunk_cases();
 	pace_cases();

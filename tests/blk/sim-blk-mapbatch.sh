@@ -80,17 +80,29 @@ else fail "guest 1's disks gone: nothing of it held" "($(held 1))"; fi
 
 # ---- how a request's pages lay (xenbackctl's map_* counters) --------------
 # What tells on a real guest whether grants come back reversed
-# (docs/perf.md): 64 grants in order, reversed, in order again.
+# (docs/perf.md), and the reversed twins (blk/pgrant.c): 64 grants S in
+# order, reversed (S's twin: one iovec), in order; T and U in order;
+# T's and U's last 32 reversed in one request (T's twin made, one iovec;
+# U's waits: 32 iovecs, 31 pages below the one before); each half read
+# back (U's twin made then). 448 segments, 40 iovecs, 256 found mapped,
+# 192 mapped, 3 twins serving 160 segments, 384 pages at most.
+# map_* in the order xenbackctl lists them.
+ctr_line() {
+	timeout 10 "$CTL" -s "$tmp/ctl.sock" list |
+		awk -v d="$1" -v v="$2" '$1 == d && $3 == v' | tr ' ' '\n' |
+		grep -E '^map_[a-z_]+=' | tr '\n' ' '
+}
 disk 1
 run "$MAPF" layout 1 -d $devid -p layout
-got=$(timeout 10 "$CTL" -s "$tmp/ctl.sock" list |
-	awk -v v=$devid '$1 == 1 && $3 == v' | tr ' ' '\n' |
-	grep -E '^map_(segs|iovs|rev_segs)=' | tr '\n' ' ')
-if [ "$got" = "map_segs=192 map_iovs=66 map_rev_segs=63 " ]; then
-	pass "layout: segments, iovecs and reversed pages counted"
+got=$(ctr_line 1 $devid)
+want="map_segs=448 map_iovs=40 map_rev_segs=31 map_hits=256 \
+map_misses=192 map_evictions=0 map_own=0 map_peak=384 map_twins=3 \
+map_twin_segs=160 "
+if [ "$got" = "$want" ]; then
+	pass "layout: segments, iovecs, reversed pages and twins counted"
 else
-	fail "layout: segments, iovecs and reversed pages counted" \
-		"($got; want map_segs=192 map_iovs=66 map_rev_segs=63)"
+	fail "layout: segments, iovecs, reversed pages and twins counted" \
+		"($got; want $want)"
 fi
 del_vbd 1 $devid
 
@@ -98,16 +110,14 @@ del_vbd 1 $devid
 # (a completed request's grants at the head of its free list, one by one
 # in segment order): 20 requests of 8 segments one at a time on one
 # queue; every other one gets its grants reversed. 8 grants mapped once,
-# then found: 152 hits; the 10 forward requests make one iovec each, the
-# 10 reversed ones eight (70 segments on the page below the one before).
+# then found: 152 hits; the first reversed request makes the batch's
+# twin (16 pages then), and from then on the 10 reversed requests take
+# their pages there: every request one iovec, data read back.
 disk 2
 run "$FRONT" reuse-persistent 2 -d $devid -p reuse
-got=$(timeout 10 "$CTL" -s "$tmp/ctl.sock" list |
-	awk -v v=$devid '$1 == 2 && $3 == v' | tr ' ' '\n' |
-	grep -E '^map_(segs|iovs|rev_segs|hits|misses|evictions|own|peak)=' |
-	tr '\n' ' ')
-want="map_segs=160 map_iovs=90 map_rev_segs=70 map_hits=152 map_misses=8 \
-map_evictions=0 map_own=0 map_peak=8 "
+got=$(ctr_line 2 $devid)
+want="map_segs=160 map_iovs=20 map_rev_segs=0 map_hits=152 map_misses=8 \
+map_evictions=0 map_own=0 map_peak=16 map_twins=1 map_twin_segs=80 "
 if [ "$got" = "$want" ]; then
 	pass "reuse: grants come back reversed every other request, as Linux's"
 else

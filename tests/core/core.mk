@@ -59,11 +59,17 @@ check-build: $(B)/tests/core/xenbackd-asan
 CHECK_SUITES += tests/core/cycles.sh tests/core/real-kinds.sh
 endif
 
-# What the daemon holds per domain back to 0, and restarts under verified
-# disk I/O (both need blk/'s sim frontend).
+# What the daemon holds per domain back to 0, restarts under verified
+# disk I/O, and xenbackctl answering under I/O and close churn (all need
+# blk/'s sim frontend).
+$(B)/tests/core/ctlstall: tests/core/ctlstall.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_TEST_CFLAGS) -o $@ $<
+
 ifneq ($(wildcard tests/xensim/xensim.mk tests/blk/blk.mk),)
-check-build: $(B)/tests/blk/blk_sim_front
-CHECK_SUITES += tests/core/resources.sh tests/core/restart.sh
+check-build: $(B)/tests/blk/blk_sim_front $(B)/tests/core/ctlstall
+CHECK_SUITES += tests/core/resources.sh tests/core/restart.sh \
+		tests/core/responsive.sh
 endif
 
 # Logging to the journal, with a stand-in journal socket (needs e2e's

@@ -20,6 +20,7 @@
 #include "backend/log.h"
 #include "backend/loop.h"
 #include "backend/resources.h"
+#include "backend/defer.h"
 #include "backend/worker.h"
 #include "xenstore/xbs.h"
 
@@ -758,6 +759,81 @@ static void test_worker_fd_limit(void)
 		close(fds[j]);
 }
 
+/*
+ * Two queues of one device, one request in flight each: once both are
+ * asked to stop, both drain at once (a device's close waits for its
+ * slowest queue, not for the sum of them).
+ */
+static void test_worker_stop_together(void)
+{
+	struct fake_queue q[2] = { 0 };
+	uint64_t one = 1;
+	bool ok = true, both = false;
+	int i, tries;
+
+	for (i = 0; i < 2 && ok; i++) {
+		q[i].req_fd = eventfd(0, EFD_NONBLOCK);
+		q[i].done_fd = eventfd(0, EFD_NONBLOCK | EFD_SEMAPHORE);
+		q[i].w = xb_worker_new(&fake_dev, "test-qs", fake_drain, &q[i]);
+		ok = q[i].w &&
+		     xb_worker_add_fd(q[i].w, q[i].req_fd, EPOLLIN, on_req,
+				      &q[i]) == 0 &&
+		     xb_worker_add_fd(q[i].w, q[i].done_fd, EPOLLIN, on_done,
+				      &q[i]) == 0 &&
+		     xb_worker_start(q[i].w) == 0 &&
+		     write(q[i].req_fd, &one, sizeof(one)) == sizeof(one);
+	}
+	for (i = 0; i < 2 && ok; i++)
+		while (__atomic_load_n(&q[i].accepted, __ATOMIC_SEQ_CST) < 1)
+			usleep(1000);
+	for (i = 0; i < 2 && ok; i++)
+		xb_worker_stop_begin(q[i].w);
+	/* Nothing completed yet: both must be draining now. */
+	for (tries = 0; ok && tries < 2000 && !both; tries++) {
+		both = __atomic_load_n(&q[0].drain_called, __ATOMIC_SEQ_CST) &&
+		       __atomic_load_n(&q[1].drain_called, __ATOMIC_SEQ_CST);
+		usleep(1000);
+	}
+	for (i = 0; i < 2; i++) {
+		if (q[i].w && write(q[i].done_fd, &one, sizeof(one)) < 0)
+			ok = false;
+		xb_worker_free(q[i].w);
+		close(q[i].req_fd);
+		close(q[i].done_fd);
+	}
+	result(ok && both && q[0].completed == 1 && q[1].completed == 1,
+	       "worker_stop_begin_drains_queues_together",
+	       "setup %d both draining %d completed %u %u", ok, both,
+	       q[0].completed, q[1].completed);
+}
+
+/* ---- deferred teardown ------------------------------------------------ */
+
+static pthread_t defer_main_thread;
+static unsigned int defer_ran, defer_on_main;
+
+static void count_deferred(void *arg)
+{
+	(void)arg;
+	usleep(1000);
+	if (pthread_equal(pthread_self(), defer_main_thread))
+		__atomic_add_fetch(&defer_on_main, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&defer_ran, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Every deferred call runs, off the calling thread; flush waits for all. */
+static void test_defer(void)
+{
+	defer_main_thread = pthread_self();
+	for (int i = 0; i < 64; i++)
+		xb_defer(count_deferred, NULL);
+	xb_defer_flush();
+	result(__atomic_load_n(&defer_ran, __ATOMIC_SEQ_CST) == 64 &&
+		       defer_on_main == 0,
+	       "defer_runs_every_call_off_the_main_thread",
+	       "ran %u, on the caller's thread %u", defer_ran, defer_on_main);
+}
+
 /* ---- resource counters ------------------------------------------------ */
 
 static void test_resources(void)
@@ -884,6 +960,8 @@ int main(void)
 	test_worker_drain();
 	test_worker_never_started();
 	test_worker_fd_limit();
+	test_worker_stop_together();
+	test_defer();
 	test_resources();
 	test_journal_replay();
 	return failures ? 1 : 0;
