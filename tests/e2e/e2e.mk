@@ -18,8 +18,7 @@ E2E_CORE_SCENARIOS ?= dom0-ready create-disk-vif detach destroy restart \
 		      disk-lifecycle poweroff two-guests ctl-json restart-live \
 		      sweep-dead-domain
 E2E_BLK_SCENARIOS ?= blk-rw blk-ro blk-guest blk-destroy-io blk-conf-copy \
-		     blk-kept-restart \
-		     blk-destroy-discard
+		     blk-kept-restart blk-destroy-discard blk-discard-refused
 E2E_NET_SCENARIOS ?= net-ping net-traffic net-hotplug
 E2E_SCENARIOS ?= $(E2E_CORE_SCENARIOS) $(E2E_BLK_SCENARIOS) \
 		 $(E2E_NET_SCENARIOS)

@@ -285,7 +285,8 @@ e2e_ctl_slowest() {
 	[ -s "$E2E_DIR/ctl.ms" ] || { echo "no xenbackctl call"; return; }
 	sort -n "$E2E_DIR/ctl.ms" | awk '{ n++; m = $1; t = $2; $1 = $2 = "";
 		a = $0 } END { sub(/^ */, "", a); printf "%d xenbackctl calls, " \
-		"slowest %d ms (at %.2f s: %s)\n", n, m, t / 100, a }'
+		"slowest %d ms (at %.2f s: xenbackctl%s)\n", n, m, t / 100,
+		a == "" ? "" : " " a }'
 }
 
 # True when xenbackd lists a device of domain $1.
