@@ -138,16 +138,11 @@ const char *xb_read_error(int err)
 int xb_be_write(struct xb_device *dev, const char *node, const char *fmt, ...)
 {
 	va_list ap;
-	char *value;
 	int rc;
 
 	va_start(ap, fmt);
-	rc = vasprintf(&value, fmt, ap);
+	rc = xbs_vprintf(dev->xs, XBT_NULL, dev->backend_path, node, fmt, ap);
 	va_end(ap);
-	if (rc < 0)
-		return -ENOMEM;
-	rc = xbs_write_str(dev->xs, XBT_NULL, dev->backend_path, node, value);
-	free(value);
 	return rc;
 }
 

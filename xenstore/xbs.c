@@ -356,20 +356,28 @@ int xbs_write_str(struct xbs *xs, xs_transaction_t t, const char *dir,
 	return 0;
 }
 
+int xbs_vprintf(struct xbs *xs, xs_transaction_t t, const char *dir,
+		const char *node, const char *fmt, va_list ap)
+{
+	char *value;
+	int rc;
+
+	if (vasprintf(&value, fmt, ap) < 0)
+		return -ENOMEM;
+	rc = xbs_write_str(xs, t, dir, node, value);
+	free(value);
+	return rc;
+}
+
 int xbs_printf(struct xbs *xs, xs_transaction_t t, const char *dir,
 	       const char *node, const char *fmt, ...)
 {
 	va_list ap;
-	char *value;
 	int rc;
 
 	va_start(ap, fmt);
-	rc = vasprintf(&value, fmt, ap);
+	rc = xbs_vprintf(xs, t, dir, node, fmt, ap);
 	va_end(ap);
-	if (rc < 0)
-		return -ENOMEM;
-	rc = xbs_write_str(xs, t, dir, node, value);
-	free(value);
 	return rc;
 }
 

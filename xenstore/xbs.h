@@ -16,6 +16,7 @@
 #ifndef XB_XENSTORE_XBS_H
 #define XB_XENSTORE_XBS_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -107,6 +108,10 @@ int xbs_write_str(struct xbs *xs, xs_transaction_t t, const char *dir,
 int xbs_printf(struct xbs *xs, xs_transaction_t t, const char *dir,
 	       const char *node, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+/* xbs_printf() for callers with their own variable arguments. */
+int xbs_vprintf(struct xbs *xs, xs_transaction_t t, const char *dir,
+		const char *node, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
 /* Removing an absent node is not an error. */
 int xbs_rm(struct xbs *xs, xs_transaction_t t, const char *dir,
 	   const char *node);
