@@ -376,6 +376,22 @@ static bool nvme_paths_local(const char *dir, const char *name, char *why,
 	return false;
 }
 
+/*
+ * The sysfs folder of the whole disk for a block device's folder real
+ * (a partition's parent, else real itself) into dir; its name.
+ */
+static const char *whole_disk_dir(const char *real, char *dir, size_t len)
+{
+	char p[PATH_MAX + 32];
+	char *slash;
+
+	snprintf(dir, len, "%s", real);
+	snprintf(p, sizeof(p), "%s/partition", real);
+	if (access(p, F_OK) == 0 && (slash = strrchr(dir, '/')))
+		*slash = '\0';
+	return strrchr(dir, '/') + 1;
+}
+
 static bool bdev_is_local_fd(unsigned int maj, unsigned int min, int fd,
 			     int depth, char *why, size_t len)
 {
@@ -383,7 +399,6 @@ static bool bdev_is_local_fd(unsigned int maj, unsigned int min, int fd,
 	char bus[32];
 	size_t root = strlen(sysfs_root);
 	const char *name, *disk, *rel;
-	char *slash;
 
 	if (depth > STACK_MAX) {
 		why_add(why, len, "stack-too-deep");
@@ -398,11 +413,7 @@ static bool bdev_is_local_fd(unsigned int maj, unsigned int min, int fd,
 	rel = real + root;	/* the path as under /sys */
 	name = strrchr(real, '/') + 1;
 	/* A partition: the loop/ and slaves/ of its whole disk count. */
-	snprintf(dir, sizeof(dir), "%s", real);
-	snprintf(p, sizeof(p), "%s/partition", real);
-	if (access(p, F_OK) == 0 && (slash = strrchr(dir, '/')))
-		*slash = '\0';
-	disk = strrchr(dir, '/') + 1;
+	disk = whole_disk_dir(real, dir, sizeof(dir));
 	snprintf(p, sizeof(p), "%s/loop", dir);
 	if (access(p, F_OK) == 0)
 		return loop_is_local(dir, name, fd, depth, why, len);
@@ -609,7 +620,6 @@ static bool disk_limit(unsigned int maj, unsigned int min, int depth,
 	char link[64], real[PATH_MAX], dir[PATH_MAX], p[PATH_MAX + 32];
 	char file[PATH_MAX];
 	const char *disk;
-	char *slash;
 
 	if (depth > STACK_MAX)
 		return false;
@@ -617,11 +627,7 @@ static bool disk_limit(unsigned int maj, unsigned int min, int depth,
 	if (!realpath(link, real))
 		return false;
 	/* A partition has no queue of its own: its whole disk's counts. */
-	snprintf(dir, sizeof(dir), "%s", real);
-	snprintf(p, sizeof(p), "%s/partition", real);
-	if (access(p, F_OK) == 0 && (slash = strrchr(dir, '/')))
-		*slash = '\0';
-	disk = strrchr(dir, '/') + 1;
+	disk = whole_disk_dir(real, dir, sizeof(dir));
 	snprintf(p, sizeof(p), "%s/loop/backing_file", dir);
 	if (access(p, F_OK) == 0)
 		return read_line(p, file, sizeof(file)) == 0 &&
