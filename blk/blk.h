@@ -123,7 +123,12 @@ bool blk_backing_is_local(const struct blk_backing *b, char *why,
 /* The same for block device maj:min. */
 bool blk_bdev_is_local(unsigned int maj, unsigned int min, char *why,
 		       size_t len);
-/* Tests: sysfs looked for under root ("" or NULL: the real one). */
+/* The same for a file on the btrfs filesystem fsid (its devices). */
+bool blk_btrfs_is_local(const char *fsid, char *why, size_t len);
+/*
+ * Tests: sysfs looked for under root ("" or NULL: the real one), by
+ * every sysfs read of this file (known local, max_segments, guest_type).
+ */
 void blk_datapath_sysfs_root(const char *root);
 struct blk_dev;
 /*
@@ -155,6 +160,10 @@ bool blk_data_valid(const char *value);
  */
 unsigned int blk_backing_max_segments(const struct blk_backing *b, char *dev,
 				      size_t len);
+/* The same for block device maj:min, and for the btrfs filesystem fsid. */
+unsigned int blk_bdev_max_segments(unsigned int maj, unsigned int min,
+				   char *dev, size_t len);
+unsigned int blk_btrfs_max_segments(const char *fsid, char *dev, size_t len);
 /* Whether the file guest_type (BLK_GUEST_TYPE_PATH) says "PV". */
 bool blk_xen_pv_domain(const char *guest_type);
 /*
