@@ -332,10 +332,17 @@ struct blk_pool {
 /* Reserves nr_pages pages (a multiple of 64); -errno. */
 int blk_pool_init(struct blk_pool *p, unsigned int nr_pages);
 /*
- * Faults the whole pool in and asks the kernel (/proc/self/pagemap)
- * whether each of its 2 MiB parts is one physically contiguous range:
- * true when the pool really got huge pages. Needs CAP_SYS_ADMIN (the
- * kernel hides frame numbers otherwise: false). Main thread, at connect.
+ * Faults every page of the pool in, writable (MADV_POPULATE_WRITE), so
+ * that no request waits for memory; 0 or -errno (-ENOMEM: the host has
+ * none to give). The queue's worker, before it serves (it may take a
+ * while: zeroing, compaction for huge pages).
+ */
+int blk_pool_populate(struct blk_pool *p);
+/*
+ * Asks the kernel (/proc/self/pagemap) whether each 2 MiB part of the
+ * populated pool is one physically contiguous range: true when the pool
+ * really got huge pages. Needs CAP_SYS_ADMIN (the kernel hides frame
+ * numbers otherwise: false).
  */
 bool blk_pool_contiguous(struct blk_pool *p);
 /* NULL-safe on a zeroed pool, idempotent. */
@@ -462,10 +469,13 @@ struct blk_dev {
 	bool data_map;		/* map grants (else grant copy) */
 	char data_why[BLK_DATA_WHY_MAX];	/* why (xenbackctl, log) */
 	/* Map mode: reads over this many segments through the pool (0:
-	 * none), why, and the queues whose pool is not contiguous. */
+	 * none) and why, as chosen at connect; the queues whose pool is not
+	 * contiguous (their workers count them before serving), and how
+	 * many of those the main thread has logged. */
 	unsigned int large_reads_over;
 	char large_why[BLK_DATA_WHY_MAX];
-	unsigned int large_pools_scattered;
+	atomic_uint large_pools_scattered;
+	unsigned int large_pools_logged;
 	unsigned int poll_us;	/* vbd-poll-us at connect */
 	struct blk_queue *queues;
 	bool connected;
