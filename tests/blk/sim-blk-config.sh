@@ -30,7 +30,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-ctl() { timeout 10 "$CTL" -s "$tmp/ctl.sock" "$@"; }
 # start ARG...: the daemon with $conf and these options (BLK_DAEMON_ENV)
 start() {
 	daemon_start "$tmp/ctl.sock" -c "$conf" --log-level info "$@"
@@ -50,12 +49,11 @@ connect() {
 		truncate -s 4M "$shm/$v.img"
 		vbd_add 1 "$v" "$shm/$v.img" w disk
 	}
-	if timeout 60 $X run "$H" 1 -- "$FRONT" -d "$v" -S 8192 -s "$v" \
-		-n "blk config: $n" "$@" verify >"$tmp/$n.out" 2>&1 &&
-		! grep -q "^FAIL" "$tmp/$n.out"; then
+	if front_ok "$tmp/$n.out" -d "$v" -S 8192 -s "$v" \
+		-n "blk config: $n" "$@" verify; then
 		pass "$n: served"
 	else
-		fail "$n: served" "($(grep FAIL "$tmp/$n.out" | head -n 2))"
+		fail "$n: served" "$(front_fails "$tmp/$n.out")"
 	fi
 }
 # shows NAME DEVID WORDS...: xenbackctl's line of vbd 1/DEVID has each of
@@ -63,7 +61,7 @@ connect() {
 shows() {
 	n=$1 v=$2
 	shift 2
-	line=$(ctl list | awk -v v="$v" '$1 == 1 && $2 == "vbd" && $3 == v')
+	list_line "$v"
 	for w in "$@"; do
 		case " $line " in
 		*" $w "*) ;;
