@@ -21,6 +21,8 @@
 #   daemon_started              after 0.3 s, whether it still runs
 #   daemon_stops_cleanly        SIGTERM; PASS if it exits 0
 #   host_stop                   kill the daemon, stop the host (cleanup)
+#   release_backings            unmount $mounts, detach the loop devices
+#                               $loops (cleanup; both start empty)
 #   ctl ARG...                  xenbackctl on the daemon's $tmp/ctl.sock
 #   list_line DEVID             vbd 1/DEVID's line of `xenbackctl list`,
 #                               in $line; word KEY: KEY's value in it
@@ -44,6 +46,8 @@ CTL=$B/xenbackctl
 BLK_LOG_TAIL=${BLK_LOG_TAIL:-20}
 BLK_DAEMON_ENV=
 dpid=
+mounts=
+loops=
 
 pass() { echo "PASS: $BLK_CASE$1"; }
 fail() {
@@ -98,6 +102,10 @@ host_start() {
 host_stop() {
 	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
 	timeout 30 $X stop "$H" >/dev/null 2>&1
+}
+release_backings() {
+	for m in $mounts; do umount "$m"; done
+	for l in $loops; do losetup -d "$l"; done
 }
 
 daemon_start() {

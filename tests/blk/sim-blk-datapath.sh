@@ -14,12 +14,9 @@ H=$tmp/h
 BLK_CASE="datapath: "
 . tests/blk/lib.sh
 fusemnt=
-mounts=
-loops=
 cleanup() {
 	host_stop
-	for m in $mounts; do umount "$m"; done
-	for l in $loops; do losetup -d "$l"; done
+	release_backings
 	# A detached loop device lets go of its file a little later.
 	i=0
 	while [ -n "$fusemnt" ] && ! umount "$fusemnt" 2>/dev/null; do

@@ -19,12 +19,9 @@ H=$tmp/h
 BLK_CASE="largereads: "
 BLK_LOG_TAIL=30
 . tests/blk/lib.sh
-mounts=
-loops=
 cleanup() {
 	host_stop
-	for m in $mounts; do umount "$m"; done
-	for l in $loops; do losetup -d "$l"; done
+	release_backings
 	rm -rf "$tmp" "$shm"
 }
 trap cleanup EXIT INT TERM

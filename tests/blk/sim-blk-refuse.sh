@@ -29,10 +29,9 @@ shm=$(mktemp -d /dev/shm/xb-blkrf.XXXX)
 H=$tmp/h
 BLK_CASE="refuse: "
 . tests/blk/lib.sh
-mounts=
 cleanup() {
 	host_stop
-	for m in $mounts; do umount "$m"; done
+	release_backings
 	rm -rf "$tmp" "$shm"
 }
 trap cleanup EXIT INT TERM
