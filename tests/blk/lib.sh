@@ -23,6 +23,8 @@
 #   host_stop                   kill the daemon, stop the host (cleanup)
 #   release_backings            unmount $mounts, detach the loop devices
 #                               $loops (cleanup; both start empty)
+#   blk_cleanup                 a suite's trap: host_stop,
+#                               release_backings, $tmp and $shm removed
 #   ctl ARG...                  xenbackctl on the daemon's $tmp/ctl.sock
 #   list_line DEVID             vbd 1/DEVID's line of `xenbackctl list`,
 #                               in $line; word KEY: KEY's value in it
@@ -106,6 +108,11 @@ host_stop() {
 release_backings() {
 	for m in $mounts; do umount "$m"; done
 	for l in $loops; do losetup -d "$l"; done
+}
+blk_cleanup() {
+	host_stop
+	release_backings
+	rm -rf "$tmp" ${shm:+"$shm"}
 }
 
 daemon_start() {

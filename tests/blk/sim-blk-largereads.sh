@@ -19,12 +19,7 @@ H=$tmp/h
 BLK_CASE="largereads: "
 BLK_LOG_TAIL=30
 . tests/blk/lib.sh
-cleanup() {
-	host_stop
-	release_backings
-	rm -rf "$tmp" "$shm"
-}
-trap cleanup EXIT INT TERM
+trap blk_cleanup EXIT INT TERM
 
 # disk_limit FILE: the max_segments of the disk FILE is on, found here
 # independently of the daemon (a partition counts its whole disk's).
