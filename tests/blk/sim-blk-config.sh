@@ -24,11 +24,7 @@ H=$tmp/h
 BLK_CASE="blk config: "
 . tests/blk/lib.sh
 conf=$tmp/xb.conf
-cleanup() {
-	host_stop
-	rm -rf "$tmp" "$shm"
-}
-trap cleanup EXIT INT TERM
+trap blk_cleanup EXIT INT TERM
 
 # start ARG...: the daemon with $conf and these options (BLK_DAEMON_ENV)
 start() {
@@ -243,6 +239,15 @@ rm -f "$tmp/done"
 connect "a disk connected at the stop" 51744 -W 50 -U "$tmp/done" &
 gpid=$!
 connected 51744
+# Its guest done with its I/O (idle now): the stop closes the disk, it
+# does not cut the guest's verify short.
+i=0
+while ! grep -q "flush and barrier data read back" \
+	"$tmp/a disk connected at the stop.out" \
+	2>/dev/null && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 stop
 release
 printf 'vbd-data\tcopy\t\tdefault\n' >"$tmp/vbd-1-4000.settings"
