@@ -44,6 +44,9 @@ static int open_journal(const char *path)
 
 	if (strlen(path) >= sizeof(journal_addr.sun_path))
 		return -ENAMETOOLONG;
+	/* A reload selects it again while other threads send to it. */
+	if (journal_fd >= 0 && !strcmp(journal_addr.sun_path, path))
+		return 0;
 	journal_addr = (struct sockaddr_un){.sun_family = AF_UNIX};
 	strcpy(journal_addr.sun_path, path);
 	journal_addr_len =
