@@ -27,7 +27,7 @@ H=$tmp/h
 DAEMON=${XENBACKD:-$B/xenbackd}
 LISTEN=$B/e2e/e2e-notify
 BOUND_MS=${JOURNAL_BUSY_BOUND_MS:-1000}
-CHURN_MS=${JOURNAL_BUSY_CHURN_MS:-4000}
+CHURN_MS=${JOURNAL_BUSY_CHURN_MS:-3000}
 lp= dp= guest= probe=
 cleanup() {
 	touch "$tmp/stop"
@@ -144,7 +144,7 @@ wait_for 10 journal_has 'vbd/5/51712: Connected' ||
 [ -n "${JOURNAL_BUSY_NOSTALL:-}" ] || kill -STOP "$lp"
 probe &
 probe=$!
-sleep 1
+sleep 0.5
 rd0=$(counter rd_req) wr0=$(counter wr_req)
 t0=$(now_ms)
 churn
