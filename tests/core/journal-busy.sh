@@ -7,6 +7,8 @@
 # (SIGSTOP: journald stalled, its queue full) while
 #   - a guest writes its whole disk and reads it back, verified
 #     (blk_sim_front verify), and its request counters keep going up;
+#   - a hostile guest sends one malformed request of each class: each is
+#     answered (its queue's worker logs them, rate-limited);
 #   - the daemon logs thousands of lines: reloads (SIGHUP, again and
 #     again) of a configuration with bad settings (a warning each), and
 #     toolstack churn (bogus devices with a bad frontend-id appearing and
@@ -28,11 +30,11 @@ DAEMON=${XENBACKD:-$B/xenbackd}
 LISTEN=$B/e2e/e2e-notify
 BOUND_MS=${JOURNAL_BUSY_BOUND_MS:-1000}
 CHURN_MS=${JOURNAL_BUSY_CHURN_MS:-3000}
-lp= dp= guest= probe=
+lp= dp= guest= probe= hostile=
 cleanup() {
 	touch "$tmp/stop"
 	[ -n "$lp" ] && kill -CONT "$lp" 2>/dev/null
-	for p in $guest $probe $lp; do kill "$p" 2>/dev/null; done
+	for p in $guest $probe $hostile $lp; do kill "$p" 2>/dev/null; done
 	[ -n "$dp" ] && kill -KILL "$dp" 2>/dev/null
 	wait 2>/dev/null
 	timeout 30 $X stop "$H" >/dev/null 2>&1
@@ -106,7 +108,8 @@ churn() {
 
 if ! timeout 30 $X start "$H" >"$tmp/start.log" 2>&1 ||
 	! timeout 30 $X create "$H" 5 --mem 64 >/dev/null 2>&1 ||
-	! timeout 30 $X create "$H" 6 --mem 64 >/dev/null 2>&1; then
+	! timeout 30 $X create "$H" 6 --mem 64 >/dev/null 2>&1 ||
+	! timeout 30 $X create "$H" 7 --mem 64 >/dev/null 2>&1; then
 	fail "simulated host starts" "($(tail -n 3 "$tmp/start.log"))"
 	exit 1
 fi
@@ -133,7 +136,9 @@ else fail "the daemon logs to the stand-in journal" "($(head -c 300 "$tmp/stderr
 	exit 1; fi
 
 truncate -s 1G "$tmp/5.img"
+truncate -s 64M "$tmp/7.img"
 add_vbd 5 51712 "$tmp/5.img"
+add_vbd 7 51712 "$tmp/7.img"
 timeout 300 $X run "$H" 5 -- $FRONT -n busy -d 51712 -q 2 -i 32 \
 	-S $((1024 * 2048)) -s 5 verify >"$tmp/guest.log" 2>&1 &
 guest=$!
@@ -146,6 +151,9 @@ probe &
 probe=$!
 sleep 0.5
 rd0=$(counter rd_req) wr0=$(counter wr_req)
+timeout 60 $X run "$H" 7 -- $FRONT -n hostile -d 51712 -a 64 hostile \
+	>"$tmp/hostile.log" 2>&1 &
+hostile=$!
 t0=$(now_ms)
 churn
 crc=$?
@@ -157,6 +165,8 @@ running=$?
 touch "$tmp/stop"
 wait "$probe"
 probe=
+wait "$hostile"
+hrc=$?
 n=$(wc -l <"$tmp/probe")
 slow=$(awk -v b="$BOUND_MS" '$1 > b' "$tmp/probe" | wc -l)
 max=$(sort -n "$tmp/probe" | tail -n 1)
@@ -168,6 +178,10 @@ check "xenbackctl answers within $BOUND_MS ms while the journal is stuck ($n cal
 check "the guest's I/O goes on all the while (requests read $rd0 -> $rd1, written $wr0 -> $wr1; still running at the end)" \
 	'[ -n "$rd0$wr0" ] && [ $running = 0 ] &&
 	 [ $((${rd1:-0} + ${wr1:-0})) -gt $((${rd0:-0} + ${wr0:-0})) ]' ""
+check "a hostile guest connects meanwhile, its malformed requests each answered" \
+	'[ $hrc = 0 ] && ! grep -q "^FAIL" "$tmp/hostile.log" &&
+	 grep -q "^PASS" "$tmp/hostile.log"' \
+	"(rc $hrc: $(grep -v '^PASS' "$tmp/hostile.log" | head -5))"
 
 # journald back.
 kill -CONT "$lp"
