@@ -1,5 +1,6 @@
 /*
- * log.c - formatting and routing of log messages (see log.h).
+ * log.c - log levels, the formatting of a message and rate limits (see
+ * log.h); where a message goes, without waiting, is logsink.c.
  */
 #include "backend/log.h"
 
