@@ -37,6 +37,11 @@
 # BENCH_BLK_RELAY: polling budgets (us) of extra arms running blk_relay,
 # the floor of any two-process backend (tests/blk/blk_relay.c); their
 # rounds and medians on stderr.
+# BENCH_BLK_DAEMONS="LABEL=PATH ...": an A/B of daemon binaries (e.g. the
+# previous build against this one): one xenbackd arm per binary in every
+# round, each run on a daemon of its own started for it, lines named
+# WORKLOAD@LABEL (labels: letters, digits, _); not with a BENCH_BLK_DATA
+# list.
 # BENCH_BLK_ONLY: a grep -E pattern of the workloads to run (e.g.
 # 'randread-4k-qd1-tmpfs'); BENCH_BLK_MEDIA: disk, tmpfs or both.
 set -eu
@@ -97,11 +102,43 @@ case ${BENCH_BLK_DATA:-} in
 *) export XENBACKD_BLK_DATA="$BENCH_BLK_DATA" ;;
 esac
 arm_dio() { case $1 in copy) echo 0 ;; map) echo 1 ;; esac; }
-(eval "$($X env "$H" 0)" && exec $PIN_DAEMON "$DAEMON" --foreground --kinds vbd --log-target stderr \
-	--log-level warning --control-socket "$tmp/ctl.sock") \
-	>"$tmp/daemon.log" 2>&1 &
-dpid=$!
-sleep 0.3
+# Daemon arms: ARMS are their labels, daemon_<label> their binaries.
+DAEMON_ARMS=
+if [ -n "${BENCH_BLK_DAEMONS:-}" ]; then
+	[ "$ARMS" = - ] || {
+		echo "bench blk: BENCH_BLK_DAEMONS with a BENCH_BLK_DATA list" >&2
+		exit 2
+	}
+	ARMS=
+	for d in $BENCH_BLK_DAEMONS; do
+		l=${d%%=*} p=${d#*=}
+		case $l in '' | *[!A-Za-z0-9_]*)
+			echo "bench blk: bad daemon label in '$d'" >&2; exit 2 ;;
+		esac
+		[ -x "$p" ] || { echo "bench blk: $p: not executable" >&2; exit 2; }
+		eval "daemon_$l=\$p"
+		ARMS="$ARMS $l"
+	done
+	DAEMON_ARMS=1
+fi
+# start_daemon BINARY: the daemon serving vbd on the simulated host.
+start_daemon() {
+	rm -f "$tmp/ctl.sock"
+	(eval "$($X env "$H" 0)" && exec $PIN_DAEMON "$1" --foreground --kinds vbd --log-target stderr \
+		--log-level warning --control-socket "$tmp/ctl.sock") \
+		>>"$tmp/daemon.log" 2>&1 &
+	dpid=$!
+	i=0
+	while [ ! -S "$tmp/ctl.sock" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+stop_daemon() {
+	kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null || true
+	dpid=
+}
+[ -n "$DAEMON_ARMS" ] || start_daemon "$DAEMON"
 
 devid=51712
 dom=0
@@ -128,6 +165,9 @@ run_native() {
 run_xenbackd() {
 	file=$1 rw=$2 bs=$3 qd=$4
 	devid=$((devid + 16))
+	if [ -n "$DAEMON_ARMS" ]; then
+		eval "start_daemon \"\$daemon_$arm\""
+	fi
 	add_vbd $dom $devid "$file" "$(arm_dio "$arm")"
 	t0=$(cpu_ticks)
 	d0=$(dev_snap)
@@ -136,6 +176,7 @@ run_xenbackd() {
 	t1=$(cpu_ticks)
 	d1=$(dev_snap)
 	del_vbd $dom $devid
+	[ -z "$DAEMON_ARMS" ] || stop_daemon
 	line=$(echo "$res" | grep '^BENCH') || {
 		echo "bench blk $name: failed: $(echo "$res" | grep FAIL)" >&2
 		return 1
