@@ -49,28 +49,11 @@ fail() {
 		sed 's/^/   | /'
 }
 check() { if eval "$2"; then pass "$1"; else fail "$1" "$3"; fi; }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
+. tests/core/ctlprobe.sh
 journal_has() { grep -q "$1" "$tmp/journal.out"; }
 counter() { # the guest disk's request counter $1 (rd_req, wr_req)
 	timeout 5 "$CTL" -s "$tmp/ctl.sock" 2>/dev/null |
 		sed -n "s/.*vbd.*51712.* $1=\([0-9]*\).*/\1/p" | head -n 1
-}
-
-# probe: xenbackctl list and resources every 0.1 s until $tmp/stop;
-# one line "MS what" per call in $tmp/probe.
-probe() {
-	while [ ! -e "$tmp/stop" ]; do
-		for what in list resources; do
-			t0=$(now_ms)
-			if timeout 20 "$CTL" -s "$tmp/ctl.sock" $what \
-				>/dev/null 2>&1; then
-				echo "$(($(now_ms) - t0)) $what"
-			else
-				echo "99999 $what (no answer)"
-			fi
-		done
-		sleep 0.1
-	done >"$tmp/probe"
 }
 
 # churn: 20 devices of domain 6 whose frontend-id is not a number (an
@@ -147,7 +130,7 @@ wait_for 10 journal_has 'vbd/5/51712: Connected' ||
 
 # journald stalls.
 [ -n "${JOURNAL_BUSY_NOSTALL:-}" ] || kill -STOP "$lp"
-probe &
+ctl_probe "$tmp/ctl.sock" "$tmp/stop" "$tmp/probe" &
 probe=$!
 sleep 0.5
 rd0=$(counter rd_req) wr0=$(counter wr_req)

@@ -33,24 +33,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-# probe: xenbackctl list and resources, one after the other, every 0.1 s
-# until $tmp/stop exists; one line "MS what" per answer in $tmp/probe.
-probe() {
-	while [ ! -e "$tmp/stop" ]; do
-		for what in list resources; do
-			t0=$(now_ms)
-			if timeout 20 "$CTL" -s "$run/ctl.sock" $what \
-				>/dev/null 2>&1; then
-				echo "$(($(now_ms) - t0)) $what"
-			else
-				echo "99999 $what (no answer)"
-			fi
-		done
-		sleep 0.1
-	done >"$tmp/probe"
-}
+. tests/core/ctlprobe.sh
 
 # dirty: dom0 writes guest 3's image through the page cache, again and
 # again, without syncing: a flush of that disk then has it all to write.
@@ -89,7 +72,7 @@ guest() {
 	timeout $((SECS + 90)) $X run "$H" "$d" -- "$FRONT" -d 51712 \
 		-n "responsive: $n" "$@" >"$tmp/g$d.out" 2>&1
 }
-probe &
+ctl_probe "$run/ctl.sock" "$tmp/stop" "$tmp/probe" &
 bg="$bg $!"
 dirty &
 bg="$bg $!"
@@ -122,7 +105,7 @@ name="xenbackctl answers within $BOUND_MS ms under heavy I/O and close churn"
 if [ "$n" -gt 0 ] && [ "$slow" -eq 0 ]; then
 	pass "$name ($n answers, longest ${worst%% *} ms)"
 else
-	fail "$name" "($slow of $n slower; longest: $worst)"
+	fail "$name" "($slow of $n slower; longest: ${worst%% *} ms, ${worst#* })"
 fi
 daemon_stops_cleanly
 exit 0
