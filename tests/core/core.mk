@@ -69,7 +69,7 @@ $(B)/tests/core/ctlstall: tests/core/ctlstall.c
 
 ifneq ($(wildcard tests/xensim/xensim.mk tests/blk/blk.mk),)
 check-build: $(B)/tests/blk/blk_sim_front $(B)/tests/core/ctlstall \
-	$(B)/tests/blk/refusefs $(XS_B)/xenbackd-asan
+	$(B)/tests/blk/refusefs $(B)/xensim/xenbackd-asan
 CHECK_SUITES += tests/core/resources.sh tests/core/restart.sh \
 		tests/core/responsive.sh tests/core/slow-close.sh
 endif
