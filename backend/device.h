@@ -43,14 +43,16 @@
  *   disconnect_begin (optional) the same close without waiting: tell the
  *                    workers to stop (xb_worker_stop_begin(); every
  *                    request in flight is still answered) and return
- *                    true if none is left running (disconnect() then
- *                    waits for nothing), false if some still have I/O in
- *                    flight. Then the device stays Closing, its rings and
+ *                    0 if none is left running (disconnect() then waits
+ *                    for nothing), else how many operations are still
+ *                    in flight (at least 1 while a worker runs; logged
+ *                    when a close takes long). Then the device stays
+ *                    Closing, its rings and
  *                    the guest's pages mapped, step by step nothing else
  *                    happens to it, and each worker made with
  *                    xb_worker_notify_end() makes the core call
  *                    disconnect_begin() again when it ends; once it
- *                    answers true the core calls disconnect() and the
+ *                    answers 0 the core calls disconnect() and the
  *                    lifecycle carries on (Closed, InitWait ...). Idempotent.
  *                    A daemon stopping calls disconnect() alone, which
  *                    waits. Without it, disconnect() is the whole close.
@@ -125,7 +127,7 @@ struct xb_kind {
 	bool (*hotplug_done)(struct xb_device *dev);
 	int (*connect)(struct xb_device *dev);
 	void (*disconnect)(struct xb_device *dev);
-	bool (*disconnect_begin)(struct xb_device *dev);
+	unsigned int (*disconnect_begin)(struct xb_device *dev);
 	void (*remove)(struct xb_device *dev);
 	void (*backend_changed)(struct xb_device *dev, const char *node);
 	void (*describe)(struct xb_device *dev, struct xb_desc *out);

@@ -67,6 +67,7 @@ struct xb_dev_impl {
 	 */
 	bool closing;
 	bool free_owed;		/* gone while closing: freed once closed */
+	bool closing_warned;	/* the close's "waiting" line logged */
 	uint64_t closing_since_ms;
 };
 
@@ -128,6 +129,8 @@ void xb_device_worker_ended_async(struct xb_device *dev);
  * when the device was freed meanwhile (it had gone).
  */
 bool xb_dev_run_async_closed(struct xb_dev_impl *di);
+/* Every few seconds: logs once a close that has been waiting long. */
+void xb_dev_close_tick(struct xb_dev_impl *di);
 /* Calls the kind's kicked() if a worker asked (lifecycle.c). */
 void xb_dev_run_async_kick(struct xb_dev_impl *di);
 /* After a failure: disconnect and switch to Closed. */

@@ -22,6 +22,12 @@
  *                 again from F Initialising
  *   directory removed: disconnect(), remove(), freed (no more writes)
  *
+ * disconnect() above is the kind's disconnect_begin() when it has one: a
+ * close whose I/O is still in flight leaves the device "closing" (Closing
+ * written, step() does nothing for it) until the last worker ends; the
+ * main thread then finishes it and carries on from where things are then
+ * (close_done()). A directory removed meanwhile frees the device then.
+ *
  * A frontend that is already Closed when the backend reaches InitWait is
  * idle, not closing (it went Closed when an earlier daemon stopped):
  * Linux frontends reconnect from Closed when they see InitWait, so the
@@ -77,6 +83,8 @@ static uint64_t mono_ms(void)
 
 /* A close that waited this long says so once it is done. */
 #define CLOSE_SLOW_MS 1000
+/* A close waiting this long says so at once (xb_dev_close_tick()). */
+#define CLOSE_WARN_MS 5000
 
 /* The kind's disconnect(): its workers have ended, or it waits for them. */
 static void finish_disconnect(struct xb_dev_impl *di)
@@ -113,7 +121,7 @@ static void finish_disconnect(struct xb_dev_impl *di)
 static bool do_disconnect(struct xb_dev_impl *di)
 {
 	const struct xb_kind *kind = di->d.kind;
-	bool done;
+	unsigned int left;
 
 	if (!di->probed)
 		return true;
@@ -121,10 +129,11 @@ static bool do_disconnect(struct xb_dev_impl *di)
 		return false;
 	if (!di->closing && kind->disconnect_begin && !di->be->stopping) {
 		di->in_callback = true;
-		done = kind->disconnect_begin(&di->d);
+		left = kind->disconnect_begin(&di->d);
 		di->in_callback = false;
-		if (!done) {
+		if (left) {
 			di->closing = true;
+			di->closing_warned = false;
 			di->closing_since_ms = mono_ms();
 			return false;
 		}
@@ -771,7 +780,8 @@ static void close_done(struct xb_dev_impl *di)
 bool xb_dev_run_async_closed(struct xb_dev_impl *di)
 {
 	const struct xb_kind *kind = di->d.kind;
-	bool pending, done;
+	unsigned int left;
+	bool pending;
 
 	pthread_mutex_lock(&di->async_lock);
 	pending = di->ended_pending;
@@ -780,9 +790,9 @@ bool xb_dev_run_async_closed(struct xb_dev_impl *di)
 	if (!pending || !di->closing)
 		return false;
 	di->in_callback = true;
-	done = kind->disconnect_begin(&di->d);
+	left = kind->disconnect_begin(&di->d);
 	di->in_callback = false;
-	if (!done)
+	if (left)
 		return false; /* another worker still drains */
 	finish_disconnect(di);
 	if (di->free_owed) {
@@ -792,4 +802,22 @@ bool xb_dev_run_async_closed(struct xb_dev_impl *di)
 	}
 	close_done(di);
 	return false;
+}
+
+void xb_dev_close_tick(struct xb_dev_impl *di)
+{
+	uint64_t waited;
+	unsigned int left;
+
+	if (!di->closing || di->closing_warned)
+		return;
+	waited = mono_ms() - di->closing_since_ms;
+	if (waited < CLOSE_WARN_MS)
+		return;
+	di->in_callback = true;
+	left = di->d.kind->disconnect_begin(&di->d);
+	di->in_callback = false;
+	di->closing_warned = true;
+	xb_dev_warn(&di->d, "closing for %llu s: waiting for %u request(s) in flight before it is Closed",
+		    (unsigned long long)waited / 1000, left);
 }

@@ -599,6 +599,17 @@ int xb_backend_resize(struct xb_backend *be, unsigned int domid,
 	return -ENOENT;
 }
 
+void xb_backend_tick(struct xb_backend *be)
+{
+	struct xb_dev_impl *di;
+	unsigned int i;
+
+	xb_for_each_dev(be, i, di)
+	{
+		xb_dev_close_tick(di);
+	}
+}
+
 bool xb_backend_fatal(struct xb_backend *be)
 {
 	return be->fatal;

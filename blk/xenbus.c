@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -525,18 +526,20 @@ static int blk_connect(struct xb_device *dev)
 
 /*
  * Every queue starts draining (requests in flight answered, writes and
- * flushes completed as asked, nothing new taken); true once none is left
- * running, else each queue's worker tells the main thread when it ends.
+ * flushes completed as asked, nothing new taken); 0 once none is left
+ * running, else the requests still in flight (each queue's worker tells
+ * the main thread when it ends).
  * The rings and the guest's pages stay mapped until blk_disconnect().
  */
-static bool blk_disconnect_begin(struct xb_device *dev)
+static unsigned int blk_disconnect_begin(struct xb_device *dev)
 {
 	struct blk_dev *bd = dev->priv;
+	uint64_t inflight;
 	unsigned int i;
 	bool ended = true;
 
 	if (!bd || !bd->queues)
-		return true;
+		return 0;
 	bd->closing = true;
 	for (i = 0; i < bd->nr_queues; i++)
 		if (bd->queues[i].bd)
@@ -544,7 +547,10 @@ static bool blk_disconnect_begin(struct xb_device *dev)
 	for (i = 0; i < bd->nr_queues; i++)
 		if (bd->queues[i].bd && !blk_queue_ended(&bd->queues[i]))
 			ended = false;
-	return ended;
+	if (ended)
+		return 0;
+	inflight = atomic_load(&bd->ctr.inflight);
+	return inflight ? (unsigned int)(inflight > UINT_MAX ? UINT_MAX : inflight) : 1;
 }
 
 static void blk_disconnect(struct xb_device *dev)

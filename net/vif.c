@@ -490,23 +490,22 @@ static void disconnect_queue(struct net_queue *q)
 
 /*
  * Every queue's worker told to stop (it ends after the callback it is
- * in: nothing waits in flight between two); true once all have ended,
- * else each tells the main thread when it does.
+ * in: nothing waits in flight between two); 0 once all have ended, else
+ * how many still run (each tells the main thread when it ends).
  */
-static bool net_disconnect_begin(struct xb_device *dev)
+static unsigned int net_disconnect_begin(struct xb_device *dev)
 {
 	struct net_vif *vif = vif_of(dev);
-	unsigned int i;
-	bool ended = true;
+	unsigned int i, running = 0;
 
 	if (!vif || !vif->queues)
-		return true;
+		return 0;
 	for (i = 0; i < vif->nr_queues; i++)
 		xb_worker_stop_begin(vif->queues[i].worker);
 	for (i = 0; i < vif->nr_queues; i++)
 		if (!xb_worker_ended(vif->queues[i].worker))
-			ended = false;
-	return ended;
+			running++;
+	return running;
 }
 
 static void net_disconnect(struct xb_device *dev)

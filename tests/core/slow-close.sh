@@ -16,8 +16,9 @@
 #   domain destroyed during the slow close: the daemon keeps the pages
 #            mapped until the I/O ends, then gives everything back;
 #   directory removed during the slow close, and made again: the old
-#            device stays until its I/O ends, the new one waits for it,
-#            then is served (verified I/O);
+#            device stays until its I/O ends (logged once when that
+#            takes over 5 s), the new one waits for it, then is served
+#            (verified I/O);
 # and the daemon stops cleanly (exit 0: no leak, no ASan report).
 # PASS:/FAIL: lines.
 set -u
@@ -211,6 +212,17 @@ sleep 1
 s=$(state 4)
 check "a device made again in its place waits for it" \
 	"$([ "$s" = 1 ]; echo $?)" "(state $s)"
+# A close waiting long says so once, with what it waits for (the health
+# timer looks every 5 s).
+line="vbd/4/51712: closing for [0-9]* s: waiting for [1-9][0-9]* request(s) in flight before it is Closed"
+i=0
+until grep -q "$line" "$tmp/daemon.log" || [ $i -gt 120 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+n=$(grep -c "$line" "$tmp/daemon.log")
+check "a close waiting over 5 s is logged once, with its requests in flight" \
+	"$([ "$n" = 1 ]; echo $?)" "($n lines)"
 echo releaseflush >"$tmp/r4/ctl"
 wait_be 4 51712 state 2
 check "then the new device is picked up (InitWait)" $? "(state $(state 4))"

@@ -99,14 +99,14 @@ static void xbt_disconnect(struct xb_device *dev)
 }
 
 /* The core's asynchronous close, as the real kinds use it. */
-static bool xbt_disconnect_begin(struct xb_device *dev)
+static unsigned int xbt_disconnect_begin(struct xb_device *dev)
 {
 	struct xbt_dev *t = dev->priv;
 
 	if (!t || !t->worker)
-		return true;
+		return 0;
 	xb_worker_stop_begin(t->worker);
-	return xb_worker_ended(t->worker);
+	return !xb_worker_ended(t->worker);
 }
 
 static int xbt_connect(struct xb_device *dev)
