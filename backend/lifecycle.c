@@ -728,7 +728,6 @@ static void owe_rescan(struct xb_dev_impl *di)
 bool xb_dev_destroy(struct xb_dev_impl *di, bool write_closed)
 {
 	struct xb_device *dev = &di->d;
-
 	bool was_closing = di->closing;
 
 	if (di->free_owed) {
