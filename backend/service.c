@@ -429,6 +429,8 @@ static void on_health(void *arg, uint32_t events)
 	xenstore_alive(s);
 	if (s->be)
 		xb_backend_tick(s->be);
+	/* A quiet daemon still tells of what it lost while journald was busy. */
+	xb_log_report_dropped();
 }
 
 static int setup_health_timer(struct service *s)

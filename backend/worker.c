@@ -34,6 +34,8 @@ struct xb_worker {
 	xb_worker_idle_fn *idle;
 	xb_worker_woke_fn *woke;
 	void *idle_arg;
+	xb_worker_init_fn *init;
+	void *init_arg;
 };
 
 /* Longest a worker busy with polled work goes without looking at its fds. */
@@ -154,6 +156,21 @@ void xb_worker_set_idle(struct xb_worker *w, xb_worker_idle_fn *idle,
 	w->idle_arg = arg;
 }
 
+void xb_worker_set_init(struct xb_worker *w, xb_worker_init_fn *init,
+			void *arg)
+{
+	w->init = init;
+	w->init_arg = arg;
+}
+
+/* Serves nothing until disconnect() stops the worker (after a failure
+ * the device is being failed for). */
+static void wait_stopping(struct xb_worker *w)
+{
+	while (!xb_worker_stopping(w))
+		usleep(10000);
+}
+
 /*
  * One round: the idle hook first (it may find work by polling and do it),
  * then the fds: without sleeping if the hook did work, else sleeping
@@ -188,6 +205,8 @@ static void *worker_main(void *arg)
 	uint64_t last_fds = 0;
 
 	pthread_setname_np(pthread_self(), w->name);
+	if (w->init && w->init(w->init_arg))
+		wait_stopping(w);
 	while (!xb_worker_stopping(w)) {
 		if (worker_round(w, &last_fds) < 0) {
 			xb_dev_err(w->dev, "worker %s: epoll failed: %s",
@@ -195,8 +214,7 @@ static void *worker_main(void *arg)
 			xb_device_fail_async(w->dev, -EIO,
 					     "worker %s cannot poll", w->name);
 			/* Wait for disconnect() rather than spin. */
-			while (!xb_worker_stopping(w))
-				usleep(10000);
+			wait_stopping(w);
 		}
 	}
 	drain(w);

@@ -71,6 +71,16 @@ typedef bool xb_worker_idle_fn(void *arg);
 typedef void xb_worker_woke_fn(void *arg, uint64_t slept_ns);
 void xb_worker_set_idle(struct xb_worker *w, xb_worker_idle_fn *idle,
 			xb_worker_woke_fn *woke, void *arg);
+/*
+ * Optional (set before xb_worker_start()): init(arg) runs on the worker
+ * thread before it serves any fd, for set-up that may take a while and
+ * so is no work for the main thread (blk: faulting a queue's buffers
+ * in). Non-zero: the worker serves nothing and waits to be stopped; the
+ * hook has reported why (xb_device_fail_async()).
+ */
+typedef int xb_worker_init_fn(void *arg);
+void xb_worker_set_init(struct xb_worker *w, xb_worker_init_fn *init,
+			void *arg);
 /* CLOCK_MONOTONIC in ns (vDSO: no system call). */
 uint64_t xb_worker_now_ns(void);
 

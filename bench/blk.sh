@@ -8,6 +8,9 @@
 # runs the same workload through xenbackd on the simulated Xen host, onto
 # the same file. One line per result:
 #   bench blk <workload>: xenbackd <v> <unit>, native <v> <unit>, ratio <x>
+# The workloads: 4 KiB random at depth 1 and 32 (IOPS), 128 KiB random
+# at depth 8 (MB/s; Linux blkfront's usual request, 32 segments in an
+# indirect one; on disk only), 1 MiB sequential at depth 4 (MB/s).
 # Throughput ratios are xenbackd/native (1 is native speed); the "-cpu"
 # lines give CPU time per I/O (the daemon's own, from /proc; fio's usr+sys
 # for native) and their ratio xenbackd/native (lower is better).
@@ -37,6 +40,11 @@
 # BENCH_BLK_RELAY: polling budgets (us) of extra arms running blk_relay,
 # the floor of any two-process backend (tests/blk/blk_relay.c); their
 # rounds and medians on stderr.
+# BENCH_BLK_DAEMONS="LABEL=PATH ...": an A/B of daemon binaries (e.g. the
+# previous build against this one): one xenbackd arm per binary in every
+# round, each run on a daemon of its own started for it, lines named
+# WORKLOAD@LABEL (labels: letters, digits, _); not with a BENCH_BLK_DATA
+# list.
 # BENCH_BLK_ONLY: a grep -E pattern of the workloads to run (e.g.
 # 'randread-4k-qd1-tmpfs'); BENCH_BLK_MEDIA: disk, tmpfs or both.
 set -eu
@@ -97,11 +105,43 @@ case ${BENCH_BLK_DATA:-} in
 *) export XENBACKD_BLK_DATA="$BENCH_BLK_DATA" ;;
 esac
 arm_dio() { case $1 in copy) echo 0 ;; map) echo 1 ;; esac; }
-(eval "$($X env "$H" 0)" && exec $PIN_DAEMON "$DAEMON" --foreground --kinds vbd --log-target stderr \
-	--log-level warning --control-socket "$tmp/ctl.sock") \
-	>"$tmp/daemon.log" 2>&1 &
-dpid=$!
-sleep 0.3
+# Daemon arms: ARMS are their labels, daemon_<label> their binaries.
+DAEMON_ARMS=
+if [ -n "${BENCH_BLK_DAEMONS:-}" ]; then
+	[ "$ARMS" = - ] || {
+		echo "bench blk: BENCH_BLK_DAEMONS with a BENCH_BLK_DATA list" >&2
+		exit 2
+	}
+	ARMS=
+	for d in $BENCH_BLK_DAEMONS; do
+		l=${d%%=*} p=${d#*=}
+		case $l in '' | *[!A-Za-z0-9_]*)
+			echo "bench blk: bad daemon label in '$d'" >&2; exit 2 ;;
+		esac
+		[ -x "$p" ] || { echo "bench blk: $p: not executable" >&2; exit 2; }
+		eval "daemon_$l=\$p"
+		ARMS="$ARMS $l"
+	done
+	DAEMON_ARMS=1
+fi
+# start_daemon BINARY: the daemon serving vbd on the simulated host.
+start_daemon() {
+	rm -f "$tmp/ctl.sock"
+	(eval "$($X env "$H" 0)" && exec $PIN_DAEMON "$1" --foreground --kinds vbd --log-target stderr \
+		--log-level warning --control-socket "$tmp/ctl.sock") \
+		>>"$tmp/daemon.log" 2>&1 &
+	dpid=$!
+	i=0
+	while [ ! -S "$tmp/ctl.sock" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+stop_daemon() {
+	kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null || true
+	dpid=
+}
+[ -n "$DAEMON_ARMS" ] || start_daemon "$DAEMON"
 
 devid=51712
 dom=0
@@ -128,6 +168,9 @@ run_native() {
 run_xenbackd() {
 	file=$1 rw=$2 bs=$3 qd=$4
 	devid=$((devid + 16))
+	if [ -n "$DAEMON_ARMS" ]; then
+		eval "start_daemon \"\$daemon_$arm\""
+	fi
 	add_vbd $dom $devid "$file" "$(arm_dio "$arm")"
 	t0=$(cpu_ticks)
 	d0=$(dev_snap)
@@ -136,6 +179,7 @@ run_xenbackd() {
 	t1=$(cpu_ticks)
 	d1=$(dev_snap)
 	del_vbd $dom $devid
+	[ -z "$DAEMON_ARMS" ] || stop_daemon
 	line=$(echo "$res" | grep '^BENCH') || {
 		echo "bench blk $name: failed: $(echo "$res" | grep FAIL)" >&2
 		return 1
@@ -188,16 +232,16 @@ run_relays() {
 		eval "relay_c_$p=\$(echo \"\$out\" | sed -n 's/.* cpu_us=\([0-9.]*\).*/\1/p')"
 	done
 }
-bs_bytes() { case $1 in 4k) echo 4096 ;; 1m) echo 1048576 ;; esac; }
+bs_bytes() { case $1 in 4k) echo 4096 ;; 128k) echo 131072 ;; 1m) echo 1048576 ;; esac; }
+# mbs IOS_PER_S: the throughput of I/Os of $bs, in MB/s.
+mbs() { awk -v i="$1" -v b="$(bs_bytes "$bs")" 'BEGIN { printf "%.1f", i * b / 1e6 }'; }
 # relay_ratios NATIVE: the relay arms' values of this round, as the line's
 # unit (IOPS or MB/s), against native.
 relay_ratios() {
 	for p in ${BENCH_BLK_RELAY:-}; do
 		c='' v=''
 		eval "v=\$relay_v_$p c=\$relay_c_$p"
-		if [ "$bs" != 4k ]; then
-			v=$(awk -v i="$v" 'BEGIN { printf "%.1f", i * 1048576 / 1e6 }')
-		fi
+		[ "$bs" = 4k ] || v=$(mbs "$v")
 		rr=$(awk -v x="$v" -v b="$1" 'BEGIN { printf "%.3f", (b > 0) ? x / b : 0 }')
 		eval "relay_$p=\"\$relay_$p $rr\""
 		echo "# blk $name round $((r + 1))/$rounds relay-p$p: $v ratio $rr; cpu us/IO $c" >&2
@@ -262,9 +306,7 @@ run_one() {
 		for arm in $ARMS; do
 			a=$(arm_id "$arm")
 			eval "x=\$x_iops_$a x_us=\$x_us_$a"
-			if [ "$bs" != 4k ]; then
-				x=$(awk -v i="$x" 'BEGIN { printf "%.1f", i * 1048576 / 1e6 }')
-			fi
+			[ "$bs" = 4k ] || x=$(mbs "$x")
 			ratio=$(awk -v x="$x" -v b="$n" 'BEGIN { printf "%.3f", (b > 0) ? x / b : 0 }')
 			rcpu=$(awk -v x="$x_us" -v b="$n_us" 'BEGIN { printf "%.3f", (b > 0) ? x / b : 0 }')
 			eval "xs_$a=\"\$xs_$a $x\" rs_$a=\"\$rs_$a $ratio\""
@@ -317,6 +359,12 @@ for medium in ${BENCH_BLK_MEDIA:-disk tmpfs}; do
 	run_one randread-4k-qd32$sfx "$f" randread 4k 32 "$nr"
 	run_one randwrite-4k-qd1$sfx "$f" randwrite 4k 1 "$nr"
 	run_one randwrite-4k-qd32$sfx "$f" randwrite 4k 32 "$nr"
+	# Linux blkfront's usual request (32 segments: its default
+	# max_indirect_segments), on disk only (the bench's time).
+	if [ $medium = disk ]; then
+		run_one randread-128k-qd8 "$f" randread 128k 8 "$nr"
+		run_one randwrite-128k-qd8 "$f" randwrite 128k 8 "$nr"
+	fi
 	run_one seqread-1m$sfx "$f" read 1m 4 "$nr"
 	run_one seqwrite-1m$sfx "$f" write 1m 4 "$nr"
 	rm -f "$f"

@@ -123,7 +123,12 @@ bool blk_backing_is_local(const struct blk_backing *b, char *why,
 /* The same for block device maj:min. */
 bool blk_bdev_is_local(unsigned int maj, unsigned int min, char *why,
 		       size_t len);
-/* Tests: sysfs looked for under root ("" or NULL: the real one). */
+/* The same for a file on the btrfs filesystem fsid (its devices). */
+bool blk_btrfs_is_local(const char *fsid, char *why, size_t len);
+/*
+ * Tests: sysfs looked for under root ("" or NULL: the real one), by
+ * every sysfs read of this file (known local, max_segments, guest_type).
+ */
 void blk_datapath_sysfs_root(const char *root);
 struct blk_dev;
 /*
@@ -155,6 +160,10 @@ bool blk_data_valid(const char *value);
  */
 unsigned int blk_backing_max_segments(const struct blk_backing *b, char *dev,
 				      size_t len);
+/* The same for block device maj:min, and for the btrfs filesystem fsid. */
+unsigned int blk_bdev_max_segments(unsigned int maj, unsigned int min,
+				   char *dev, size_t len);
+unsigned int blk_btrfs_max_segments(const char *fsid, char *dev, size_t len);
 /* Whether the file guest_type (BLK_GUEST_TYPE_PATH) says "PV". */
 bool blk_xen_pv_domain(const char *guest_type);
 /*
@@ -323,10 +332,17 @@ struct blk_pool {
 /* Reserves nr_pages pages (a multiple of 64); -errno. */
 int blk_pool_init(struct blk_pool *p, unsigned int nr_pages);
 /*
- * Faults the whole pool in and asks the kernel (/proc/self/pagemap)
- * whether each of its 2 MiB parts is one physically contiguous range:
- * true when the pool really got huge pages. Needs CAP_SYS_ADMIN (the
- * kernel hides frame numbers otherwise: false). Main thread, at connect.
+ * Faults every page of the pool in, writable (MADV_POPULATE_WRITE), so
+ * that no request waits for memory; 0 or -errno (-ENOMEM: the host has
+ * none to give). The queue's worker, before it serves (it may take a
+ * while: zeroing, compaction for huge pages).
+ */
+int blk_pool_populate(struct blk_pool *p);
+/*
+ * Asks the kernel (/proc/self/pagemap) whether each 2 MiB part of the
+ * populated pool is one physically contiguous range: true when the pool
+ * really got huge pages. Needs CAP_SYS_ADMIN (the kernel hides frame
+ * numbers otherwise: false).
  */
 bool blk_pool_contiguous(struct blk_pool *p);
 /* NULL-safe on a zeroed pool, idempotent. */
@@ -453,10 +469,13 @@ struct blk_dev {
 	bool data_map;		/* map grants (else grant copy) */
 	char data_why[BLK_DATA_WHY_MAX];	/* why (xenbackctl, log) */
 	/* Map mode: reads over this many segments through the pool (0:
-	 * none), why, and the queues whose pool is not contiguous. */
+	 * none) and why, as chosen at connect; the queues whose pool is not
+	 * contiguous (their workers count them before serving), and how
+	 * many of those the main thread has logged. */
 	unsigned int large_reads_over;
 	char large_why[BLK_DATA_WHY_MAX];
-	unsigned int large_pools_scattered;
+	atomic_uint large_pools_scattered;
+	unsigned int large_pools_logged;
 	unsigned int poll_us;	/* vbd-poll-us at connect */
 	struct blk_queue *queues;
 	bool connected;

@@ -189,33 +189,35 @@ static int listed_bdevs_local(const char *dir, int depth)
  * the fsid asked of the filesystem (BTRFS_IOC_FS_INFO on fd). false when
  * the filesystem does not say.
  */
-static bool btrfs_devices_dir(int fd, char *p, size_t len)
+static bool btrfs_fsid(int fd, char *uuid, size_t len)
 {
 	struct btrfs_ioctl_fs_info_args fi;
-	char uuid[40];
 	const uint8_t *u = fi.fsid;
+	char hex[33];
 	unsigned int i;
 
 	memset(&fi, 0, sizeof(fi));
 	if (ioctl(fd, BTRFS_IOC_FS_INFO, &fi) < 0)
 		return false;
 	for (i = 0; i < 16; i++)
-		snprintf(uuid + 2 * i + (i > 3) + (i > 5) + (i > 7) + (i > 9),
-			 3, "%02x", u[i]);
-	uuid[8] = uuid[13] = uuid[18] = uuid[23] = '-';
-	snprintf(p, len, "%s/sys/fs/btrfs/%s/devices", sysfs_root, uuid);
+		snprintf(hex + 2 * i, 3, "%02x", u[i]);
+	snprintf(uuid, len, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8,
+		 hex + 12, hex + 16, hex + 20);
 	return true;
 }
 
-static bool btrfs_devices_local(int fd, int depth, char *why, size_t len)
+static void btrfs_devices_dir(const char *fsid, char *p, size_t len)
+{
+	snprintf(p, len, "%s/sys/fs/btrfs/%s/devices", sysfs_root, fsid);
+}
+
+static bool btrfs_devices_local(const char *fsid, int depth, char *why,
+				size_t len)
 {
 	char p[PATH_MAX + 32];
 	int local;
 
-	if (!btrfs_devices_dir(fd, p, sizeof(p))) {
-		why_add(why, len, "-devices-unknown");
-		return false;
-	}
+	btrfs_devices_dir(fsid, p, sizeof(p));
 	local = listed_bdevs_local(p, depth);
 	if (local < 0) {
 		why_add(why, len, "-devices-unknown");
@@ -223,6 +225,13 @@ static bool btrfs_devices_local(int fd, int depth, char *why, size_t len)
 	}
 	why_add(why, len, local ? "-on-local-disks" : "-on-disks-not-known-local");
 	return local;
+}
+
+bool blk_btrfs_is_local(const char *fsid, char *why, size_t len)
+{
+	why[0] = '\0';
+	why_add(why, len, "file-on-btrfs");
+	return btrfs_devices_local(fsid, 0, why, len);
 }
 
 /*
@@ -243,8 +252,15 @@ static bool file_is_local(int fd, const struct stat *st,
 	why_add(why, len, "file-on-%s", t->name);
 	if (!t->local)
 		return false;
-	if (t->magic == BTRFS_SUPER_MAGIC)
-		return btrfs_devices_local(fd, depth, why, len);
+	if (t->magic == BTRFS_SUPER_MAGIC) {
+		char fsid[40];
+
+		if (!btrfs_fsid(fd, fsid, sizeof(fsid))) {
+			why_add(why, len, "-devices-unknown");
+			return false;
+		}
+		return btrfs_devices_local(fsid, depth, why, len);
+	}
 	/* tmpfs, ramfs: memory, an anonymous device number. */
 	if (major(st->st_dev) == 0)
 		return true;
@@ -570,19 +586,27 @@ static bool listed_one_limit(unsigned int maj, unsigned int min, void *ctx)
  * A file (fd open on it): the disks under its filesystem. tmpfs, ramfs
  * and other filesystems without a device of their own have none.
  */
+/* btrfs: every device of the filesystem fsid. */
+static bool btrfs_limit(const char *fsid, int depth, struct seg_limit *l)
+{
+	char p[PATH_MAX + 32];
+
+	btrfs_devices_dir(fsid, p, sizeof(p));
+	l->depth = depth;
+	return listed_bdevs_all(p, listed_one_limit, l) > 0;
+}
+
 static bool file_limit(int fd, const struct stat *st, int depth,
 		       struct seg_limit *l)
 {
-	char p[PATH_MAX + 32];
 	struct statfs sf;
+	char fsid[40];
 
 	if (fstatfs(fd, &sf) < 0)
 		return false;
-	if ((sf.f_type & 0xFFFFFFFFul) == BTRFS_SUPER_MAGIC) {
-		l->depth = depth;
-		return btrfs_devices_dir(fd, p, sizeof(p)) &&
-		       listed_bdevs_all(p, listed_one_limit, l) > 0;
-	}
+	if ((sf.f_type & 0xFFFFFFFFul) == BTRFS_SUPER_MAGIC)
+		return btrfs_fsid(fd, fsid, sizeof(fsid)) &&
+		       btrfs_limit(fsid, depth, l);
 	if (major(st->st_dev) == 0)
 		return false;
 	return disk_limit(major(st->st_dev), minor(st->st_dev), depth + 1, l);
@@ -617,14 +641,16 @@ static bool path_limit(const char *path, int depth, struct seg_limit *l)
 static bool disk_limit(unsigned int maj, unsigned int min, int depth,
 		       struct seg_limit *l)
 {
-	char link[64], real[PATH_MAX], dir[PATH_MAX], p[PATH_MAX + 32];
+	char link[PATH_MAX], real[PATH_MAX], dir[PATH_MAX], p[PATH_MAX + 32];
 	char file[PATH_MAX];
+	size_t root = strlen(sysfs_root);
 	const char *disk;
 
 	if (depth > STACK_MAX)
 		return false;
-	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", maj, min);
-	if (!realpath(link, real))
+	snprintf(link, sizeof(link), "%s/sys/dev/block/%u:%u", sysfs_root,
+		 maj, min);
+	if (!realpath(link, real) || strncmp(real, sysfs_root, root))
 		return false;
 	/* A partition has no queue of its own: its whole disk's counts. */
 	disk = whole_disk_dir(real, dir, sizeof(dir));
@@ -639,9 +665,36 @@ static bool disk_limit(unsigned int maj, unsigned int min, int depth,
 		return queue_limits(dir, l) &&
 		       listed_bdevs_all(p, listed_one_limit, l) > 0;
 	}
-	if (!strncmp(real, "/sys/devices/virtual/", 21))
+	if (!strncmp(real + root, "/sys/devices/virtual/", 21))
 		return false;
 	return queue_limits(dir, l);
+}
+
+/* The answer for the disks found, or 0 when the data is not on disks. */
+static unsigned int seg_limit_answer(bool disks, const struct seg_limit *l,
+				     char *dev, size_t len)
+{
+	if (!disks)
+		return 0;
+	snprintf(dev, len, "%s", l->dev);
+	return l->segs;
+}
+
+unsigned int blk_bdev_max_segments(unsigned int maj, unsigned int min,
+				   char *dev, size_t len)
+{
+	struct seg_limit l = { 0 };
+
+	dev[0] = '\0';
+	return seg_limit_answer(disk_limit(maj, min, 0, &l), &l, dev, len);
+}
+
+unsigned int blk_btrfs_max_segments(const char *fsid, char *dev, size_t len)
+{
+	struct seg_limit l = { 0 };
+
+	dev[0] = '\0';
+	return seg_limit_answer(btrfs_limit(fsid, 0, &l), &l, dev, len);
 }
 
 unsigned int blk_backing_max_segments(const struct blk_backing *b, char *dev,
@@ -658,10 +711,7 @@ unsigned int blk_backing_max_segments(const struct blk_backing *b, char *dev,
 		disks = disk_limit(major(st.st_rdev), minor(st.st_rdev), 0, &l);
 	else
 		disks = S_ISREG(st.st_mode) && file_limit(b->fd, &st, 0, &l);
-	if (!disks)
-		return 0;
-	snprintf(dev, len, "%s", l.dev);
-	return l.segs;
+	return seg_limit_answer(disks, &l, dev, len);
 }
 
 bool blk_xen_pv_domain(const char *guest_type)
@@ -699,11 +749,15 @@ unsigned int blk_large_reads_rule(bool chosen_auto, bool pv,
 unsigned int blk_large_reads_choose(struct blk_dev *bd, char *why, size_t len)
 {
 	char dev[32];
+	char guest_type[sizeof(sysfs_root) + sizeof(BLK_GUEST_TYPE_PATH)];
 	const char *choice = xb_setting_get(&blk_kind, "data", NULL);
 	bool chosen_auto = !strcmp(choice, "auto");
-	bool pv = chosen_auto && blk_xen_pv_domain(BLK_GUEST_TYPE_PATH);
 	unsigned int limit = 0;
+	bool pv;
 
+	snprintf(guest_type, sizeof(guest_type), "%s%s", sysfs_root,
+		 BLK_GUEST_TYPE_PATH);
+	pv = chosen_auto && blk_xen_pv_domain(guest_type);
 	dev[0] = '\0';
 	if (chosen_auto && !pv)
 		limit = blk_backing_max_segments(&bd->backing, dev, sizeof(dev));

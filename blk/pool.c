@@ -23,7 +23,10 @@
  * by one (a request needs pages, not contiguity), so the pool's bound
  * and the queue's rule "take a request only when the largest one fits"
  * are unchanged. No allocation after blk_pool_init(); a take or a put is
- * a few bitmap words.
+ * a few bitmap words. A queue that uses its pool has it populated by its
+ * worker before serving (blk_pool_populate()): faulting 4 MiB in, maybe
+ * compacting memory for huge pages, is no work for the main thread,
+ * which serves every device and the control socket.
  */
 #include "blk/blk.h"
 
@@ -64,6 +67,30 @@ int blk_pool_init(struct blk_pool *p, unsigned int nr_pages)
 	return 0;
 }
 
+/*
+ * Every page faulted in, writable, before the queue serves a request:
+ * the hot path then never waits for the kernel to find memory (or to
+ * compact it into a huge page, with THP defrag "madvise"), and a host
+ * short of memory is an error here rather than an OOM kill or a stall
+ * in the middle of a request. MADV_POPULATE_WRITE (Linux 5.14) answers
+ * ENOMEM where a fault would not; an older kernel (EINVAL) gets the
+ * pages touched one by one, as their first use would have.
+ */
+int blk_pool_populate(struct blk_pool *p)
+{
+	size_t len = (size_t)p->nr_pages * RING_BLKIF_PAGE_SIZE, off;
+
+	if (!p->base)
+		return -EINVAL;
+	if (madvise(p->base, len, MADV_POPULATE_WRITE) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -errno;
+	for (off = 0; off < len; off += RING_BLKIF_PAGE_SIZE)
+		((volatile uint8_t *)p->base)[off] = 0;
+	return 0;
+}
+
 /* /proc/self/pagemap: one 64-bit entry per page (Documentation/admin-guide/
  * mm/pagemap.rst): bit 63 present, bits 0-54 the frame number. */
 #define PAGEMAP_PRESENT (1ull << 63)
@@ -73,18 +100,13 @@ int blk_pool_init(struct blk_pool *p, unsigned int nr_pages)
 bool blk_pool_contiguous(struct blk_pool *p)
 {
 	uint64_t e[BLK_POOL_MAX_PAGES];
-	size_t len = (size_t)p->nr_pages * sizeof(e[0]), off;
+	size_t len = (size_t)p->nr_pages * sizeof(e[0]);
 	unsigned int i;
 	ssize_t n;
 	int fd;
 
 	if (!p->huge || !p->nr_pages)
 		return false;
-	/* A write fault in a MADV_HUGEPAGE range takes a huge page when the
-	 * kernel has one (a read would map the zero page). */
-	for (off = 0; off < (size_t)p->nr_pages * RING_BLKIF_PAGE_SIZE;
-	     off += POOL_HUGE)
-		((volatile uint8_t *)p->base)[off] = 0;
 	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;

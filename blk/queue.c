@@ -1196,14 +1196,8 @@ static int queue_alloc(struct blk_queue *q)
 		if (rc < 0)
 			return rc;
 	}
+	/* Large reads: decided by the worker (queue_prepare()). */
 	q->copy_reads_over = UINT_MAX;
-	if (q->bd->data_map && q->bd->large_reads_over) {
-		/* Large reads only where the pool's runs are contiguous. */
-		if (blk_pool_contiguous(&q->pool))
-			q->copy_reads_over = q->bd->large_reads_over;
-		else
-			q->bd->large_pools_scattered++;
-	}
 	if (q->bd->data_map) {
 		/* The persistent set, or the requests in flight (bounded
 		 * by the pool, as their data in copy mode). */
@@ -1213,6 +1207,44 @@ static int queue_alloc(struct blk_queue *q)
 							     BLK_MAX_PGRANTS :
 							     0);
 	}
+	return 0;
+}
+
+/*
+ * On the worker, before it serves: the pool, where this queue moves data
+ * through it (copy mode, large reads), faulted in (blk_pool_populate():
+ * 4 MiB, maybe compacted into huge pages, which the main thread must not
+ * wait for); then large reads, only where the pool's runs are physically
+ * contiguous, else the main thread is told (blk_kicked()). A host that
+ * has no memory to give fails the device, not the daemon.
+ */
+static int queue_prepare(void *arg)
+{
+	struct blk_queue *q = arg;
+	struct blk_dev *bd = q->bd;
+	bool large = bd->data_map && bd->large_reads_over;
+	int rc;
+
+	if (bd->data_map && !large)
+		return 0;	/* the pool is only a bound: never touched */
+	rc = blk_pool_populate(&q->pool);
+	if (rc < 0) {
+		xb_device_fail_async(bd->dev, rc,
+				     "queue %u: cannot get %u KiB of memory for its buffers: %s",
+				     q->index,
+				     q->pool.nr_pages *
+					     (RING_BLKIF_PAGE_SIZE / 1024),
+				     strerror(-rc));
+		return rc;
+	}
+	if (!large)
+		return 0;
+	if (blk_pool_contiguous(&q->pool)) {
+		q->copy_reads_over = bd->large_reads_over;
+		return 0;
+	}
+	atomic_fetch_add(&bd->large_pools_scattered, 1);
+	xb_device_kick_async(bd->dev);
 	return 0;
 }
 
@@ -1279,6 +1311,7 @@ int blk_queue_start(struct blk_queue *q)
 	if (rc == 0 && q->size_timer >= 0)
 		rc = xb_worker_add_fd(q->worker, q->size_timer, EPOLLIN,
 				      on_size_timer, q);
+	xb_worker_set_init(q->worker, queue_prepare, q);
 	if (q->poll.max_ns)
 		xb_worker_set_idle(q->worker, queue_idle, queue_woke, q);
 	/* A close does not wait for our I/O: we say when it is done. */

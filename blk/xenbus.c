@@ -442,30 +442,48 @@ static int write_connect_nodes(struct blk_dev *bd)
 
 /*
  * Large reads (map mode) go through a queue's pool only where it got
- * physically contiguous runs (each queue checked its own at start): the
- * reason says when none did, or how many did not.
+ * physically contiguous runs (each queue's worker checks its own before
+ * it serves): whether any queue still copies them, and the reason, with
+ * the queues that do not, into why.
  */
-static void large_reads_settle(struct blk_dev *bd)
+#define LARGE_WHY_MAX (BLK_DATA_WHY_MAX + 48)
+static bool large_reads_state(struct blk_dev *bd, char *why, size_t len)
 {
-	size_t used = strlen(bd->large_why);
+	unsigned int n = atomic_load(&bd->large_pools_scattered);
 
-	if (!bd->large_reads_over || !bd->large_pools_scattered)
-		return;
-	if (bd->large_pools_scattered == bd->nr_queues) {
-		bd->large_reads_over = 0;
-		snprintf(bd->large_why, sizeof(bd->large_why),
-			 "pool-not-on-huge-pages");
-		return;
+	if (!bd->large_reads_over || !n) {
+		snprintf(why, len, "%s", bd->large_why);
+		return bd->large_reads_over;
 	}
-	snprintf(bd->large_why + used, sizeof(bd->large_why) - used,
-		 "-but-%u-pools-not-on-huge-pages",
-		 bd->large_pools_scattered);
+	if (n >= bd->nr_queues) {
+		snprintf(why, len, "pool-not-on-huge-pages");
+		return false;
+	}
+	snprintf(why, len, "%s-but-%u-pools-not-on-huge-pages", bd->large_why,
+		 n);
+	return true;
+}
+
+/* Queues found their pools scattered after the connect line said how
+ * large reads go: one line with what holds now. */
+static void large_reads_log_change(struct blk_dev *bd)
+{
+	unsigned int n = atomic_load(&bd->large_pools_scattered);
+	char why[LARGE_WHY_MAX];
+	bool copy;
+
+	if (!bd->connected || !bd->data_map || n == bd->large_pools_logged)
+		return;
+	bd->large_pools_logged = n;
+	copy = large_reads_state(bd, why, sizeof(why));
+	xb_dev_info(bd->dev, "large reads by %s (%s)",
+		    copy ? "grant copy" : "grant map", why);
 }
 
 static int blk_connect(struct xb_device *dev)
 {
 	struct blk_dev *bd = dev->priv;
-	char large[BLK_DATA_WHY_MAX + 32];
+	char large[LARGE_WHY_MAX + 32], why[LARGE_WHY_MAX];
 	unsigned int i;
 	int rc;
 
@@ -483,7 +501,8 @@ static int blk_connect(struct xb_device *dev)
 	bd->data_map = blk_data_choose(bd, bd->data_why, sizeof(bd->data_why));
 	bd->large_reads_over = 0;
 	bd->large_why[0] = '\0';
-	bd->large_pools_scattered = 0;
+	atomic_store(&bd->large_pools_scattered, 0);
+	bd->large_pools_logged = 0;
 	if (bd->data_map)
 		bd->large_reads_over = blk_large_reads_choose(
 			bd, bd->large_why, sizeof(bd->large_why));
@@ -506,12 +525,17 @@ static int blk_connect(struct xb_device *dev)
 		return rc;
 	}
 	bd->connected = true;
-	large_reads_settle(bd);
 	large[0] = '\0';
-	if (bd->data_map)
+	if (bd->data_map) {
+		/* What the queues found so far; a later finding is logged
+		 * when it comes (blk_kicked()). */
+		bd->large_pools_logged =
+			atomic_load(&bd->large_pools_scattered);
 		snprintf(large, sizeof(large), ", large reads by %s (%s)",
-			 bd->large_reads_over ? "grant copy" : "grant map",
-			 bd->large_why);
+			 large_reads_state(bd, why, sizeof(why)) ?
+				 "grant copy" : "grant map",
+			 why);
+	}
 	xb_dev_info(dev, "connected: %u queue(s), ring order %u, %s, %s (%s)%s%s",
 		    bd->nr_queues, bd->ring_order,
 		    ring_blkif_abi_name(bd->abi),
@@ -660,6 +684,7 @@ static void blk_kicked(struct xb_device *dev)
 	if (!dev->priv)
 		return;
 	publish_flush_refused(dev->priv);
+	large_reads_log_change(dev->priv);
 	blk_resize_check(dev->priv, NULL, NULL);
 }
 
@@ -733,9 +758,12 @@ static void blk_describe(struct xb_device *dev, struct xb_desc *out)
 		xb_desc_info(out, "poll-us", "%u", bd->poll_us);
 	}
 	if (bd->data_map && bd->large_why[0]) {
+		char why[LARGE_WHY_MAX];
+		bool copy = large_reads_state(bd, why, sizeof(why));
+
 		xb_desc_info(out, "large-reads", "%s",
-			     bd->large_reads_over ? "grant-copy" : "grant-map");
-		xb_desc_info(out, "large-reads-why", "%s", bd->large_why);
+			     copy ? "grant-copy" : "grant-map");
+		xb_desc_info(out, "large-reads-why", "%s", why);
 	}
 	if (bd->closing)
 		xb_desc_info(out, "closing", "%" PRIu64 " requests in flight",

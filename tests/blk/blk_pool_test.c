@@ -3,12 +3,14 @@
  * blk_pool_test - blk/pool.c, a queue's data pages in contiguous runs:
  * runs where the pool has them, aligned so that a 1 MiB run stays inside
  * one 2 MiB huge page, any free pages when it is fragmented, never a page
- * twice, never more than the pool. PASS/FAIL lines.
+ * twice, never more than the pool; populated whole before use, and a
+ * failure to get the memory reported. PASS/FAIL lines.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "blk/blk.h"
 
@@ -231,6 +233,8 @@ static void t_contiguous(void)
 		check(false, "contiguous: pool set up", "init failed");
 		return;
 	}
+	check(blk_pool_populate(&p) == 0, "contiguous: pool populated",
+	      "populate failed");
 	c = blk_pool_contiguous(&p);
 	kb = anon_huge_kb(p.base);
 	snprintf(why, sizeof(why), "(contiguous %d, AnonHugePages %lu kB)", c,
@@ -242,8 +246,65 @@ static void t_contiguous(void)
 	check(!blk_pool_contiguous(&p), "contiguous: not an empty pool", "");
 }
 
+/* Pages of the pool resident now (mincore: anonymous memory counts once
+ * faulted in). */
+static unsigned int resident(const struct blk_pool *p)
+{
+	unsigned char v[NPAGES];
+	unsigned int i, n = 0;
+
+	if (mincore(p->base, (size_t)p->nr_pages * 4096, v) < 0)
+		return 0;
+	for (i = 0; i < p->nr_pages; i++)
+		n += v[i] & 1;
+	return n;
+}
+
+/*
+ * blk_pool_populate(): every page faulted in before any use (nothing
+ * left for the hot path to fault), and memory it cannot have is an
+ * error, not a crash (a page of the range unmapped stands in for the
+ * memory the kernel cannot give).
+ */
+static void t_populate(void)
+{
+	struct blk_pool p;
+	char why[64];
+	unsigned int before, after;
+	int rc;
+
+	if (blk_pool_init(&p, NPAGES) < 0) {
+		check(false, "populate: pool set up", "init failed");
+		return;
+	}
+	before = resident(&p);
+	rc = blk_pool_populate(&p);
+	after = resident(&p);
+	snprintf(why, sizeof(why), "(rc %d, resident %u then %u of %u)", rc,
+		 before, after, NPAGES);
+	check(before == 0 && rc == 0 && after == NPAGES,
+	      "populate: no page resident after init, all after populate",
+	      why);
+	blk_pool_destroy(&p);
+
+	if (blk_pool_init(&p, NPAGES) < 0) {
+		check(false, "populate: pool set up", "init failed");
+		return;
+	}
+	munmap(p.base + 512 * 4096, 4096);
+	rc = blk_pool_populate(&p);
+	snprintf(why, sizeof(why), "(rc %d)", rc);
+	check(rc == -ENOMEM,
+	      "populate: memory it cannot have is -ENOMEM, not a crash", why);
+	blk_pool_destroy(&p);
+	memset(&p, 0, sizeof(p));
+	check(blk_pool_populate(&p) == -EINVAL,
+	      "populate: an empty pool is -EINVAL", "");
+}
+
 int main(void)
 {
+	t_populate();
 	t_contiguous();
 	t_init();
 	t_runs();

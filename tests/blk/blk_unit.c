@@ -8,14 +8,18 @@
  * the rule, and a Xen PV domain told by /sys/hypervisor/guest_type, here
  * files standing in for it); which block devices map mode's "known
  * local" accepts, on fake sysfs trees (NVMe multipath, MMC cards, Xen
- * virtual disks, PCI disks, iSCSI). PASS/FAIL lines.
+ * virtual disks, PCI disks, iSCSI, btrfs on partitions), and the
+ * max_segments large reads go by, read there too (a partition's whole
+ * disk, btrfs's devices, a RAM disk, guest_type PV). PASS/FAIL lines.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "blk/blk.h"
@@ -246,6 +250,122 @@ static void local_case(unsigned int maj, unsigned int min, bool want,
 	       want ? "map" : "copy", want_why, got ? "map" : "copy", why);
 }
 
+/* /sys/class/block/NAME, as the kernel links it to the device's dir. */
+static void class_link(const char *name, const char *dir)
+{
+	char rel[128], link[600];
+
+	snprintf(rel, sizeof(rel), "/sys/class/block/%s", name);
+	snprintf(link, sizeof(link), "../../..%s", dir);
+	ln(link, rel);
+}
+
+static void segs_case(unsigned int got, const char *dev, unsigned int want,
+		      const char *want_dev, const char *what)
+{
+	if (got == want && !strcmp(dev, want_dev)) {
+		printf("PASS: max_segments: %s: %u (%s)\n", what, want,
+		       want_dev);
+		return;
+	}
+	failures++;
+	printf("FAIL: max_segments: %s: want %u (%s), got %u (%s)\n", what,
+	       want, want_dev, got, dev);
+}
+
+static void bdev_segs_case(unsigned int maj, unsigned int min,
+			   unsigned int want, const char *want_dev,
+			   const char *what)
+{
+	char dev[32];
+	unsigned int got = blk_bdev_max_segments(maj, min, dev, sizeof(dev));
+
+	segs_case(got, dev, want, want_dev, what);
+}
+
+#define FSID "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+#define FSID2 "11111111-2222-3333-4444-555555555555"
+
+/*
+ * A btrfs filesystem on partitions: its devices listed under
+ * /sys/fs/btrfs/<fsid>/devices, each a partition whose whole disk has
+ * the queue (tree made by sysfs_cases()).
+ */
+static void btrfs_cases(void)
+{
+	char why[BLK_DATA_WHY_MAX], dev[32];
+	unsigned int got;
+	bool local;
+
+	ln("../../../../devices/pci0000:00/0000:00:1f.2/ata1/host0/"
+	   "target0:0:0/0:0:0:0/block/sda/sda2",
+	   "/sys/fs/btrfs/" FSID "/devices/sda2");
+	local = blk_btrfs_is_local(FSID, why, sizeof(why));
+	if (local && !strcmp(why, "file-on-btrfs-on-local-disks")) {
+		printf("PASS: known local: btrfs on a partition of a PCI disk: "
+		       "map (%s)\n", why);
+	} else {
+		failures++;
+		printf("FAIL: known local: btrfs on a partition of a PCI disk: "
+		       "want map (file-on-btrfs-on-local-disks), got %s (%s)\n",
+		       local ? "map" : "copy", why);
+	}
+	got = blk_btrfs_max_segments(FSID, dev, sizeof(dev));
+	segs_case(got, dev, 168, "sda",
+		  "btrfs on a partition: its whole disk's");
+	/* Two devices: partitions of two disks, the smaller limit wins. */
+	ln("../../../../devices/pci0000:00/0000:00:1f.2/ata1/host0/"
+	   "target0:0:0/0:0:0:0/block/sda/sda2",
+	   "/sys/fs/btrfs/" FSID2 "/devices/sda2");
+	ln("../../../../devices/pci0000:00/0000:00:03.0/virtio1/block/vda/"
+	   "vda1", "/sys/fs/btrfs/" FSID2 "/devices/vda1");
+	got = blk_btrfs_max_segments(FSID2, dev, sizeof(dev));
+	segs_case(got, dev, 168, "sda",
+		  "btrfs over partitions of two disks: the fewest");
+	got = blk_btrfs_max_segments("99999999-0000-0000-0000-000000000000",
+				     dev, sizeof(dev));
+	segs_case(got, dev, 0, "", "btrfs sysfs does not list");
+}
+
+/*
+ * Large reads for a device on block device maj:min (a device node made
+ * here: only its number is looked at) with guest_type (NULL: no such
+ * file) in the fake sysfs.
+ */
+static void choose_case(const char *guest_type, unsigned int maj,
+			unsigned int min, unsigned int want,
+			const char *want_why, const char *what)
+{
+	struct blk_dev bd;
+	char node[200], why[BLK_DATA_WHY_MAX];
+	unsigned int got;
+
+	memset(&bd, 0, sizeof(bd));
+	if (guest_type)
+		put("/sys/hypervisor/guest_type", guest_type);
+	else
+		unlink(at("/sys/hypervisor/guest_type", false));
+	snprintf(node, sizeof(node), "%s/node", root);
+	unlink(node);
+	if (mknod(node, S_IFBLK | 0600, makedev(maj, min)) < 0 ||
+	    (bd.backing.fd = open(node, O_PATH | O_CLOEXEC)) < 0) {
+		failures++;
+		printf("FAIL: large reads chosen: %s: cannot make a device "
+		       "node (%s)\n", what, strerror(errno));
+		return;
+	}
+	got = blk_large_reads_choose(&bd, why, sizeof(why));
+	close(bd.backing.fd);
+	if (got == want && !strcmp(why, want_why)) {
+		printf("PASS: large reads chosen: %s: over %u (%s)\n", what,
+		       want, why);
+		return;
+	}
+	failures++;
+	printf("FAIL: large reads chosen: %s: want over %u (%s), got %u "
+	       "(%s)\n", what, want, want_why, got, why);
+}
+
 static void sysfs_cases(void)
 {
 	const char *ss0 = "/sys/devices/virtual/nvme-subsystem/nvme-subsys0";
@@ -329,6 +449,44 @@ static void sysfs_cases(void)
 		   "a platform disk of no known bus");
 	local_case(7, 99, false, "device-7:99-not-in-sysfs",
 		   "a device sysfs does not list");
+
+	/* max_segments, from the fake tree only (the real /sys has other
+	 * numbers or no such devices): a disk's queue, a partition's whole
+	 * disk's, a RAM disk none, a virtio disk of 254. */
+	put("/sys/devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/"
+	    "0:0:0:0/block/sda/queue/max_segments", "168\n");
+	bdev("/sys/devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/"
+	     "0:0:0:0/block/sda/sda2", 8, 2, true);
+	class_link("sda2", "/sys/devices/pci0000:00/0000:00:1f.2/ata1/host0/"
+			   "target0:0:0/0:0:0:0/block/sda/sda2");
+	bdev("/sys/devices/pci0000:00/0000:00:03.0/virtio1/block/vda", 254, 0,
+	     false);
+	put("/sys/devices/pci0000:00/0000:00:03.0/virtio1/block/vda/queue/"
+	    "max_segments", "254\n");
+	bdev("/sys/devices/pci0000:00/0000:00:03.0/virtio1/block/vda/vda1",
+	     254, 1, true);
+	class_link("vda1",
+		   "/sys/devices/pci0000:00/0000:00:03.0/virtio1/block/vda/vda1");
+	bdev("/sys/devices/virtual/block/ram0", 1, 0, false);
+	put("/sys/devices/virtual/block/ram0/queue/max_segments", "128\n");
+	bdev_segs_case(8, 0, 168, "sda", "a SATA disk");
+	bdev_segs_case(8, 2, 168, "sda", "a partition: its whole disk's");
+	bdev_segs_case(254, 1, 254, "vda", "a partition of a virtio disk");
+	bdev_segs_case(1, 0, 0, "", "a RAM disk: data in memory");
+	bdev_segs_case(7, 99, 0, "", "a device sysfs does not list");
+	btrfs_cases();
+
+	/* Large reads as connect chooses them, guest_type in the tree. */
+	choose_case("PV\n", 8, 2, 0, "xen-pv-domain",
+		    "a Xen PV domain (guest_type PV)");
+	choose_case("HVM\n", 8, 2, 168, "reads-over-168-segments-of-sda",
+		    "a Xen HVM domain, a partition of sda");
+	choose_case(NULL, 8, 2, 168, "reads-over-168-segments-of-sda",
+		    "not on Xen, a partition of sda");
+	choose_case(NULL, 254, 1, 254, "reads-over-254-segments-of-vda",
+		    "a partition of a virtio disk");
+	choose_case(NULL, 1, 0, 0, "no-disk-under-the-backing",
+		    "a RAM disk");
 
 	blk_datapath_sysfs_root(NULL);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);

@@ -6,3 +6,13 @@ $(B)/tests/blk/blk_pool_test: tests/blk/blk_pool_test.c $(B)/libxenbackd.a
 
 check-build: $(B)/tests/blk/blk_pool_test
 CHECK_SUITES += $(B)/tests/blk/blk_pool_test
+
+# Preloaded into the daemon: records (and can refuse) pool populates.
+$(B)/tests/blk/populate_shim.so: tests/blk/populate_shim.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -shared -fPIC -o $@ $< -ldl
+
+ifneq ($(wildcard tests/xensim/xensim.mk),)
+check-build: $(B)/tests/blk/populate_shim.so
+CHECK_SUITES += tests/blk/sim-blk-pool.sh
+endif

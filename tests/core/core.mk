@@ -11,7 +11,8 @@ $(B)/tests/core/unit: tests/core/unit.c $(B)/libxenbackd.a
 
 # The parsers of outside input, fuzzed (clang's libFuzzer).
 $(B)/tests/core/fuzz_parse: tests/core/fuzz_parse.c xenstore/xbs.c \
-		backend/config.c backend/log.c
+		backend/config.c backend/log.c backend/logsink.c \
+		backend/logrecord.c
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -I. -Wall -Wextra -Werror \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

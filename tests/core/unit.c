@@ -760,6 +760,85 @@ static void test_worker_fd_limit(void)
 }
 
 /*
+ * xb_worker_set_init(): the hook runs on the worker thread before any fd
+ * is served (a request already waiting is taken only after it); one that
+ * fails leaves the ring unserved, and the worker still stops.
+ */
+struct init_probe {
+	struct fake_queue q;
+	pthread_t main_thread;
+	bool on_worker, done, seen_before_req;
+	int rc;
+};
+
+static int slow_init(void *arg)
+{
+	struct init_probe *p = arg;
+
+	p->on_worker = !pthread_equal(pthread_self(), p->main_thread);
+	usleep(50000);
+	__atomic_store_n(&p->done, true, __ATOMIC_SEQ_CST);
+	return p->rc;
+}
+
+static void on_req_after_init(void *arg, uint32_t events)
+{
+	struct init_probe *p = arg;
+
+	p->seen_before_req = __atomic_load_n(&p->done, __ATOMIC_SEQ_CST);
+	on_req(&p->q, events);
+	p->q.in_flight = 0;	/* done at once: nothing to drain */
+}
+
+static bool run_init_probe(struct init_probe *p, int rc)
+{
+	uint64_t one = 1;
+
+	memset(p, 0, sizeof(*p));
+	p->rc = rc;
+	p->main_thread = pthread_self();
+	p->q.req_fd = eventfd(0, EFD_NONBLOCK);
+	p->q.w = xb_worker_new(&fake_dev, "test-init", fake_drain, &p->q);
+	if (!p->q.w ||
+	    xb_worker_add_fd(p->q.w, p->q.req_fd, EPOLLIN, on_req_after_init,
+			     p) < 0 ||
+	    write(p->q.req_fd, &one, sizeof(one)) < 0)
+		return false;
+	xb_worker_set_init(p->q.w, slow_init, p);
+	return xb_worker_start(p->q.w) == 0;
+}
+
+static void test_worker_init(void)
+{
+	struct init_probe p;
+	bool ok;
+	int i;
+
+	ok = run_init_probe(&p, 0);
+	for (i = 0; ok && i < 2000 &&
+		    !__atomic_load_n(&p.q.accepted, __ATOMIC_SEQ_CST); i++)
+		usleep(1000);
+	xb_worker_free(p.q.w);
+	close(p.q.req_fd);
+	result(ok && p.on_worker && p.q.accepted == 1 && p.seen_before_req,
+	       "worker_init_before_serving",
+	       "on worker %d, accepted %u, init done first %d", p.on_worker,
+	       p.q.accepted, p.seen_before_req);
+
+	ok = run_init_probe(&p, -ENOMEM);
+	for (i = 0; ok && i < 2000 &&
+		    !__atomic_load_n(&p.done, __ATOMIC_SEQ_CST); i++)
+		usleep(1000);
+	usleep(50000);
+	xb_worker_free(p.q.w);	/* stops: the hook failed, nothing served */
+	close(p.q.req_fd);
+	result(ok && p.done && p.q.accepted == 0 && p.q.drain_called,
+	       "worker_init_failed_serves_nothing_and_stops",
+	       "init done %d, accepted %u, drained %d", p.done, p.q.accepted,
+	       p.q.drain_called);
+}
+
+/*
  * Two queues of one device, one request in flight each: once both are
  * asked to stop, both drain at once (a device's close waits for its
  * slowest queue, not for the sum of them).
@@ -1004,6 +1083,7 @@ int main(void)
 	test_worker_drain();
 	test_worker_never_started();
 	test_worker_fd_limit();
+	test_worker_init();
 	test_worker_stop_together();
 	test_worker_ended();
 	test_defer();
