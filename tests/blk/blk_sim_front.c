@@ -909,6 +909,8 @@ static void scenario_busy_close(struct blkfront *bf, size_t bs,
  *            and wait (up to 60 s) for the backend's Closed: every write
  *            and the flush answered OKAY, exactly once each; connect
  *            again and read B back;
+ *   closed-only  the same without connecting again, and no disconnect
+ *            at the end (the daemon is stopped meanwhile);
  *   restart  Closing, Closed, and at once Initialising again (a frontend
  *            restarting while the backend still closes): connect (up to
  *            60 s) and read B back;
@@ -1014,12 +1016,16 @@ static void scenario_slow_close(struct blkfront *bf, size_t bs,
 	blkfront_set_state(bf, XenbusStateClosed);
 	printf("# closed\n");
 	fflush(stdout);
-	if (!strcmp(mode, "closed")) {
+	if (!strcmp(mode, "closed") || !strcmp(mode, "closed-only")) {
 		rc = blkfront_wait_backend_state(bf, XenbusStateClosed, 60000);
 		printf("# backend Closed after %.2f s\n", now_s() - t0);
 		REPORT(rc == 0, "the backend is Closed once its I/O is done",
 		       "backend state %d", blkfront_backend_state(bf));
 		slow_close_answers(bf, qd, f.id);
+		if (!strcmp(mode, "closed-only")) {
+			skip_final_disconnect = true;
+			goto out;
+		}
 	}
 	for (k = 0; k < qd; k++)
 		blkfront_complete(bf, &r[k]);

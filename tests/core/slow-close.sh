@@ -19,7 +19,9 @@
 #            device stays until its I/O ends (logged once when that
 #            takes over 5 s), the new one waits for it, then is served
 #            (verified I/O);
-# and the daemon stops cleanly (exit 0: no leak, no ASan report).
+#   the daemon stopped (SIGTERM) during a slow close: it waits for the
+#            I/O in flight (logged), the guest gets Closed with every
+#            request answered, and it exits 0 (no leak, no ASan report).
 # PASS:/FAIL: lines.
 set -u
 REFUSEFS=${B:-build}/tests/blk/refusefs
@@ -238,7 +240,31 @@ check "and serves its guest (verified I/O)" \
 
 grep -q "AddressSanitizer\|LeakSanitizer" "$tmp/daemon.log"
 check "no ASan report" "$([ $? -ne 0 ]; echo $?)"
-daemon_stops_cleanly
+
+# ---- 5: the daemon stops during a slow close ---------------------------
+guest 1 stop -b 32k -Q 8 -w closed-only -C "echo holdflush >$tmp/r1/ctl" \
+	slow-close &
+gpid=$!
+gpids="$gpids $gpid"
+until_line stop "# closed" || fail "guest 1 closes" "($(tail -n 3 "$tmp/stop.out"))"
+sleep 0.5
+kill "$dpid"
+sleep 1
+kill -0 "$dpid" 2>/dev/null
+check "a daemon stopping during a slow close waits for its I/O" $?
+grep -q "vbd/1/51712: daemon stopping: waiting for the I/O in flight of its close" \
+	"$tmp/daemon.log"
+check "and says so" $?
+echo releaseflush >"$tmp/r1/ctl"
+wait "$dpid"
+rc=$?
+dpid=
+check "then exits 0" "$rc" "(exit $rc)"
+wait "$gpid"
+gpids=
+guest_lines stop
+s=$(state 1)
+check "its device is Closed" "$([ "$s" = 6 ]; echo $?)" "(state $s)"
 grep -q "AddressSanitizer\|LeakSanitizer" "$tmp/daemon.log"
 check "no leak at the daemon's exit" "$([ $? -ne 0 ]; echo $?)"
 exit 0
