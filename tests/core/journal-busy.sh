@@ -155,7 +155,7 @@ slow=$(awk -v b="$BOUND_MS" '$1 > b' "$tmp/probe" | wc -l)
 max=$(sort -n "$tmp/probe" | tail -n 1)
 check "SIGHUP and toolstack churn while the journal is stuck ($hups reloads, $rounds rounds of 20 devices, ${churn_ms} ms)" \
 	'[ $crc = 0 ]' "(xenstore-write or -rm failed)"
-check "xenbackctl answers within $BOUND_MS ms while the journal is stuck ($n calls, longest: $max ms)" \
+check "xenbackctl answers within $BOUND_MS ms while the journal is stuck ($n calls, longest: ${max%% *} ms, ${max#* })" \
 	'[ "$n" -ge 10 ] && [ "$slow" = 0 ]' \
 	"($slow slower: $(awk -v b="$BOUND_MS" '$1 > b' "$tmp/probe" | head -5 | tr '\n' ' '))"
 check "the guest's I/O goes on all the while (requests read $rd0 -> $rd1, written $wr0 -> $wr1; still running at the end)" \
