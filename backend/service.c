@@ -427,6 +427,8 @@ static void on_health(void *arg, uint32_t events)
 	if (read(s->health_fd, &ticks, sizeof(ticks)) < 0)
 		return;
 	xenstore_alive(s);
+	if (s->be)
+		xb_backend_tick(s->be);
 	/* A quiet daemon still tells of what it lost while journald was busy. */
 	xb_log_report_dropped();
 }
