@@ -38,7 +38,8 @@
 #   logged_at_connect NAME DEVID TEXT
 #                               case "NAME: logged at connect": the
 #                               daemon's connect line of vbd/1/DEVID
-#                               ends in something matching TEXT (grep)
+#                               has, after "connected: ", something
+#                               matching TEXT (a grep pattern)
 B=${B:-build}
 XSB=${XENSIM_BUILD:-$B/xensim}
 X=$XSB/xensim

@@ -5,7 +5,10 @@
  * being faulted in, is appended to the file $XB_POPULATE_LOG as
  * "<thread id> <process id> <bytes>" (which thread did it, and how
  * much), and with XB_POPULATE_FAIL=1 answered ENOMEM, as on a host that
- * has no memory to give. With XB_HUGEPAGE_REFUSE=1 madvise(MADV_HUGEPAGE)
+ * has no memory to give; with XB_POPULATE_WAIT=FILE it first waits (30 s
+ * at most) until FILE exists, as a populate held up by compaction would
+ * (the test sees what goes on meanwhile). With XB_HUGEPAGE_REFUSE=1
+ * madvise(MADV_HUGEPAGE)
  * is answered EINVAL, as by a kernel without transparent huge pages.
  * Every other call goes to the C library's.
  */
@@ -45,7 +48,11 @@ int madvise(void *addr, size_t len, int advice)
 		real = (int (*)(void *, size_t, int))dlsym(RTLD_NEXT,
 							    "madvise");
 	if (advice == MADV_POPULATE_WRITE) {
+		const char *hold = getenv("XB_POPULATE_WAIT");
+
 		record(len);
+		for (int i = 0; hold && access(hold, F_OK) && i < 3000; i++)
+			usleep(10000);
 		fail = getenv("XB_POPULATE_FAIL");
 		if (fail && !strcmp(fail, "1")) {
 			errno = ENOMEM;

@@ -26,12 +26,14 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# pool_daemon DATA [FAIL [NOTHP]]: the daemon under vbd-data DATA with
-# the shim, its record in $tmp/populate.log (emptied), refusing memory if
-# FAIL is 1, huge pages if NOTHP is 1.
+# pool_daemon DATA [VAR=VALUE...]: the daemon under vbd-data DATA with
+# the shim told VAR=VALUE (XB_POPULATE_FAIL=1, XB_HUGEPAGE_REFUSE=1,
+# XB_POPULATE_WAIT=FILE), its record in $tmp/populate.log (emptied).
 pool_daemon() {
 	: >"$tmp/populate.log"
-	BLK_DAEMON_ENV="XENBACKD_BLK_DATA=$1 LD_PRELOAD=$SHIM XB_POPULATE_LOG=$tmp/populate.log XB_POPULATE_FAIL=${2:-0} XB_HUGEPAGE_REFUSE=${3:-0}"
+	BLK_DAEMON_ENV="XENBACKD_BLK_DATA=$1 LD_PRELOAD=$SHIM XB_POPULATE_LOG=$tmp/populate.log"
+	shift
+	BLK_DAEMON_ENV="$BLK_DAEMON_ENV $*"
 	daemon_start "$tmp/ctl.sock" --log-level info
 	daemon_started || { fail "daemon runs (vbd-data = $1)"; exit 1; }
 }
@@ -83,6 +85,49 @@ populated map-on-tmpfs 0
 del_vbd 1 51728
 daemon_stops_cleanly
 
+# ---- a populate held up: the main thread serves on, requests wait ------
+# (as when the kernel compacts memory for the huge pages): the disk is
+# Connected and xenbackctl answers while its queues are still faulting
+# their pools in; the guest's reads, waiting in the ring meanwhile, are
+# then served through the pools, data right.
+pool_daemon auto "XB_POPULATE_WAIT=$tmp/go"
+vbd_add 1 51808 "$tmp/disk.img" w disk
+front_ok "$tmp/held.out" -d 51808 -q 2 -i 256 -p -w 1,255,256 \
+	-n "pool: held-populate" segs &
+fpid=$!
+if wait_be 1 51808 state 4; then
+	i=0	# both workers in their populate (threads just started)
+	while [ "$(wc -l <"$tmp/populate.log")" -lt 2 ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	list_line 51808
+	c="$(word rd_req) $(wc -l <"$tmp/populate.log")"
+	case " $line " in
+	*" Connected "*)
+		if [ "$c" = "0 2" ]
+		then pass "held-populate: Connected, xenbackctl answers, while both pools are faulted in"
+		else fail "held-populate: nothing served before the pools are in" "(rd_req, populates begun: $c)"
+		fi ;;
+	*) fail "held-populate: xenbackctl lists it Connected meanwhile" "($line)" ;;
+	esac
+else
+	fail "held-populate: Connected while its pools are faulted in" \
+		"(state $(be_read 1 51808 state))"
+fi
+touch "$tmp/go"
+if wait "$fpid"; then pass "held-populate: data read back once the pools are in"
+else fail "held-populate: data read back once the pools are in" \
+	"$(front_fails "$tmp/held.out")"
+fi
+fpid=
+list_line 51808
+if [ "$(word copy_reads)" = 4 ]; then pass "held-populate: the large reads through the pools (4)"
+else fail "held-populate: the large reads through the pools" "($line)"
+fi
+del_vbd 1 51808
+daemon_stops_cleanly
+
 # ---- copy: every queue's pool --------------------------------------------
 pool_daemon copy
 vbd_add 1 51744 "$tmp/disk.img" w disk
@@ -92,7 +137,7 @@ del_vbd 1 51744
 daemon_stops_cleanly
 
 # ---- no huge pages: the pools are scattered, large reads stay mapped --
-pool_daemon auto 0 1
+pool_daemon auto XB_HUGEPAGE_REFUSE=1
 vbd_add 1 51792 "$tmp/disk.img" w disk
 reads no-huge-pages 51792 2 1,255,256
 populated no-huge-pages 2
@@ -110,7 +155,7 @@ del_vbd 1 51792
 daemon_stops_cleanly
 
 # ---- no memory to give: that device fails, nothing else ------------------
-pool_daemon auto 1
+pool_daemon auto XB_POPULATE_FAIL=1
 vbd_add 1 51760 "$tmp/disk.img" w disk
 timeout 60 $X run "$H" 1 -- "$FRONT" -d 51760 -i 256 -p -w 256 \
 	-n "pool: no-memory" segs >"$tmp/nomem.out" 2>&1 &
