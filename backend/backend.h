@@ -50,6 +50,9 @@ int xb_backend_resize(struct xb_backend *be, unsigned int domid,
 		      unsigned int devid, FILE *out);
 /* True once the daemon cannot go on (the xenstore connection is lost). */
 bool xb_backend_fatal(struct xb_backend *be);
+/* Every few seconds (the service's health timer): a device closing for
+ * long is logged once, with what it waits for. */
+void xb_backend_tick(struct xb_backend *be);
 /*
  * Stops taking new devices, disconnects every device (in-flight I/O
  * finished or failed by the kinds' drain), switches it to Closed, removes

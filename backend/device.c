@@ -244,6 +244,21 @@ void xb_device_kick_async(struct xb_device *dev)
 			   strerror(errno));
 }
 
+void xb_device_worker_ended_async(struct xb_device *dev)
+{
+	struct xb_dev_impl *di = dev_impl(dev);
+	uint64_t one = 1;
+	bool was;
+
+	pthread_mutex_lock(&di->async_lock);
+	was = di->ended_pending;
+	di->ended_pending = true;
+	pthread_mutex_unlock(&di->async_lock);
+	if (!was && write(di->be->async_fd, &one, sizeof(one)) < 0)
+		xb_dev_err(dev, "cannot wake the main thread: %s",
+			   strerror(errno));
+}
+
 void xb_dev_drop_async_failure(struct xb_dev_impl *di)
 {
 	pthread_mutex_lock(&di->async_lock);

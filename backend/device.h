@@ -40,6 +40,22 @@
  *                    workers (in-flight I/O finished or failed first, see
  *                    backend/worker.h), unmap rings, unbind channels.
  *                    Idempotent: called also when not connected.
+ *   disconnect_begin (optional) the same close without waiting: tell the
+ *                    workers to stop (xb_worker_stop_begin(); every
+ *                    request in flight is still answered) and return
+ *                    0 if none is left running (disconnect() then waits
+ *                    for nothing), else how many operations are still
+ *                    in flight (at least 1 while a worker runs; logged
+ *                    when a close takes long). Then the device stays
+ *                    Closing, its rings and
+ *                    the guest's pages mapped, step by step nothing else
+ *                    happens to it, and each worker made with
+ *                    xb_worker_notify_end() makes the core call
+ *                    disconnect_begin() again when it ends; once it
+ *                    answers 0 the core calls disconnect() and the
+ *                    lifecycle carries on (Closed, InitWait ...). Idempotent.
+ *                    A daemon stopping calls disconnect() alone, which
+ *                    waits. Without it, disconnect() is the whole close.
  *   remove           the device is gone: release what probe made. When
  *                    dev->daemon_stopping is set, the daemon is stopping
  *                    and the directory stays for its successor, which
@@ -111,6 +127,7 @@ struct xb_kind {
 	bool (*hotplug_done)(struct xb_device *dev);
 	int (*connect)(struct xb_device *dev);
 	void (*disconnect)(struct xb_device *dev);
+	unsigned int (*disconnect_begin)(struct xb_device *dev);
 	void (*remove)(struct xb_device *dev);
 	void (*backend_changed)(struct xb_device *dev, const char *node);
 	void (*describe)(struct xb_device *dev, struct xb_desc *out);

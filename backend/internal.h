@@ -58,6 +58,17 @@ struct xb_dev_impl {
 	int async_err;
 	char async_msg[XB_FAIL_MSG_MAX];
 	bool kick_pending;	/* xb_device_kick_async() */
+	bool ended_pending;	/* a worker ended (xb_worker_notify_end) */
+
+	/*
+	 * A close waiting for I/O in flight (the kind's disconnect_begin()
+	 * said not yet): step() does nothing until the last worker ends and
+	 * the main thread finishes it (xb_dev_run_async_closed()).
+	 */
+	bool closing;
+	bool free_owed;		/* gone while closing: freed once closed */
+	bool closing_warned;	/* the close's "waiting" line logged */
+	uint64_t closing_since_ms;
 };
 
 #define dev_impl(dev) ((struct xb_dev_impl *)(dev))
@@ -90,6 +101,9 @@ struct xb_backend {
 	bool fe_pending;		/* some device's fe_pending is set */
 	bool stopping;
 	bool fatal;			/* xenstore is gone */
+	/* A device freed late (it went while closing): its kind's
+	 * directory is scanned again, for one made meanwhile. */
+	bool rescan_owed[XB_MAX_KINDS];
 };
 
 /* lifecycle.c */
@@ -100,10 +114,23 @@ void xb_dev_backend_changed(struct xb_dev_impl *di, const char *node);
 void xb_dev_frontend_changed(struct xb_dev_impl *di);
 void xb_dev_domain_dead(struct xb_dev_impl *di);
 /* write_closed: the directory still exists (shutdown), not on removal. */
-void xb_dev_destroy(struct xb_dev_impl *di, bool write_closed);
+/*
+ * True when freed; false when its close waits for I/O in flight: it is
+ * then freed once that is done (xb_dev_run_async_closed()).
+ */
+bool xb_dev_destroy(struct xb_dev_impl *di, bool write_closed);
 void xb_dev_run_async_failure(struct xb_dev_impl *di);
 /* Forgets a failure a worker of the connection just stopped reported. */
 void xb_dev_drop_async_failure(struct xb_dev_impl *di);
+/* From a worker thread (worker.c): it drained and ends. */
+void xb_device_worker_ended_async(struct xb_device *dev);
+/*
+ * Main thread: carries on a close that waited for a worker to end; true
+ * when the device was freed meanwhile (it had gone).
+ */
+bool xb_dev_run_async_closed(struct xb_dev_impl *di);
+/* Every few seconds: logs once a close that has been waiting long. */
+void xb_dev_close_tick(struct xb_dev_impl *di);
 /* Calls the kind's kicked() if a worker asked (lifecycle.c). */
 void xb_dev_run_async_kick(struct xb_dev_impl *di);
 /* After a failure: disconnect and switch to Closed. */

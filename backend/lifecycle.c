@@ -22,6 +22,12 @@
  *                 again from F Initialising
  *   directory removed: disconnect(), remove(), freed (no more writes)
  *
+ * disconnect() above is the kind's disconnect_begin() when it has one: a
+ * close whose I/O is still in flight leaves the device "closing" (Closing
+ * written, step() does nothing for it) until the last worker ends; the
+ * main thread then finishes it and carries on from where things are then
+ * (close_done()). A directory removed meanwhile frees the device then.
+ *
  * A frontend that is already Closed when the backend reaches InitWait is
  * idle, not closing (it went Closed when an earlier daemon stopped):
  * Linux frontends reconnect from Closed when they see InitWait, so the
@@ -31,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backend/config.h"
 #include "backend/internal.h"
@@ -66,13 +73,31 @@ static bool call_hotplug_done(struct xb_dev_impl *di)
 	return done && !di->failed;
 }
 
-static void do_disconnect(struct xb_dev_impl *di)
+static uint64_t mono_ms(void)
 {
-	if (!di->probed)
-		return;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A close that waited this long says so once it is done. */
+#define CLOSE_SLOW_MS 1000
+/* A close waiting this long says so at once (xb_dev_close_tick()). */
+#define CLOSE_WARN_MS 5000
+
+/* The kind's disconnect(): its workers have ended, or it waits for them. */
+static void finish_disconnect(struct xb_dev_impl *di)
+{
+	uint64_t waited = di->closing ? mono_ms() - di->closing_since_ms : 0;
+
 	di->in_callback = true;
 	if (di->d.kind->disconnect)
 		di->d.kind->disconnect(&di->d);
+	if (di->closing && waited >= CLOSE_SLOW_MS)
+		xb_dev_info(&di->d, "closed after %.1f s: waited for the I/O in flight",
+			    (double)waited / 1000);
+	di->closing = false;
 	/*
 	 * Its workers are stopped: a failure one of them reported and the
 	 * main thread has not carried out yet belongs to the connection just
@@ -87,16 +112,51 @@ static void do_disconnect(struct xb_dev_impl *di)
 	after_callback(di);
 }
 
-static void do_remove(struct xb_dev_impl *di)
+/*
+ * True once the device is disconnected; false while its close waits for
+ * the I/O in flight (di->closing: Closing in xenstore, nothing else
+ * happens to the device until xb_dev_run_async_closed() carries on). A
+ * daemon stopping waits here instead, bounded by the I/O in flight.
+ */
+static bool do_disconnect(struct xb_dev_impl *di)
+{
+	const struct xb_kind *kind = di->d.kind;
+	unsigned int left;
+
+	if (!di->probed)
+		return true;
+	if (di->closing && !di->be->stopping)
+		return false;
+	if (!di->closing && kind->disconnect_begin && !di->be->stopping) {
+		di->in_callback = true;
+		left = kind->disconnect_begin(&di->d);
+		di->in_callback = false;
+		if (left) {
+			di->closing = true;
+			di->closing_warned = false;
+			di->closing_since_ms = mono_ms();
+			return false;
+		}
+	}
+	if (di->closing)
+		xb_dev_info(&di->d, "daemon stopping: waiting for the I/O in flight of its close");
+	finish_disconnect(di);
+	return true;
+}
+
+/* True once remove() ran; false while the close waits (do_disconnect()). */
+static bool do_remove(struct xb_dev_impl *di)
 {
 	if (!di->probed)
-		return;
-	do_disconnect(di);
+		return true;
+	if (!do_disconnect(di))
+		return false;
 	di->probed = false;
 	di->in_callback = true;
 	if (di->d.kind->remove)
 		di->d.kind->remove(&di->d);
 	di->in_callback = false;
+	return true;
 }
 
 /* ---- state ------------------------------------------------------------ */
@@ -126,11 +186,19 @@ static void switch_state(struct xb_dev_impl *di, enum xenbus_state s)
 	dev->state = s;
 }
 
+/* Closing while a close waits for its I/O in flight, Closed once done. */
+static void switch_closed_when_done(struct xb_dev_impl *di, bool done)
+{
+	if (done)
+		switch_state(di, XenbusStateClosed);
+	else if (di->d.state != XenbusStateClosed)
+		switch_state(di, XenbusStateClosing);
+}
+
 void xb_dev_finish_failure(struct xb_dev_impl *di)
 {
 	di->fail_handled = true;
-	do_disconnect(di);
-	switch_state(di, XenbusStateClosed);
+	switch_closed_when_done(di, do_disconnect(di));
 }
 
 static void clear_failure(struct xb_dev_impl *di)
@@ -262,8 +330,7 @@ static void unplug(struct xb_dev_impl *di)
 		switch_state(di, XenbusStateClosing);
 		return;
 	}
-	do_remove(di);
-	switch_state(di, XenbusStateClosed);
+	switch_closed_when_done(di, do_remove(di));
 }
 
 static bool frontend_idle(enum xenbus_state prev)
@@ -279,7 +346,7 @@ static bool frontend_idle(enum xenbus_state prev)
 static void failed_detach(struct xb_dev_impl *di)
 {
 	if (di->failed && di->fail_handled && !di->online && !di->gone &&
-	    !di->fe_dead)
+	    !di->fe_dead && !di->closing)
 		switch_state(di, XenbusStateClosed);
 }
 
@@ -288,6 +355,9 @@ static void step(struct xb_dev_impl *di)
 	struct xb_device *dev = &di->d;
 	enum xenbus_state f = dev->frontend_state;
 
+	/* A close in progress: carried on when its I/O is done. */
+	if (di->closing)
+		return;
 	failed_detach(di);
 	if (di->failed || di->fe_dead || di->gone || di->be->stopping ||
 	    !di->paths_ok)
@@ -309,15 +379,14 @@ static void step(struct xb_dev_impl *di)
 	switch (f) {
 	case XenbusStateUnknown:
 		/* No frontend state node: not there yet, or removed. */
-		if (dev->state == XenbusStateConnected) {
-			do_disconnect(di);
-			switch_state(di, XenbusStateClosed);
-		}
+		if (dev->state == XenbusStateConnected)
+			switch_closed_when_done(di, do_disconnect(di));
 		break;
 	case XenbusStateInitialising:
 	case XenbusStateInitWait:
-		if (dev->state == XenbusStateConnected)
-			do_disconnect(di);
+		/* InitWait only once the old connection is gone. */
+		if (dev->state == XenbusStateConnected && !do_disconnect(di))
+			break;
 		switch_state(di, XenbusStateInitWait);
 		break;
 	case XenbusStateInitialised:
@@ -337,8 +406,9 @@ static void step(struct xb_dev_impl *di)
 		if (dev->state == XenbusStateInitWait &&
 		    frontend_idle(di->fe_prev))
 			break;
-		do_disconnect(di);
-		switch_state(di, XenbusStateClosed);
+		/* The frontend waits for Closed: not before its pages are
+		 * out of I/O. */
+		switch_closed_when_done(di, do_disconnect(di));
 		break;
 	default: /* Reconfiguring, Reconfigured: nothing to do */
 		break;
@@ -575,8 +645,7 @@ void xb_dev_domain_dead(struct xb_dev_impl *di)
 	xb_dev_info(&di->d, "frontend domain %u is gone", di->d.domid);
 	di->fe_dead = true;
 	unwatch_frontend(di);
-	do_remove(di);
-	switch_state(di, XenbusStateClosed);
+	switch_closed_when_done(di, do_remove(di));
 }
 
 /* ---- creation and destruction ------------------------------------------- */
@@ -615,17 +684,11 @@ struct xb_dev_impl *xb_dev_create(struct xb_backend *be,
 	return di;
 }
 
-void xb_dev_destroy(struct xb_dev_impl *di, bool write_closed)
+/* The end of xb_dev_destroy(), once remove() ran. */
+static void free_device(struct xb_dev_impl *di)
 {
 	struct xb_device *dev = &di->d;
 
-	unwatch_frontend(di);
-	do_remove(di);
-	if (write_closed) {
-		switch_state(di, XenbusStateClosed);
-		xb_kept_forget(dev);
-	}
-	di->gone = true;
 	if (dev->gnttab)
 		xengnttab_close(dev->gnttab);
 	dev->gnttab = NULL;
@@ -634,4 +697,126 @@ void xb_dev_destroy(struct xb_dev_impl *di, bool write_closed)
 	pthread_mutex_destroy(&di->async_lock);
 	xb_ratelimit_destroy(&di->rl);
 	free(di);
+}
+
+/*
+ * A handover stop finished a close that was waiting for its I/O: the
+ * state that close would have ended in, as the daemon that did not stop
+ * would have written it (the successor finds the device as before).
+ */
+static void settle_stopped_close(struct xb_dev_impl *di)
+{
+	enum xenbus_state f = di->d.frontend_state;
+
+	if (di->fe_dead || di->failed || !di->online ||
+	    f == XenbusStateClosed || f == XenbusStateUnknown)
+		switch_state(di, XenbusStateClosed);
+	else if (f == XenbusStateInitialising || f == XenbusStateInitWait)
+		switch_state(di, XenbusStateInitWait);
+}
+
+/* The kind's index in be->served, for a rescan owed. */
+static void owe_rescan(struct xb_dev_impl *di)
+{
+	struct xb_backend *be = di->be;
+
+	for (unsigned int i = 0; i < be->nr_served; i++)
+		if (be->served[i].kind == di->d.kind)
+			be->rescan_owed[i] = true;
+}
+
+bool xb_dev_destroy(struct xb_dev_impl *di, bool write_closed)
+{
+	struct xb_device *dev = &di->d;
+	bool was_closing = di->closing;
+
+	if (di->free_owed) {
+		if (!di->be->stopping)
+			return false; /* going once its close is done */
+		write_closed = false; /* its directory went */
+	}
+	unwatch_frontend(di);
+	di->gone = true;
+	if (!do_remove(di)) {
+		/*
+		 * Requests in flight still use the guest's pages and the
+		 * rings: the device stays (in the table, so that a directory
+		 * made again meanwhile waits for it) until its workers end.
+		 */
+		di->free_owed = true;
+		return false;
+	}
+	if (write_closed) {
+		switch_state(di, XenbusStateClosed);
+		xb_kept_forget(dev);
+	} else if (was_closing && !di->free_owed) {
+		settle_stopped_close(di);
+	}
+	free_device(di);
+	return true;
+}
+
+/* Once a close that waited is done: what the device was waiting for. */
+static void close_done(struct xb_dev_impl *di)
+{
+	if (di->free_owed) {
+		do_remove(di);
+		free_device(di);
+		return;
+	}
+	if (di->fe_dead) {
+		switch_closed_when_done(di, do_remove(di));
+		return;
+	}
+	if (di->failed) {
+		if (di->fail_handled)
+			switch_state(di, XenbusStateClosed);
+		return;
+	}
+	step(di);
+}
+
+bool xb_dev_run_async_closed(struct xb_dev_impl *di)
+{
+	const struct xb_kind *kind = di->d.kind;
+	unsigned int left;
+	bool pending;
+
+	pthread_mutex_lock(&di->async_lock);
+	pending = di->ended_pending;
+	di->ended_pending = false;
+	pthread_mutex_unlock(&di->async_lock);
+	if (!pending || !di->closing)
+		return false;
+	di->in_callback = true;
+	left = kind->disconnect_begin(&di->d);
+	di->in_callback = false;
+	if (left)
+		return false; /* another worker still drains */
+	finish_disconnect(di);
+	if (di->free_owed) {
+		owe_rescan(di);
+		close_done(di);
+		return true;
+	}
+	close_done(di);
+	return false;
+}
+
+void xb_dev_close_tick(struct xb_dev_impl *di)
+{
+	uint64_t waited;
+	unsigned int left;
+
+	if (!di->closing || di->closing_warned)
+		return;
+	waited = mono_ms() - di->closing_since_ms;
+	if (waited < CLOSE_WARN_MS)
+		return;
+	di->in_callback = true;
+	left = di->d.kind->disconnect_begin(&di->d);
+	di->in_callback = false;
+	di->closing_warned = true;
+	xb_dev_warn(&di->d, "closing for %llu s: waiting for %u request(s) in flight before it is Closed",
+		    (unsigned long long)waited / 1000, left);
 }

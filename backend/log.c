@@ -1,7 +1,10 @@
 /*
- * log.c - formatting and routing of log messages (see log.h).
+ * log.c - log levels, the formatting of a message and rate limits (see
+ * log.h); where a message goes, without waiting, is logsink.c.
  */
 #include "backend/log.h"
+
+#include "backend/logsink.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -9,17 +12,12 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
-
-#define SD_JOURNAL_SUPPRESS_LOCATION
-#include <systemd/sd-journal.h>
 
 #define LOG_LINE_MAX 1024
 
 static int log_level = LOG_INFO;
-static bool log_to_journal;
 
 static const char *const level_names[] = {
 	[LOG_EMERG] = "emerg",	 [LOG_ALERT] = "alert", [LOG_CRIT] = "crit",
@@ -43,17 +41,17 @@ static bool stderr_is_journal(void)
 
 void xb_log_init(enum xb_log_target target)
 {
-	switch (target) {
-	case XB_LOG_STDERR:
-		log_to_journal = false;
-		break;
-	case XB_LOG_JOURNAL:
-		log_to_journal = true;
-		break;
-	case XB_LOG_AUTO:
-		log_to_journal = stderr_is_journal();
-		break;
-	}
+	bool journal = target == XB_LOG_JOURNAL ||
+		       (target == XB_LOG_AUTO && stderr_is_journal());
+
+	/* A journal socket that cannot be made: stderr, said once there. */
+	if (xb_log_sink_select(journal, XB_LOG_JOURNAL_SOCKET) < 0)
+		xb_warn("cannot open the journal's socket: logging to stderr");
+}
+
+void xb_log_report_dropped(void)
+{
+	xb_log_sink_report_dropped();
 }
 
 void xb_log_set_level(int prio)
@@ -102,76 +100,6 @@ const char *xb_log_level_name(int prio)
 }
 
 /*
- * A formatted line of snprintf length len to stderr, cut to the buffer
- * and still ending in a newline, in one write: lines of concurrent
- * threads stay whole.
- */
-static void write_line(char *line, size_t size, int len)
-{
-	if (len < 0)
-		return;
-	if ((size_t)len >= size) {
-		len = size - 1;
-		line[len - 1] = '\n';
-	}
-	while (write(STDERR_FILENO, line, len) < 0 && errno == EINTR)
-		;
-}
-
-/*
- * The journal could not take a message (journald restarting, or the
- * datagram refused): stderr, which under systemd is the journal's stream
- * socket, with the "<N>" prefix that stream parses as the priority.
- * Only the structured fields are lost.
- */
-static void write_stream(int prio, const char *device, const char *msg)
-{
-	char line[LOG_LINE_MAX + 160];
-	int len;
-
-	len = snprintf(line, sizeof(line), "<%d>%s%s%s\n", prio,
-		       device ? device : "", device ? ": " : "", msg);
-	write_line(line, sizeof(line), len);
-}
-
-static void write_journal(int prio, int domid, const char *device,
-			  const char *msg)
-{
-	char f_msg[LOG_LINE_MAX + 16], f_prio[32], f_domid[48], f_dev[96];
-	struct iovec iov[5];
-	int n = 0;
-
-	snprintf(f_msg, sizeof(f_msg), "MESSAGE=%s%s%s", device ? device : "",
-		 device ? ": " : "", msg);
-	snprintf(f_prio, sizeof(f_prio), "PRIORITY=%d", prio);
-	iov[n++] = (struct iovec){ f_msg, strlen(f_msg) };
-	iov[n++] = (struct iovec){ f_prio, strlen(f_prio) };
-	iov[n++] = (struct iovec){ "SYSLOG_IDENTIFIER=xenbackd",
-				   strlen("SYSLOG_IDENTIFIER=xenbackd") };
-	if (domid >= 0) {
-		snprintf(f_domid, sizeof(f_domid), "XENBACKD_DOMID=%d", domid);
-		iov[n++] = (struct iovec){ f_domid, strlen(f_domid) };
-	}
-	if (device) {
-		snprintf(f_dev, sizeof(f_dev), "XENBACKD_DEVICE=%s", device);
-		iov[n++] = (struct iovec){ f_dev, strlen(f_dev) };
-	}
-	if (sd_journal_sendv(iov, n) < 0)
-		write_stream(prio, device, msg);
-}
-
-static void write_stderr(int prio, const char *device, const char *msg)
-{
-	char line[LOG_LINE_MAX + 160];
-	int len;
-
-	len = snprintf(line, sizeof(line), "xenbackd: %s: %s%s%s\n",
-		       xb_log_level_name(prio), device ? device : "",
-		       device ? ": " : "", msg);
-	write_line(line, sizeof(line), len);
-}
-
-/*
  * A message may quote what a guest wrote (a frontend node's value): a
  * newline in it would start a line of the guest's making in stderr and
  * the journal's stream, a priority prefix included. Control characters
@@ -194,10 +122,7 @@ void xb_logv_ctx(int prio, int domid, const char *device, const char *fmt,
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	neutralise_controls(msg);
-	if (log_to_journal)
-		write_journal(prio, domid, device, msg);
-	else
-		write_stderr(prio, device, msg);
+	xb_log_sink_emit(prio, domid, device, msg);
 	errno = saved_errno;
 }
 

@@ -5,10 +5,16 @@
  * XENBACKD_DOMID and XENBACKD_DEVICE when the daemon runs under systemd
  * (stderr is the journal stream, or it runs in the background on a
  * journald host), to stderr otherwise; a message the journal refuses
- * (journald restarting) goes to stderr with the "<N>" priority prefix that
- * the journal's stream parses. Safe to call from any thread: a
- * message is formatted into one buffer and written with one call, so lines
- * of different threads never interleave.
+ * (journald stopped) goes to stderr with the "<N>" priority prefix that
+ * the journal's stream parses. Safe to call from any thread: a message is
+ * formatted into one buffer and sent with one call, so lines of different
+ * threads never interleave.
+ *
+ * Logging never waits (backend/logsink.h): a message the journal (or
+ * stderr) cannot take at once is dropped and counted, and the next one
+ * that goes through is preceded by "N log messages dropped (journal
+ * busy): ..."; xb_log_report_dropped() sends that line when nothing else
+ * is logged (the main loop calls it every few seconds).
  *
  * Messages a guest can trigger (a bad request, a malformed packet) must go
  * through a struct xb_ratelimit, so that a hostile frontend cannot flood
@@ -31,6 +37,8 @@ enum xb_log_target {
 
 /* Chooses the target; XB_LOG_AUTO looks at $JOURNAL_STREAM. */
 void xb_log_init(enum xb_log_target target);
+/* Reports the messages dropped while the target was busy, if it can now. */
+void xb_log_report_dropped(void);
 void xb_log_set_level(int prio);
 int xb_log_get_level(void);
 bool xb_log_enabled(int prio);

@@ -188,9 +188,14 @@ static void scan_domain(struct xb_backend *be, struct xb_served *sv,
 			continue;
 		}
 		di = xb_dev_find(be, sv->kind->type, domid, devid);
+		/* The device of a directory that went is still closing: a
+		 * new one waits for it (scanned again when it is freed). */
+		if (di && di->free_owed)
+			continue;
 		if (di && di->fe_dead && be->xc && domain_alive(be, domid)) {
 			/* The domain id is in use again: a new frontend. */
-			xb_dev_destroy(di, false);
+			if (!xb_dev_destroy(di, false))
+				continue;
 			di = NULL;
 		}
 		if (di) {
@@ -246,7 +251,8 @@ static void rescan(struct xb_backend *be, struct xb_served *sv)
 	for (i = 0; i < XB_DEV_BUCKETS; i++) {
 		for (di = be->buckets[i]; di; di = next) {
 			next = di->hnext;
-			if (di->d.kind == sv->kind && di->gen != be->gen)
+			if (di->d.kind == sv->kind && di->gen != be->gen &&
+			    !di->free_owed)
 				xb_dev_destroy(di, false);
 		}
 	}
@@ -397,9 +403,20 @@ static void on_async_failure(void *arg, uint32_t events)
 	for (i = 0; i < XB_DEV_BUCKETS; i++) {
 		for (di = be->buckets[i]; di; di = next) {
 			next = di->hnext;
-			xb_dev_run_async_failure(di);
+			/* First: a failure a draining worker reported belongs
+			 * to the connection that is closing (dropped). */
+			if (xb_dev_run_async_closed(di))
+				continue; /* freed */
+			if (!di->closing)
+				xb_dev_run_async_failure(di);
 			xb_dev_run_async_kick(di);
 		}
+	}
+	for (i = 0; i < be->nr_served; i++) {
+		if (!be->rescan_owed[i])
+			continue;
+		be->rescan_owed[i] = false;
+		rescan(be, &be->served[i]);
 	}
 }
 
@@ -580,6 +597,17 @@ int xb_backend_resize(struct xb_backend *be, unsigned int domid,
 	}
 	fprintf(out, "error: no resizable device %u/%u\n", domid, devid);
 	return -ENOENT;
+}
+
+void xb_backend_tick(struct xb_backend *be)
+{
+	struct xb_dev_impl *di;
+	unsigned int i;
+
+	xb_for_each_dev(be, i, di)
+	{
+		xb_dev_close_tick(di);
+	}
 }
 
 bool xb_backend_fatal(struct xb_backend *be)

@@ -424,8 +424,13 @@ static void on_health(void *arg, uint32_t events)
 	uint64_t ticks;
 
 	(void)events;
-	if (read(s->health_fd, &ticks, sizeof(ticks)) >= 0)
-		xenstore_alive(s);
+	if (read(s->health_fd, &ticks, sizeof(ticks)) < 0)
+		return;
+	xenstore_alive(s);
+	if (s->be)
+		xb_backend_tick(s->be);
+	/* A quiet daemon still tells of what it lost while journald was busy. */
+	xb_log_report_dropped();
 }
 
 static int setup_health_timer(struct service *s)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "backend/device.h"
+#include "backend/internal.h"
 #include "backend/loop.h"
 
 struct xb_worker {
@@ -23,6 +24,8 @@ struct xb_worker {
 	struct xb_loop loop;
 	int stop_fd;
 	bool stopping;		/* atomic: set by xb_worker_stop() */
+	bool ended;		/* atomic: drained, the thread returns */
+	bool notify_end;	/* tell the device's main thread then */
 	bool started;
 	bool joined;
 	pthread_t thread;
@@ -215,6 +218,10 @@ static void *worker_main(void *arg)
 		}
 	}
 	drain(w);
+	__atomic_store_n(&w->ended, true, __ATOMIC_RELEASE);
+	/* Last: the main thread may free w once it has joined us. */
+	if (w->notify_end)
+		xb_device_worker_ended_async(w->dev);
 	return NULL;
 }
 
@@ -234,6 +241,17 @@ int xb_worker_start(struct xb_worker *w)
 		return -rc;
 	w->started = true;
 	return 0;
+}
+
+bool xb_worker_ended(const struct xb_worker *w)
+{
+	return !w || !w->started || w->joined ||
+	       __atomic_load_n(&w->ended, __ATOMIC_ACQUIRE);
+}
+
+void xb_worker_notify_end(struct xb_worker *w)
+{
+	w->notify_end = true;
 }
 
 void xb_worker_stop_begin(struct xb_worker *w)

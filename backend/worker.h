@@ -90,6 +90,18 @@ uint64_t xb_worker_now_ns(void);
  * the main thread waits for the slowest, not for their sum. Idempotent.
  */
 void xb_worker_stop_begin(struct xb_worker *w);
+/*
+ * Whether the worker has drained and its thread is ending: joining it
+ * (xb_worker_stop(), xb_worker_free()) then waits for nothing else. Never
+ * blocks. True for a worker never started.
+ */
+bool xb_worker_ended(const struct xb_worker *w);
+/*
+ * For a kind with disconnect_begin() (backend/device.h): once this
+ * worker has drained and ends, it tells the main thread, which then asks
+ * disconnect_begin() again. Before xb_worker_start().
+ */
+void xb_worker_notify_end(struct xb_worker *w);
 /* Asks the worker to drain and end, and joins it. Idempotent. */
 void xb_worker_stop(struct xb_worker *w);
 /* Stops it if needed and frees it; NULL-safe. */

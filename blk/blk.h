@@ -479,6 +479,7 @@ struct blk_dev {
 	unsigned int poll_us;	/* vbd-poll-us at connect */
 	struct blk_queue *queues;
 	bool connected;
+	bool closing;		/* queues draining (disconnect_begin) */
 
 	/* Device size in 512-byte sectors; resize changes it. */
 	_Atomic uint64_t sectors;
@@ -509,5 +510,8 @@ int blk_queue_start(struct blk_queue *q);
 void blk_queue_stop(struct blk_queue *q);
 /* The first half of blk_queue_stop(): the worker starts draining. */
 void blk_queue_stop_begin(struct blk_queue *q);
+/* Whether its worker has drained and ended (blk_queue_stop() waits for
+ * nothing more). Never blocks. */
+bool blk_queue_ended(const struct blk_queue *q);
 
 #endif

@@ -1314,6 +1314,8 @@ int blk_queue_start(struct blk_queue *q)
 	xb_worker_set_init(q->worker, queue_prepare, q);
 	if (q->poll.max_ns)
 		xb_worker_set_idle(q->worker, queue_idle, queue_woke, q);
+	/* A close does not wait for our I/O: we say when it is done. */
+	xb_worker_notify_end(q->worker);
 	if (rc == 0)
 		rc = xb_worker_start(q->worker);
 	if (rc < 0) {
@@ -1332,6 +1334,11 @@ fail:
 void blk_queue_stop_begin(struct blk_queue *q)
 {
 	xb_worker_stop_begin(q->worker);
+}
+
+bool blk_queue_ended(const struct blk_queue *q)
+{
+	return xb_worker_ended(q->worker);
 }
 
 void blk_queue_stop(struct blk_queue *q)

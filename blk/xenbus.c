@@ -13,13 +13,15 @@
  *                 and protocol, start a worker per queue, publish the
  *                 backing's features and size, as blkback does before
  *                 Connected
- *   disconnect    stop the queues (I/O in flight answered first)
+ *   disconnect    stop the queues (I/O in flight answered first);
+ *                 disconnect_begin starts that without waiting
  *   remove        close the backing
  */
 #include "blk/blk.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -546,6 +548,35 @@ static int blk_connect(struct xb_device *dev)
 /* disconnect, remove, changes, describe                               */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Every queue starts draining (requests in flight answered, writes and
+ * flushes completed as asked, nothing new taken); 0 once none is left
+ * running, else the requests still in flight (each queue's worker tells
+ * the main thread when it ends).
+ * The rings and the guest's pages stay mapped until blk_disconnect().
+ */
+static unsigned int blk_disconnect_begin(struct xb_device *dev)
+{
+	struct blk_dev *bd = dev->priv;
+	uint64_t inflight;
+	unsigned int i;
+	bool ended = true;
+
+	if (!bd || !bd->queues)
+		return 0;
+	bd->closing = true;
+	for (i = 0; i < bd->nr_queues; i++)
+		if (bd->queues[i].bd)
+			blk_queue_stop_begin(&bd->queues[i]);
+	for (i = 0; i < bd->nr_queues; i++)
+		if (bd->queues[i].bd && !blk_queue_ended(&bd->queues[i]))
+			ended = false;
+	if (ended)
+		return 0;
+	inflight = atomic_load(&bd->ctr.inflight);
+	return inflight ? (unsigned int)(inflight > UINT_MAX ? UINT_MAX : inflight) : 1;
+}
+
 static void blk_disconnect(struct xb_device *dev)
 {
 	struct blk_dev *bd = dev->priv;
@@ -554,6 +585,7 @@ static void blk_disconnect(struct xb_device *dev)
 		return;
 	stop_queues(bd);
 	bd->connected = false;
+	bd->closing = false;
 }
 
 static void blk_remove(struct xb_device *dev)
@@ -733,6 +765,9 @@ static void blk_describe(struct xb_device *dev, struct xb_desc *out)
 			     copy ? "grant-copy" : "grant-map");
 		xb_desc_info(out, "large-reads-why", "%s", why);
 	}
+	if (bd->closing)
+		xb_desc_info(out, "closing", "%" PRIu64 " requests in flight",
+			     (uint64_t)atomic_load(&c->inflight));
 	if (bd->connected) {
 		xb_desc_info(out, "queues", "%u", bd->nr_queues);
 		xb_desc_info(out, "ring-page-order", "%u", bd->ring_order);
@@ -808,6 +843,7 @@ const struct xb_kind blk_kind = {
 	.hotplug_done = blk_hotplug_done,
 	.connect = blk_connect,
 	.disconnect = blk_disconnect,
+	.disconnect_begin = blk_disconnect_begin,
 	.remove = blk_remove,
 	.backend_changed = blk_backend_changed,
 	.describe = blk_describe,

@@ -843,6 +843,8 @@ int net_queue_start(struct net_queue *q)
 	rc = xb_worker_add_fd(q->worker, q->epfd, EPOLLIN, on_queue_ready, q);
 	if (rc)
 		return rc;
+	/* A close does not wait for us: we say when we have ended. */
+	xb_worker_notify_end(q->worker);
 	/* Requests posted before we looked: serve them at once. */
 	kick(q);
 	return xb_worker_start(q->worker);

@@ -9,7 +9,8 @@
  *   hotplug_done the script wrote hotplug-status = connected
  *   connect      read the frontend's queues and features, map the rings,
  *                bind the channels, one worker per queue
- *   disconnect   stop the workers, unmap, unbind (the TAP stays)
+ *   disconnect   stop the workers, unmap, unbind (the TAP stays);
+ *                disconnect_begin starts that without waiting
  *   remove       the TAP goes with its device; when the daemon only
  *                stops it stays (persistent) for the next daemon, which
  *                adopts it in probe (net/tap_owner.h)
@@ -487,6 +488,26 @@ static void disconnect_queue(struct net_queue *q)
 	q->tap_fd_owned = false;
 }
 
+/*
+ * Every queue's worker told to stop (it ends after the callback it is
+ * in: nothing waits in flight between two); 0 once all have ended, else
+ * how many still run (each tells the main thread when it ends).
+ */
+static unsigned int net_disconnect_begin(struct xb_device *dev)
+{
+	struct net_vif *vif = vif_of(dev);
+	unsigned int i, running = 0;
+
+	if (!vif || !vif->queues)
+		return 0;
+	for (i = 0; i < vif->nr_queues; i++)
+		xb_worker_stop_begin(vif->queues[i].worker);
+	for (i = 0; i < vif->nr_queues; i++)
+		if (!xb_worker_ended(vif->queues[i].worker))
+			running++;
+	return running;
+}
+
 static void net_disconnect(struct xb_device *dev)
 {
 	struct net_vif *vif = vif_of(dev);
@@ -683,6 +704,7 @@ const struct xb_kind net_kind = {
 	.hotplug_done = net_hotplug_done,
 	.connect = net_connect,
 	.disconnect = net_disconnect,
+	.disconnect_begin = net_disconnect_begin,
 	.remove = net_remove,
 	.backend_changed = net_backend_changed,
 	.describe = net_describe,

@@ -29,7 +29,7 @@ $(B)/tests/blk/blk_pgrant_test: tests/blk/blk_pgrant_test.c \
 # The same under ASan/UBSan: batches, twins, evictions and teardown
 # touch nothing freed and leak nothing.
 PGRANT_ASAN_SRCS := tests/blk/blk_pgrant_test.c blk/pgrant.c \
-	backend/resources.c backend/log.c
+	backend/resources.c backend/log.c backend/logsink.c backend/logrecord.c
 $(B)/tests/blk/blk_pgrant_test_asan: $(PGRANT_ASAN_SRCS) blk/blk.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O1 $(SAN_FLAGS) -o $@ $(PGRANT_ASAN_SRCS) \

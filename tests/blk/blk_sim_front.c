@@ -38,6 +38,8 @@
  *             pushed, then Closing at once, then connected again
  *   bench     load for `make bench` (-w randread|randwrite|read|write
  *             -b bytes -Q depth -t seconds)
+ *   slow-close  writes and a flush held by the backing (-C cmd), then
+ *             by -w: closed, restart or stay (scenario_slow_close())
  *   segs      for each segment count k in -w (e.g. 1,12,255): a write of
  *             k pages, two reads of k segments read back and compared
  *
@@ -48,6 +50,8 @@
  *          -U file: or until this file exists
  */
 #include "tests/xensim/front/blkfront.h"
+
+#include <xen/io/xenbus.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -897,6 +901,148 @@ static void scenario_busy_close(struct blkfront *bf, size_t bs,
 }
 
 /*
+ * A close stuck behind a slow flush (tests/core/slow-close.sh): pattern A
+ * written over the first qd * bs bytes, then cmd (which makes the
+ * backing's flushes wait), then qd writes of pattern B over the same
+ * bytes and a flush pushed at once. Then, by mode:
+ *   closed   Closing (the backend must answer Closing at once), Closed,
+ *            and wait (up to 60 s) for the backend's Closed: every write
+ *            and the flush answered OKAY, exactly once each; connect
+ *            again and read B back;
+ *   closed-only  the same without connecting again, and no disconnect
+ *            at the end (the daemon is stopped meanwhile);
+ *   restart  Closing, Closed, and at once Initialising again (a frontend
+ *            restarting while the backend still closes): connect (up to
+ *            60 s) and read B back;
+ *   stay     stay connected until the file until exists (the script
+ *            destroys the domain or removes the device meanwhile); no
+ *            disconnect at the end.
+ * "# pushed" is printed once the requests are in the ring, "# closed"
+ * once the frontend is Closed.
+ */
+static bool skip_final_disconnect;
+static void stay_idle(double secs, const char *until);
+
+static void slow_close_read_back(struct blkfront *bf, const uint8_t *want,
+				 size_t bytes, size_t bs)
+{
+	uint8_t *buf = malloc(bytes);
+	int st = buf ? BLKIF_RSP_OKAY : -ENOMEM;
+
+	for (size_t off = 0; off < bytes && st == BLKIF_RSP_OKAY; off += bs)
+		st = blkfront_io(bf, 0, BLKIF_OP_READ, off / 512, buf + off,
+				 bs, 0);
+	REPORT(st == BLKIF_RSP_OKAY && !memcmp(buf, want, bytes),
+	       "data written just before the slow close reads back",
+	       "read status %d, %s", st,
+	       st == BLKIF_RSP_OKAY ? "data differs" : "no data");
+	free(buf);
+}
+
+/* After the backend's Closed: the answers the old ring holds. */
+static void slow_close_answers(struct blkfront *bf, unsigned int qd,
+			       uint64_t flush_id)
+{
+	unsigned int n = 0, bad = 0, flush = 0;
+	uint64_t id;
+	int16_t status;
+	uint8_t op;
+
+	while (blkfront_get_response(bf, 0, 200, &id, &op, &status) == 0) {
+		n++;
+		if (status != BLKIF_RSP_OKAY)
+			bad++;
+		if (id == flush_id)
+			flush++;
+	}
+	REPORT(n == qd + 1 && !bad && flush == 1,
+	       "every request in flight at the close answered once, OKAY",
+	       "%u answers for %u requests, %u not OKAY, flush answered %u times",
+	       n, qd + 1, bad, flush);
+}
+
+static void scenario_slow_close(struct blkfront *bf, size_t bs,
+				unsigned int qd, const char *mode,
+				const char *cmd, const char *until)
+{
+	unsigned int per = (unsigned int)((bs + 4095) / 4096), k;
+	size_t bytes = bs * qd;
+	struct blkfront_req *r = calloc(qd, sizeof(*r));
+	uint8_t *a = malloc(bytes), *b = malloc(bytes);
+	struct blkfront_rawreq f = { .operation = BLKIF_OP_FLUSH_DISKCACHE };
+	struct blkfront_opts o = bf->o;
+	double t0;
+	int rc;
+
+	if (!r || !a || !b || (size_t)per * qd > BLKFRONT_POOL_PAGES ||
+	    bf->sectors < bytes / 512 || !bf->feat_flush || bs % 4096) {
+		REPORT(0, "slow close", "bad parameters or no flush");
+		goto out;
+	}
+	fill_pattern(a, bytes, 0xa);
+	fill_pattern(b, bytes, 0xb);
+	rc = BLKIF_RSP_OKAY;
+	for (k = 0; k < qd && rc == BLKIF_RSP_OKAY; k++)
+		rc = blkfront_io(bf, 0, BLKIF_OP_WRITE, (uint64_t)k * (bs / 512),
+				 a + k * bs, bs, 0);
+	REPORT(rc == BLKIF_RSP_OKAY, "pattern A written", "status %d", rc);
+	if (cmd && system(cmd) != 0)
+		REPORT(0, "slow close", "command failed: %s", cmd);
+	for (k = 0; k < qd; k++) {
+		r[k] = (struct blkfront_req){
+			.op = BLKIF_OP_WRITE, .bytes = bs, .page0 = k * per,
+			.ind_idx = k, .ind_gref = -1, .wbuf = b + k * bs,
+			.sector = (uint64_t)k * (bs / 512),
+		};
+		blkfront_submit(bf, 0, &r[k]);
+	}
+	f.id = bf->next_id++;
+	blkfront_put_req(bf, 0, &f);
+	blkfront_push(bf, 0);
+	usleep(100000); /* the backend has taken them */
+	printf("# pushed\n");
+	fflush(stdout);
+	if (!strcmp(mode, "stay")) {
+		skip_final_disconnect = true;
+		stay_idle(600, until);
+		goto out;
+	}
+	t0 = now_s();
+	blkfront_set_state(bf, XenbusStateClosing);
+	rc = blkfront_wait_backend_state(bf, XenbusStateClosing, 2000);
+	REPORT(rc == 0, "the backend answers Closing at once",
+	       "backend state %d after %.2f s", blkfront_backend_state(bf),
+	       now_s() - t0);
+	blkfront_set_state(bf, XenbusStateClosed);
+	printf("# closed\n");
+	fflush(stdout);
+	if (!strcmp(mode, "closed") || !strcmp(mode, "closed-only")) {
+		rc = blkfront_wait_backend_state(bf, XenbusStateClosed, 60000);
+		printf("# backend Closed after %.2f s\n", now_s() - t0);
+		REPORT(rc == 0, "the backend is Closed once its I/O is done",
+		       "backend state %d", blkfront_backend_state(bf));
+		slow_close_answers(bf, qd, f.id);
+		if (!strcmp(mode, "closed-only")) {
+			skip_final_disconnect = true;
+			goto out;
+		}
+	}
+	for (k = 0; k < qd; k++)
+		blkfront_complete(bf, &r[k]);
+	o.timeout_ms = 60000;
+	t0 = now_s();
+	rc = blkfront_connect(bf, &o);
+	printf("# connected again after %.2f s\n", now_s() - t0);
+	REPORT(rc == 0, "connected again after the slow close", "rc %d", rc);
+	if (rc == 0)
+		slow_close_read_back(bf, b, bytes, bs);
+out:
+	free(r);
+	free(a);
+	free(b);
+}
+
+/*
  * Grants reused as Linux blkfront reuses them: 10 writes of 32 KiB (8
  * segments, 16 sectors apart) one at a time on queue 0, then 10 reads of
  * them, compared. With persistent grants each request gets the grants
@@ -1275,12 +1421,14 @@ int main(int argc, char **argv)
 		scenario_busy_close(bf, bs, qd, secs);
 	else if (!strcmp(sc, "segs"))
 		scenario_segs(bf, workload);
+	else if (!strcmp(sc, "slow-close"))
+		scenario_slow_close(bf, bs, qd, workload, command, idle_until);
 	else
 		REPORT(0, sc, "unknown scenario");
 
 	if (idle_after > 0)
 		stay_idle(idle_after, idle_until);
-	if (strcmp(sc, "rogue")) {
+	if (strcmp(sc, "rogue") && !skip_final_disconnect) {
 		rc = blkfront_disconnect(bf);
 		REPORT(rc == 0, "disconnect: backend Closed", "state %d",
 		       blkfront_backend_state(bf));

@@ -21,6 +21,24 @@
 #   daemon_started              after 0.3 s, whether it still runs
 #   daemon_stops_cleanly        SIGTERM; PASS if it exits 0
 #   host_stop                   kill the daemon, stop the host (cleanup)
+#   release_backings            unmount $mounts, detach the loop devices
+#                               $loops (cleanup; both start empty)
+#   blk_cleanup                 a suite's trap: host_stop,
+#                               release_backings, $tmp and $shm removed
+#   ctl ARG...                  xenbackctl on the daemon's $tmp/ctl.sock
+#   list_line DEVID             vbd 1/DEVID's line of `xenbackctl list`,
+#                               in $line; word KEY: KEY's value in it
+#   front_ok OUT ARG...         a blkfront in domain 1 (ARG: its options
+#                               and scenario) ends well, no FAIL line in
+#                               its output, which is in OUT
+#   front_fails OUT             its first FAIL lines, for a fail's WHY
+#   json_has NAME DEVID TEXT    case "NAME: the same in xenbackctl --json":
+#                               vbd 1/DEVID's JSON object holds TEXT (a
+#                               shell pattern)
+#   logged_at_connect NAME DEVID TEXT
+#                               case "NAME: logged at connect": the
+#                               daemon's connect line of vbd/1/DEVID
+#                               ends in something matching TEXT (grep)
 B=${B:-build}
 XSB=${XENSIM_BUILD:-$B/xensim}
 X=$XSB/xensim
@@ -30,6 +48,8 @@ CTL=$B/xenbackctl
 BLK_LOG_TAIL=${BLK_LOG_TAIL:-20}
 BLK_DAEMON_ENV=
 dpid=
+mounts=
+loops=
 
 pass() { echo "PASS: $BLK_CASE$1"; }
 fail() {
@@ -85,6 +105,15 @@ host_stop() {
 	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
 	timeout 30 $X stop "$H" >/dev/null 2>&1
 }
+release_backings() {
+	for m in $mounts; do umount "$m"; done
+	for l in $loops; do losetup -d "$l"; done
+}
+blk_cleanup() {
+	host_stop
+	release_backings
+	rm -rf "$tmp" ${shm:+"$shm"}
+}
 
 daemon_start() {
 	# shellcheck disable=SC2086 # BLK_DAEMON_ENV is a list of words
@@ -104,4 +133,34 @@ daemon_stops_cleanly() {
 	dpid=
 	if [ $rc -eq 0 ]; then pass "daemon stops cleanly"
 	else fail "daemon stops cleanly" "(exit $rc)"; fi
+}
+
+ctl() { timeout 10 "$CTL" -s "$tmp/ctl.sock" "$@"; }
+list_line() {
+	line=$(ctl list | awk -v v="$1" '$1 == 1 && $2 == "vbd" && $3 == v')
+}
+word() { echo "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+front_ok() {
+	front_out=$1
+	shift
+	timeout 120 $X run "$H" 1 -- "$FRONT" "$@" >"$front_out" 2>&1 &&
+		! grep -q "^FAIL" "$front_out"
+}
+front_fails() { echo "($(grep FAIL "$1" | head -n 2))"; }
+
+json_has() {
+	json=$(ctl --json list | grep "\"name\": \"vbd/1/$2\"")
+	# shellcheck disable=SC2254 # TEXT is a pattern
+	case "$json" in
+	$3) pass "$1: the same in xenbackctl --json" ;;
+	*) fail "$1: the same in xenbackctl --json" "($json)" ;;
+	esac
+}
+logged_at_connect() {
+	if grep -q "vbd/1/$2.*connected: .*$3" "$tmp/daemon.log"; then
+		pass "$1: logged at connect"
+	else
+		fail "$1: logged at connect"
+	fi
 }

@@ -15,6 +15,10 @@
  *   echo slowdiscard-per-mib MS >MNT/ctl
  *                                  from now on a hole takes MS ms per
  *                                  MiB (or part of one) it covers
+ *   echo holdflush >MNT/ctl        from now on fsync waits (storage
+ *                                  busy writing back: a flush stuck)
+ *   echo releaseflush >MNT/ctl     fsyncs waiting, and later ones, go
+ *                                  on (a held one gives up after 120 s)
  *   umount MOUNTPOINT              ends it
  */
 #define FUSE_USE_VERSION 31
@@ -33,7 +37,7 @@
 #define CTL "/ctl"
 
 static int image_fd = -1;
-static volatile bool refuse_discard, refuse_flush, slow_discard;
+static volatile bool refuse_discard, refuse_flush, slow_discard, hold_flush;
 static volatile unsigned long discard_ms_per_mib;
 
 static int rf_getattr(const char *path, struct stat *st,
@@ -117,6 +121,10 @@ static int rf_write(const char *path, const char *buf, size_t len, off_t off,
 			discard_ms_per_mib = strtoul(buf + 20, NULL, 10);
 		else if (len >= 11 && !strncmp(buf, "slowdiscard", 11))
 			slow_discard = true;
+		else if (len >= 9 && !strncmp(buf, "holdflush", 9))
+			hold_flush = true;
+		else if (len >= 12 && !strncmp(buf, "releaseflush", 12))
+			hold_flush = false;
 		else
 			return -EINVAL;
 		return (int)len;
@@ -146,6 +154,9 @@ static int rf_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 	(void)fi;
 	if (refuse_flush)
 		return -EOPNOTSUPP;
+	/* FUSE serves requests on several threads: ctl still answers. */
+	for (int i = 0; hold_flush && i < 12000; i++)
+		usleep(10000);
 	return (datasync ? fdatasync(image_fd) : fsync(image_fd)) < 0 ? -errno :
 									0;
 }

@@ -24,13 +24,8 @@ H=$tmp/h
 BLK_CASE="blk config: "
 . tests/blk/lib.sh
 conf=$tmp/xb.conf
-cleanup() {
-	host_stop
-	rm -rf "$tmp" "$shm"
-}
-trap cleanup EXIT INT TERM
+trap blk_cleanup EXIT INT TERM
 
-ctl() { timeout 10 "$CTL" -s "$tmp/ctl.sock" "$@"; }
 # start ARG...: the daemon with $conf and these options (BLK_DAEMON_ENV)
 start() {
 	daemon_start "$tmp/ctl.sock" -c "$conf" --log-level info "$@"
@@ -50,12 +45,11 @@ connect() {
 		truncate -s 4M "$shm/$v.img"
 		vbd_add 1 "$v" "$shm/$v.img" w disk
 	}
-	if timeout 60 $X run "$H" 1 -- "$FRONT" -d "$v" -S 8192 -s "$v" \
-		-n "blk config: $n" "$@" verify >"$tmp/$n.out" 2>&1 &&
-		! grep -q "^FAIL" "$tmp/$n.out"; then
+	if front_ok "$tmp/$n.out" -d "$v" -S 8192 -s "$v" \
+		-n "blk config: $n" "$@" verify; then
 		pass "$n: served"
 	else
-		fail "$n: served" "($(grep FAIL "$tmp/$n.out" | head -n 2))"
+		fail "$n: served" "$(front_fails "$tmp/$n.out")"
 	fi
 }
 # shows NAME DEVID WORDS...: xenbackctl's line of vbd 1/DEVID has each of
@@ -63,7 +57,7 @@ connect() {
 shows() {
 	n=$1 v=$2
 	shift 2
-	line=$(ctl list | awk -v v="$v" '$1 == 1 && $2 == "vbd" && $3 == v')
+	list_line "$v"
 	for w in "$@"; do
 		case " $line " in
 		*" $w "*) ;;
@@ -245,6 +239,15 @@ rm -f "$tmp/done"
 connect "a disk connected at the stop" 51744 -W 50 -U "$tmp/done" &
 gpid=$!
 connected 51744
+# Its guest done with its I/O (idle now): the stop closes the disk, it
+# does not cut the guest's verify short.
+i=0
+while ! grep -q "flush and barrier data read back" \
+	"$tmp/a disk connected at the stop.out" \
+	2>/dev/null && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 stop
 release
 printf 'vbd-data\tcopy\t\tdefault\n' >"$tmp/vbd-1-4000.settings"

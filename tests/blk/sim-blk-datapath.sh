@@ -14,12 +14,9 @@ H=$tmp/h
 BLK_CASE="datapath: "
 . tests/blk/lib.sh
 fusemnt=
-mounts=
-loops=
 cleanup() {
 	host_stop
-	for m in $mounts; do umount "$m"; done
-	for l in $loops; do losetup -d "$l"; done
+	release_backings
 	# A detached loop device lets go of its file a little later.
 	i=0
 	while [ -n "$fusemnt" ] && ! umount "$fusemnt" 2>/dev/null; do
@@ -30,8 +27,6 @@ cleanup() {
 	rm -rf "$tmp" "$shm"
 }
 trap cleanup EXIT INT TERM
-
-ctl() { timeout 10 "$CTL" -s "$tmp/ctl.sock" "$@"; }
 
 # add_vbd DEVID PARAMS [DIRECT_IO_SAFE]: what libxl writes for a disk of
 # domain 1 (direct-io-safe as `xl`'s disk option direct-io-safe writes it)
@@ -45,33 +40,21 @@ expect() {
 	shift 5
 	add_vbd "$v" "$backing" "$@" ||
 		{ fail "$n" "(cannot write the toolstack's nodes)"; return; }
-	if ! timeout 120 $X run "$H" 1 -- "$FRONT" -d "$v" -S 8192 -s "$v" \
-		-n "datapath: $n" verify >"$tmp/$n.out" 2>&1 &&
-		! grep -q "^FAIL" "$tmp/$n.out"; then
-		fail "$n: served" "($(grep FAIL "$tmp/$n.out" | head -n 2))"
+	if ! front_ok "$tmp/$n.out" -d "$v" -S 8192 -s "$v" \
+		-n "datapath: $n" verify; then
+		fail "$n: served" "$(front_fails "$tmp/$n.out")"
 		return
 	fi
 	pass "$n: served"
-	line=$(ctl list | awk -v v="$v" '$1 == 1 && $2 == "vbd" && $3 == v')
-	got=$(echo "$line" | tr ' ' '\n' | sed -n 's/^data=//p')
-	gotwhy=$(echo "$line" | tr ' ' '\n' | sed -n 's/^data-why=//p')
+	list_line "$v"
+	got=$(word data) gotwhy=$(word data-why)
 	# shellcheck disable=SC2254
 	case "$got $gotwhy" in
 	"$data "$why) pass "$n: $data ($gotwhy)" ;;
 	*) fail "$n: $data" "(xenbackctl list: data=$got data-why=$gotwhy)" ;;
 	esac
-	json=$(ctl --json list | grep "\"name\": \"vbd/1/$v\"")
-	case "$json" in
-	*"\"data\": \"$data\", \"data-why\": \"$gotwhy\""*)
-		pass "$n: the same in xenbackctl --json" ;;
-	*) fail "$n: the same in xenbackctl --json" "($json)" ;;
-	esac
-	if grep -q "vbd/1/$v.*connected: .*${data#grant-} ($gotwhy)" \
-		"$tmp/daemon.log"; then
-		pass "$n: logged at connect"
-	else
-		fail "$n: logged at connect"
-	fi
+	json_has "$n" "$v" "*\"data\": \"$data\", \"data-why\": \"$gotwhy\"*"
+	logged_at_connect "$n" "$v" "${data#grant-} ($gotwhy)"
 }
 
 # ---- host, guest, daemon ----------------------------------------------

@@ -19,17 +19,7 @@ H=$tmp/h
 BLK_CASE="largereads: "
 BLK_LOG_TAIL=30
 . tests/blk/lib.sh
-mounts=
-loops=
-cleanup() {
-	host_stop
-	for m in $mounts; do umount "$m"; done
-	for l in $loops; do losetup -d "$l"; done
-	rm -rf "$tmp" "$shm"
-}
-trap cleanup EXIT INT TERM
-
-ctl() { timeout 10 "$CTL" -s "$tmp/ctl.sock" "$@"; }
+trap blk_cleanup EXIT INT TERM
 
 # disk_limit FILE: the max_segments of the disk FILE is on, found here
 # independently of the daemon (a partition counts its whole disk's).
@@ -38,12 +28,6 @@ disk_limit() {
 	[ -e "$sys/partition" ] && sys=${sys%/*}
 	cat "$sys/queue/max_segments" 2>/dev/null
 }
-# list SEGS...: the line of vbd 1/DEVID in xenbackctl list, in $line
-list_line() {
-	line=$(ctl list | awk -v v="$1" '$1 == 1 && $2 == "vbd" && $3 == v')
-}
-word() { echo "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-
 SEGS="1 11 12 32 127 128 129 253 254 255 256"
 # served NAME DEVID BACKING LIMIT WHY [DIO]: the disk is used by a
 # blkfront doing two reads of each count of SEGS (data compared); the
@@ -56,13 +40,12 @@ served() {
 	shift 5
 	vbd_add 1 "$v" "$backing" w disk ${1+"$1"} ||
 		{ fail "$n" "(cannot write the toolstack's nodes)"; return; }
-	if timeout 120 $X run "$H" 1 -- "$FRONT" -d "$v" -i 256 -p \
-		-w "$(echo $SEGS | tr ' ' ,)" -n "largereads: $n" segs \
-		>"$tmp/$n.out" 2>&1 && ! grep -q "^FAIL" "$tmp/$n.out"; then
+	if front_ok "$tmp/$n.out" -d "$v" -i 256 -p \
+		-w "$(echo $SEGS | tr ' ' ,)" -n "largereads: $n" segs; then
 		pass "$n: data read back on both paths"
 	else
 		fail "$n: data read back on both paths" \
-			"($(grep FAIL "$tmp/$n.out" | head -n 2))"
+			"$(front_fails "$tmp/$n.out")"
 		return
 	fi
 	want_copy=0 want_segs=0 reads=0
@@ -89,18 +72,9 @@ served() {
 	then pass "$n: counters exact ($c)"
 	else fail "$n: counters exact" "($c; want rd_req=$reads copy_reads=$want_copy map_segs=$want_segs)"
 	fi
-	json=$(ctl --json list | grep "\"name\": \"vbd/1/$v\"")
-	case "$json" in
-	*"\"large-reads\": \"$data\", \"large-reads-why\": \"$got\""*"\"copy_reads\": $want_copy"*)
-		pass "$n: the same in xenbackctl --json" ;;
-	*) fail "$n: the same in xenbackctl --json" "($json)" ;;
-	esac
-	if grep -q "vbd/1/$v.*connected: .*grant map .*, large reads by grant ${data#grant-} ($got)" \
-		"$tmp/daemon.log"; then
-		pass "$n: logged at connect"
-	else
-		fail "$n: logged at connect"
-	fi
+	json_has "$n" "$v" "*\"large-reads\": \"$data\", \"large-reads-why\": \"$got\"*\"copy_reads\": $want_copy*"
+	logged_at_connect "$n" "$v" \
+		"grant map .*, large reads by grant ${data#grant-} ($got)"
 	del_vbd 1 "$v"
 }
 
@@ -156,12 +130,11 @@ BLK_DAEMON_ENV=XENBACKD_BLK_DATA=copy
 daemon_start "$tmp/ctl.sock" --log-level info
 daemon_started || { fail "daemon runs (vbd-data = copy)"; exit 1; }
 vbd_add 1 51824 "$tmp/disk.img" w disk
-if timeout 120 $X run "$H" 1 -- "$FRONT" -d 51824 -i 256 -p -w 255,256 \
-	-n "largereads: vbd-data-copy" segs >"$tmp/copy.out" 2>&1 &&
-	! grep -q "^FAIL" "$tmp/copy.out"; then
+if front_ok "$tmp/copy.out" -d 51824 -i 256 -p -w 255,256 \
+	-n "largereads: vbd-data-copy" segs; then
 	pass "vbd-data-copy: data read back"
 else
-	fail "vbd-data-copy: data read back" "($(grep FAIL "$tmp/copy.out"))"
+	fail "vbd-data-copy: data read back" "$(front_fails "$tmp/copy.out")"
 fi
 list_line 51824
 case " $line " in

@@ -15,11 +15,7 @@ BLK_CASE="mapbatch: "
 BLK_LOG_TAIL=30
 . tests/blk/lib.sh
 MAPF=$B/tests/blk/blk_map_front
-cleanup() {
-	host_stop
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+trap blk_cleanup EXIT INT TERM
 
 # run PROGRAM NAME DOMID ARGS...: a guest's scenario, its lines passed on
 run() {

@@ -16,11 +16,7 @@ tmp=$(mktemp -d /tmp/xb-blknd.XXXX)
 H=$tmp/h
 BLK_CASE="nodes: "
 . tests/blk/lib.sh
-cleanup() {
-	host_stop
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+trap blk_cleanup EXIT INT TERM
 
 as1() { timeout 20 $X run "$H" 1 -- "$@"; }
 # add_vbd DEVID: a 4 MiB disk of domain 1

@@ -16,11 +16,7 @@ tmp=$(mktemp -d /tmp/xb-bpoll.XXXX)
 H=$tmp/h
 BLK_CASE="blk poll: "
 . tests/blk/lib.sh
-cleanup() {
-	host_stop
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+trap blk_cleanup EXIT INT TERM
 
 guest() { timeout 120 $X run "$H" 1 -- "$FRONT" "$@"; }
 add_vbd() { vbd_add 1 "$1" "$2" w disk; }

@@ -26,12 +26,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-ctl() { timeout 10 "$CTL" -s "$tmp/ctl.sock" "$@"; }
-list_line() {
-	line=$(ctl list | awk -v v="$1" '$1 == 1 && $2 == "vbd" && $3 == v')
-}
-word() { echo "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-
 # pool_daemon DATA [FAIL [NOTHP]]: the daemon under vbd-data DATA with
 # the shim, its record in $tmp/populate.log (emptied), refusing memory if
 # FAIL is 1, huge pages if NOTHP is 1.
@@ -45,13 +39,11 @@ pool_daemon() {
 # reads NAME DEVID QUEUES SEGS: a blkfront with QUEUES queues writes and
 # reads back reads of SEGS segments (data compared).
 reads() {
-	if timeout 120 $X run "$H" 1 -- "$FRONT" -d "$2" -q "$3" -i 256 -p \
-		-w "$4" -n "pool: $1" segs >"$tmp/$1.out" 2>&1 &&
-		! grep -q "^FAIL" "$tmp/$1.out"; then
+	if front_ok "$tmp/$1.out" -d "$2" -q "$3" -i 256 -p -w "$4" \
+		-n "pool: $1" segs; then
 		pass "$1: data read back"
 	else
-		fail "$1: data read back" \
-			"($(grep FAIL "$tmp/$1.out" | head -n 2))"
+		fail "$1: data read back" "$(front_fails "$tmp/$1.out")"
 	fi
 }
 

@@ -29,13 +29,7 @@ shm=$(mktemp -d /dev/shm/xb-blkrf.XXXX)
 H=$tmp/h
 BLK_CASE="refuse: "
 . tests/blk/lib.sh
-mounts=
-cleanup() {
-	host_stop
-	for m in $mounts; do umount "$m"; done
-	rm -rf "$tmp" "$shm"
-}
-trap cleanup EXIT INT TERM
+trap blk_cleanup EXIT INT TERM
 
 # add_vbd DEVID PARAMS: a disk of domain 1
 add_vbd() { vbd_add 1 "$1" "$2" w disk; }

@@ -11,11 +11,7 @@ H=$tmp/h
 R=$tmp/run
 BLK_CASE="sweep: "
 . tests/blk/lib.sh
-cleanup() {
-	host_stop
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+trap blk_cleanup EXIT INT TERM
 
 # mkjournal NAME: a journal as backend/journal.c writes it: header
 # (magic "XBJ1", 64 entries, requests of 112 bytes, req_cons 0), then the

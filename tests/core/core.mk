@@ -11,7 +11,8 @@ $(B)/tests/core/unit: tests/core/unit.c $(B)/libxenbackd.a
 
 # The parsers of outside input, fuzzed (clang's libFuzzer).
 $(B)/tests/core/fuzz_parse: tests/core/fuzz_parse.c xenstore/xbs.c \
-		backend/config.c backend/log.c
+		backend/config.c backend/log.c backend/logsink.c \
+		backend/logrecord.c
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -I. -Wall -Wextra -Werror \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -60,16 +61,18 @@ CHECK_SUITES += tests/core/cycles.sh tests/core/real-kinds.sh
 endif
 
 # What the daemon holds per domain back to 0, restarts under verified
-# disk I/O, and xenbackctl answering under I/O and close churn (all need
-# blk/'s sim frontend).
+# disk I/O, xenbackctl answering under I/O and close churn, and a close
+# stuck behind a held flush (all need blk/'s sim frontend; slow-close
+# also blk/'s refusefs and the ASan daemon of tests/xensim).
 $(B)/tests/core/ctlstall: tests/core/ctlstall.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CORE_TEST_CFLAGS) -o $@ $<
 
 ifneq ($(wildcard tests/xensim/xensim.mk tests/blk/blk.mk),)
-check-build: $(B)/tests/blk/blk_sim_front $(B)/tests/core/ctlstall
+check-build: $(B)/tests/blk/blk_sim_front $(B)/tests/core/ctlstall \
+	$(B)/tests/blk/refusefs $(B)/xensim/xenbackd-asan
 CHECK_SUITES += tests/core/resources.sh tests/core/restart.sh \
-		tests/core/responsive.sh
+		tests/core/responsive.sh tests/core/slow-close.sh
 endif
 
 # Logging to the journal, with a stand-in journal socket (needs e2e's

@@ -98,6 +98,17 @@ static void xbt_disconnect(struct xb_device *dev)
 	t->connected = false;
 }
 
+/* The core's asynchronous close, as the real kinds use it. */
+static unsigned int xbt_disconnect_begin(struct xb_device *dev)
+{
+	struct xbt_dev *t = dev->priv;
+
+	if (!t || !t->worker)
+		return 0;
+	xb_worker_stop_begin(t->worker);
+	return !xb_worker_ended(t->worker);
+}
+
 static int xbt_connect(struct xb_device *dev)
 {
 	struct xbt_dev *t = dev->priv;
@@ -133,6 +144,7 @@ static int xbt_connect(struct xb_device *dev)
 		goto fail;
 	}
 	rc = xb_worker_add_fd(t->worker, t->ch.fd, EPOLLIN, on_event, dev);
+	xb_worker_notify_end(t->worker);
 	if (!rc)
 		rc = xb_worker_start(t->worker);
 	if (rc)
@@ -169,6 +181,7 @@ const struct xb_kind test_kind = {
 	.hotplug_done = xbt_hotplug_done,
 	.connect = xbt_connect,
 	.disconnect = xbt_disconnect,
+	.disconnect_begin = xbt_disconnect_begin,
 	.remove = xbt_remove,
 	.describe = xbt_describe,
 };

@@ -886,6 +886,50 @@ static void test_worker_stop_together(void)
 	       q[0].completed, q[1].completed);
 }
 
+/*
+ * A worker told to stop with a request in flight has not ended (the main
+ * thread must not unmap yet, and need not wait: xb_worker_ended() never
+ * blocks); once the request completes it has, and freeing it is then
+ * immediate.
+ */
+static void test_worker_ended(void)
+{
+	struct fake_queue q = { 0 };
+	uint64_t one = 1;
+	bool ok, early = true, late = false;
+	int tries;
+
+	q.req_fd = eventfd(0, EFD_NONBLOCK);
+	q.done_fd = eventfd(0, EFD_NONBLOCK | EFD_SEMAPHORE);
+	q.w = xb_worker_new(&fake_dev, "test-end", fake_drain, &q);
+	ok = q.w && xb_worker_ended(q.w) && /* never started */
+	     xb_worker_add_fd(q.w, q.req_fd, EPOLLIN, on_req, &q) == 0 &&
+	     xb_worker_add_fd(q.w, q.done_fd, EPOLLIN, on_done, &q) == 0 &&
+	     xb_worker_start(q.w) == 0 && !xb_worker_ended(q.w) &&
+	     write(q.req_fd, &one, sizeof(one)) == sizeof(one);
+	for (tries = 0; ok && tries < 2000 &&
+			__atomic_load_n(&q.accepted, __ATOMIC_SEQ_CST) < 1;
+	     tries++)
+		usleep(1000);
+	if (ok) {
+		xb_worker_stop_begin(q.w);
+		usleep(50000); /* draining, its request still in flight */
+		early = xb_worker_ended(q.w);
+		ok = write(q.done_fd, &one, sizeof(one)) == sizeof(one);
+		for (tries = 0; ok && tries < 2000 && !late; tries++) {
+			late = xb_worker_ended(q.w);
+			usleep(1000);
+		}
+	}
+	xb_worker_free(q.w);
+	close(q.req_fd);
+	close(q.done_fd);
+	result(ok && !early && late && q.completed == 1,
+	       "worker_ended_only_once_drained",
+	       "setup %d ended while in flight %d, after %d, completed %u",
+	       ok, early, late, q.completed);
+}
+
 /* ---- deferred teardown ------------------------------------------------ */
 
 static pthread_t defer_main_thread;
@@ -1041,6 +1085,7 @@ int main(void)
 	test_worker_fd_limit();
 	test_worker_init();
 	test_worker_stop_together();
+	test_worker_ended();
 	test_defer();
 	test_resources();
 	test_journal_replay();

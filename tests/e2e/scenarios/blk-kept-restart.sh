@@ -7,7 +7,10 @@
 # connected disk keeps copy/0), then hands the daemon over with
 # `xenbackctl restart` (exit 75, a successor started as the unit does)
 # with the guest's I/O in flight. The disk never leaves Connected, the
-# successor serves its writes, `xenbackctl --json` still shows grant-copy,
+# successor serves the guest's I/O (ten whole rounds, each a write read
+# back and compared, begun after it started: its own counters start at
+# 0, so a first write would prove little), `xenbackctl --json` still
+# shows grant-copy,
 # vbd-data=copy, poll-us 0, and the successor's log has exactly one line
 # naming what the disk keeps and what is now in force. A disk attached
 # afterwards (xvdb) gets map/20; after `xl block-detach` and
@@ -94,6 +97,11 @@ bkr_is() {
 # bkr_wr DOMID: write requests the (current) daemon served for xvda.
 bkr_wr() { e2e_blk_ctr "$1" 51712 wr_req; }
 
+# bkr_rounds: the last round count the guest printed (every 10 rounds).
+bkr_rounds() {
+	grep -a -o 'round [0-9]* at' "$glog" | tail -n 1 | tr -cd '0-9'
+}
+
 # bkr_kept_line DOMID: the successor's one line for the adopted disk.
 bkr_kept_line() {
 	local n pat c="$E2E_CONF:[0-9]*"
@@ -152,10 +160,14 @@ dom0() {
 	main=$!
 	trap 'kill $main 2>/dev/null' EXIT
 	bkr_kept_line "$d"
-	w0=$(bkr_wr "$d")
-	e2e_wait 60 eval '[ "$(bkr_wr "$d")" -gt "$w0" ]' ||
-		fail "no write of the guest reached the successor in 60 s"
-	echo "$(e2e_uptime) s: the successor serves writes ($w0, then $(bkr_wr "$d"))"
+	w0=$(bkr_wr "$d") r0=$(bkr_rounds)
+	# Printed at round r0 + 20: rounds r0 + 11 .. r0 + 20 were begun
+	# after this point (r0 + 9 at most was done), all of them here.
+	e2e_wait 60 eval '[ "$(bkr_rounds)" -ge $((${r0:-0} + 20)) ]' ||
+		fail "the guest's rounds after the successor started: ${r0:-0} -> $(bkr_rounds) in 60 s, want 20 more"
+	e2e_wait 10 eval '[ "$(bkr_wr "$d")" -gt "$w0" ]' ||
+		fail "no write of the guest counted by the successor"
+	echo "$(e2e_uptime) s: the successor serves the guest's I/O (rounds ${r0:-0} -> $(bkr_rounds) read back by the guest; writes counted $w0, then $(bkr_wr "$d"))"
 
 	# A new disk takes the successor's settings.
 	timeout "$E2E_XL_TIMEOUT" xl block-attach bkr \

@@ -9,7 +9,11 @@
 #  - a crash: SIGKILL in the middle of the I/O, then a new daemon that
 #    adopts the devices the same way.
 # Both backends stay Connected throughout (neither device goes back to
-# InitWait or Closed), each new daemon serves writes, and every file the
+# InitWait or Closed), each new daemon serves the guest's I/O (the guest
+# completes two whole rounds, a file written, synced, its cache dropped
+# and read back, after the successor started: xenbackctl's counters
+# start at 0 in each daemon and its first request, a replay, would
+# prove little), and every file the
 # guest wrote, synced and read back after dropping its caches, all along
 # and at the end, is intact; e2fsck finds the filesystem clean. The vif's
 # TAP is the same netdev (same ifindex, still in xenbr0) before and after
@@ -39,6 +43,7 @@ guest() {
 		sum=$(md5sum <"$f")
 		[ "$sum" = "$(cat "/tmp/want$k")" ] ||
 			g_fail "round $i: $f read back differs"
+		echo "round $i verified"
 		i=$((i + 1))
 		[ $(($(cut -d. -f1 /proc/uptime) - t0)) -lt 400 ] ||
 			g_fail "no xvdb (dom0's signal to stop) within 400 s"
@@ -68,11 +73,20 @@ rl_wr() {
 	e2e_ctl --json | jq "[.[] | select(.domain == $1) |
 		.stats.wr_req // 0] | add // 0"
 }
-# rl_flowing DOMID WHEN: the (new) daemon serves the guest's writes.
+# Whole rounds the guest has verified so far (its console's lines).
+rl_rounds() { grep -c 'round [0-9]* verified' "$(e2e_guest_log rl)"; }
+# rl_flowing DOMID WHEN: the (new) daemon serves the guest's I/O: two
+# more rounds verified than when it was found running (the second begun
+# after it: every write, flush and read of it went through this daemon),
+# and its own counters show writes.
 rl_flowing() {
-	e2e_wait 60 eval '[ "$(rl_wr '"$1"')" -gt 0 ]' ||
-		fail "$2: no write of the guest reached the daemon in 60 s"
-	echo "$2: writes flowing ($(rl_wr "$1") so far)"
+	local r0
+	r0=$(rl_rounds)
+	e2e_wait 60 eval '[ "$(rl_rounds)" -ge $((r0 + 2)) ]' ||
+		fail "$2: the guest verified $(($(rl_rounds) - r0)) round(s) in 60 s, want 2"
+	e2e_wait 10 eval '[ "$(rl_wr '"$1"')" -gt 0 ]' ||
+		fail "$2: no write of the guest counted by the daemon"
+	echo "$2: rounds $r0 -> $(rl_rounds) verified by the guest, writes flowing ($(rl_wr "$1") counted by this daemon)"
 }
 # rl_still_connected WHEN BE...: the backends never left Connected.
 rl_still_connected() {

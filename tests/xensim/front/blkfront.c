@@ -318,6 +318,11 @@ int blkfront_connect(struct blkfront *bf, const struct blkfront_opts *o)
 	return xs_put(bf, "state", "4");
 }
 
+int blkfront_set_state(struct blkfront *bf, int state)
+{
+	return xs_put(bf, "state", "%d", state);
+}
+
 int blkfront_disconnect(struct blkfront *bf)
 {
 	int rc;

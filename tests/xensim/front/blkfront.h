@@ -107,6 +107,9 @@ void blkfront_free(struct blkfront *bf);
  */
 unsigned int blkfront_release_rings(struct blkfront *bf);
 
+/* Writes the frontend's xenbus state (tests driving the handshake by
+ * hand). 0 or -errno. */
+int blkfront_set_state(struct blkfront *bf, int state);
 /* Backend's xenbus state, or -errno. */
 int blkfront_backend_state(struct blkfront *bf);
 /* Waits until the backend's state is want (or ms pass): 0, -ETIMEDOUT. */
