@@ -197,14 +197,28 @@ run_xenbackd() {
 # idle machine), on stderr: device requests per I/O, their mean latency
 # (await, ms), the mean number in the device's queue (aqu), its busy
 # fraction (util).
+# With BENCH_BLK_SYSCPU=1 also the whole machine's CPU per I/O (every
+# process, user + system + interrupts, from /proc/stat) and its idle
+# share: what native fio or the daemon and its guest together take of
+# the vCPUs (also only meaningful on an idle machine).
 dev_snap() {
-	[ -n "${BENCH_BLK_DEVSTAT:-}" ] || return 0
-	echo "$(date +%s%N) $(cat "/sys/block/$BENCH_BLK_DEVSTAT/stat")"
+	[ -n "${BENCH_BLK_DEVSTAT:-}${BENCH_BLK_SYSCPU:-}" ] || return 0
+	echo "$(date +%s%N) $(cat "/sys/block/${BENCH_BLK_DEVSTAT:-vda}/stat" 2>/dev/null ||
+		echo 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0) $(head -1 /proc/stat | cut -d' ' -f2-)"
 }
 dev_report() { # WHO BEFORE AFTER IOS
+	[ -n "${BENCH_BLK_SYSCPU:-}" ] && echo "$2 $3" | awk -v who="$1" \
+		-v ios="$4" -v n="$name" -v hz="$HZ" '{
+		k = NF / 2; c = 19;
+		b = 0; for (f = c; f <= c + 6; f++) if (f != c + 3 && f != c + 4)
+			b += $(k + f) - $f;
+		i = ($(k + c + 3) - $(c + 3)) + ($(k + c + 4) - $(c + 4));
+		printf "# blk %s %s machine: %.2f us CPU/IO, idle %.0f%%\n",
+			n, who, (ios > 0) ? b / hz * 1e6 / ios : 0,
+			(b + i > 0) ? i * 100 / (b + i) : 0 }' >&2
 	[ -n "${BENCH_BLK_DEVSTAT:-}" ] || return 0
 	echo "$2 $3" | awk -v who="$1" -v ios="$4" -v n="$name" '{
-		k = 18; t = ($(k + 1) - $1) / 1e6;
+		k = NF / 2; t = ($(k + 1) - $1) / 1e6;
 		rq = ($(k + 2) - $2) + ($(k + 6) - $6);
 		tk = ($(k + 5) - $5) + ($(k + 9) - $9);
 		printf "# blk %s %s dev: %.2f requests/IO, await %.3f ms, aqu %.1f, util %.0f%%\n",
