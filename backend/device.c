@@ -229,34 +229,32 @@ void xb_device_fail_async(struct xb_device *dev, int err, const char *fmt,
 			   strerror(errno));
 }
 
-void xb_device_kick_async(struct xb_device *dev)
+/*
+ * A worker's news for the main thread: flag set under the lock, and the
+ * main thread woken once, not again while the flag is still unread.
+ */
+static void raise_async(struct xb_dev_impl *di, bool *flag)
 {
-	struct xb_dev_impl *di = dev_impl(dev);
 	uint64_t one = 1;
 	bool was;
 
 	pthread_mutex_lock(&di->async_lock);
-	was = di->kick_pending;
-	di->kick_pending = true;
+	was = *flag;
+	*flag = true;
 	pthread_mutex_unlock(&di->async_lock);
 	if (!was && write(di->be->async_fd, &one, sizeof(one)) < 0)
-		xb_dev_err(dev, "cannot wake the main thread: %s",
+		xb_dev_err(&di->d, "cannot wake the main thread: %s",
 			   strerror(errno));
+}
+
+void xb_device_kick_async(struct xb_device *dev)
+{
+	raise_async(dev_impl(dev), &dev_impl(dev)->kick_pending);
 }
 
 void xb_device_worker_ended_async(struct xb_device *dev)
 {
-	struct xb_dev_impl *di = dev_impl(dev);
-	uint64_t one = 1;
-	bool was;
-
-	pthread_mutex_lock(&di->async_lock);
-	was = di->ended_pending;
-	di->ended_pending = true;
-	pthread_mutex_unlock(&di->async_lock);
-	if (!was && write(di->be->async_fd, &one, sizeof(one)) < 0)
-		xb_dev_err(dev, "cannot wake the main thread: %s",
-			   strerror(errno));
+	raise_async(dev_impl(dev), &dev_impl(dev)->ended_pending);
 }
 
 void xb_dev_drop_async_failure(struct xb_dev_impl *di)

@@ -73,6 +73,17 @@ static bool call_hotplug_done(struct xb_dev_impl *di)
 	return done && !di->failed;
 }
 
+/* How many requests the kind's close still waits for (0: done). */
+static unsigned int call_disconnect_begin(struct xb_dev_impl *di)
+{
+	unsigned int left;
+
+	di->in_callback = true;
+	left = di->d.kind->disconnect_begin(&di->d);
+	di->in_callback = false;
+	return left;
+}
+
 static uint64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -120,18 +131,12 @@ static void finish_disconnect(struct xb_dev_impl *di)
  */
 static bool do_disconnect(struct xb_dev_impl *di)
 {
-	const struct xb_kind *kind = di->d.kind;
-	unsigned int left;
-
 	if (!di->probed)
 		return true;
 	if (di->closing && !di->be->stopping)
 		return false;
-	if (!di->closing && kind->disconnect_begin && !di->be->stopping) {
-		di->in_callback = true;
-		left = kind->disconnect_begin(&di->d);
-		di->in_callback = false;
-		if (left) {
+	if (!di->closing && di->d.kind->disconnect_begin && !di->be->stopping) {
+		if (call_disconnect_begin(di)) {
 			di->closing = true;
 			di->closing_warned = false;
 			di->closing_since_ms = mono_ms();
@@ -715,7 +720,7 @@ static void settle_stopped_close(struct xb_dev_impl *di)
 		switch_state(di, XenbusStateInitWait);
 }
 
-/* The kind's index in be->served, for a rescan owed. */
+/* A rescan of the device's kind, owed once it is freed. */
 static void owe_rescan(struct xb_dev_impl *di)
 {
 	struct xb_backend *be = di->be;
@@ -778,9 +783,7 @@ static void close_done(struct xb_dev_impl *di)
 
 bool xb_dev_run_async_closed(struct xb_dev_impl *di)
 {
-	const struct xb_kind *kind = di->d.kind;
-	unsigned int left;
-	bool pending;
+	bool pending, freed;
 
 	pthread_mutex_lock(&di->async_lock);
 	pending = di->ended_pending;
@@ -788,19 +791,14 @@ bool xb_dev_run_async_closed(struct xb_dev_impl *di)
 	pthread_mutex_unlock(&di->async_lock);
 	if (!pending || !di->closing)
 		return false;
-	di->in_callback = true;
-	left = kind->disconnect_begin(&di->d);
-	di->in_callback = false;
-	if (left)
+	if (call_disconnect_begin(di))
 		return false; /* another worker still drains */
 	finish_disconnect(di);
-	if (di->free_owed) {
+	freed = di->free_owed;
+	if (freed)
 		owe_rescan(di);
-		close_done(di);
-		return true;
-	}
 	close_done(di);
-	return false;
+	return freed;
 }
 
 void xb_dev_close_tick(struct xb_dev_impl *di)
@@ -813,9 +811,7 @@ void xb_dev_close_tick(struct xb_dev_impl *di)
 	waited = mono_ms() - di->closing_since_ms;
 	if (waited < CLOSE_WARN_MS)
 		return;
-	di->in_callback = true;
-	left = di->d.kind->disconnect_begin(&di->d);
-	di->in_callback = false;
+	left = call_disconnect_begin(di);
 	di->closing_warned = true;
 	xb_dev_warn(&di->d, "closing for %llu s: waiting for %u request(s) in flight before it is Closed",
 		    (unsigned long long)waited / 1000, left);
